@@ -1,0 +1,42 @@
+// DedupWindow: the deduplication ids a FIFO queue has seen in the last five
+// minutes, with the message each one enqueued. An id stays remembered for the
+// whole window even after its message is deleted, as in SQS.
+#ifndef SLUICE_BROKER_DEDUP_WINDOW_H_
+#define SLUICE_BROKER_DEDUP_WINDOW_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include "common/clock.h"
+
+namespace sluice {
+
+class DedupWindow {
+ public:
+  struct Entry {
+    std::string message_id;
+    uint64_t sequence_number = 0;
+    Millis expires_at = 0;
+  };
+
+  explicit DedupWindow(Millis window_ms) : window_ms_(window_ms) {}
+
+  // The earlier send with this id, or nullptr. Call Expire(now) first.
+  const Entry* Find(const std::string& id) const;
+  void Remember(const std::string& id, std::string message_id, uint64_t sequence_number,
+                Millis now);
+  // Forgets the ids whose window ended at or before `now`.
+  void Expire(Millis now);
+  size_t size() const { return entries_.size(); }
+
+ private:
+  Millis window_ms_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::deque<std::pair<Millis, std::string>> by_expiry_;  // oldest first
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_BROKER_DEDUP_WINDOW_H_
