@@ -1,0 +1,91 @@
+// Client: the C++ library through which the CLI, the worker, the producer and
+// the tests talk to a broker. One call per SQS operation.
+//
+// A Client owns one ZeroMQ DEALER socket and is not thread-safe: use one per
+// thread. Every call sends one Request with a fresh request id and waits for
+// the Response with that id, discarding late answers to earlier calls. A call
+// that gets no answer within its timeout returns UNAVAILABLE ("BrokerUnavailable")
+// and the socket is replaced, so a restarted broker is reached on the next
+// call (the Lazy Pirate pattern of the ZeroMQ guide). Calls never throw.
+#ifndef SLUICE_CLIENT_CLIENT_H_
+#define SLUICE_CLIENT_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "sluice.pb.h"
+
+namespace zmq {
+class context_t;
+class socket_t;
+}  // namespace zmq
+
+namespace sluice {
+
+// Where the broker is: `flag` when not empty, else $SLUICE_BROKER when set,
+// else tcp://127.0.0.1:7400.
+std::string ResolveBrokerEndpoint(const std::string& flag);
+constexpr const char* kDefaultBrokerEndpoint = "tcp://127.0.0.1:7400";
+
+struct ClientOptions {
+  // How long a call waits for its answer. A receive waits its long-poll time
+  // (WaitTimeSeconds, or 20 s when it leaves the queue's default) on top.
+  Millis call_timeout_ms = 10'000;
+};
+
+class Client {
+ public:
+  explicit Client(std::string endpoint, ClientOptions options = {});
+  ~Client();
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const std::string& endpoint() const { return endpoint_; }
+
+  Result<pb::CreateQueueResponse> CreateQueue(const pb::CreateQueueRequest& req);
+  Result<pb::DeleteQueueResponse> DeleteQueue(const pb::DeleteQueueRequest& req);
+  Result<pb::GetQueueUrlResponse> GetQueueUrl(const pb::GetQueueUrlRequest& req);
+  Result<pb::ListQueuesResponse> ListQueues(const pb::ListQueuesRequest& req);
+  Result<pb::GetQueueAttributesResponse> GetQueueAttributes(
+      const pb::GetQueueAttributesRequest& req);
+  Result<pb::SetQueueAttributesResponse> SetQueueAttributes(
+      const pb::SetQueueAttributesRequest& req);
+  Result<pb::PurgeQueueResponse> PurgeQueue(const pb::PurgeQueueRequest& req);
+  Result<pb::SendMessageResponse> SendMessage(const pb::SendMessageRequest& req);
+  Result<pb::SendMessageBatchResponse> SendMessageBatch(const pb::SendMessageBatchRequest& req);
+  Result<pb::ReceiveMessageResponse> ReceiveMessage(const pb::ReceiveMessageRequest& req);
+  Result<pb::DeleteMessageResponse> DeleteMessage(const pb::DeleteMessageRequest& req);
+  Result<pb::DeleteMessageBatchResponse> DeleteMessageBatch(
+      const pb::DeleteMessageBatchRequest& req);
+  Result<pb::ChangeMessageVisibilityResponse> ChangeMessageVisibility(
+      const pb::ChangeMessageVisibilityRequest& req);
+  Result<pb::ChangeMessageVisibilityBatchResponse> ChangeMessageVisibilityBatch(
+      const pb::ChangeMessageVisibilityBatchRequest& req);
+  Result<pb::StartMessageMoveTaskResponse> StartMessageMoveTask(
+      const pb::StartMessageMoveTaskRequest& req);
+  Result<pb::CancelMessageMoveTaskResponse> CancelMessageMoveTask(
+      const pb::CancelMessageMoveTaskRequest& req);
+  Result<pb::ListMessageMoveTasksResponse> ListMessageMoveTasks(
+      const pb::ListMessageMoveTasksRequest& req);
+
+  // Sends `req` (its request_id is overwritten) and waits up to `timeout_ms`
+  // for the answer. A Response carrying an error is returned as that error.
+  Result<pb::Response> Call(pb::Request req, Millis timeout_ms);
+
+ private:
+  void Connect();
+
+  std::string endpoint_;
+  ClientOptions options_;
+  std::unique_ptr<zmq::context_t> context_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  uint64_t next_request_id_ = 1;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_CLIENT_CLIENT_H_
