@@ -1,7 +1,7 @@
 // Dispatch: runs one wire Request against the Engine and fills the Response
 // (its operation's answer, or the error). Requests that name no operation get
-// MalformedRequest. Receives are not dispatched here: the server owns their
-// waiting, see Server.
+// MalformedRequest. A receive is one attempt that answers at once; waiting for
+// messages (long polling) is the Server's.
 #ifndef SLUICE_BROKER_DISPATCH_H_
 #define SLUICE_BROKER_DISPATCH_H_
 

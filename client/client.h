@@ -6,7 +6,9 @@
 // the Response with that id, discarding late answers to earlier calls. A call
 // that gets no answer within its timeout returns UNAVAILABLE ("BrokerUnavailable")
 // and the socket is replaced, so a restarted broker is reached on the next
-// call (the Lazy Pirate pattern of the ZeroMQ guide). Calls never throw.
+// call (the Lazy Pirate pattern of the ZeroMQ guide). The socket is connected
+// at the first call, so an endpoint ZeroMQ cannot parse is reported by that
+// call as InvalidParameterValue. Calls never throw.
 #ifndef SLUICE_CLIENT_CLIENT_H_
 #define SLUICE_CLIENT_CLIENT_H_
 
@@ -77,7 +79,9 @@ class Client {
   Result<pb::Response> Call(pb::Request req, Millis timeout_ms);
 
  private:
-  void Connect();
+  // Replaces the socket with a fresh one connected to endpoint_. Fails with
+  // InvalidParameterValue when ZeroMQ cannot parse the endpoint.
+  Status Connect();
 
   std::string endpoint_;
   ClientOptions options_;

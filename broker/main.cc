@@ -1,0 +1,91 @@
+// sluice-broker: serves SQS-style queues over ZeroMQ and exports Prometheus
+// metrics. See README.md and docs/protocol.md.
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <random>
+
+#include <CLI/CLI.hpp>
+#include <prometheus/exposer.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/data_dir.h"
+#include "broker/engine.h"
+#include "broker/limits.h"
+#include "broker/metrics.h"
+#include "broker/server.h"
+#include "common/clock.h"
+#include "common/logging.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+// Exit codes: 0 after a clean shutdown, 2 for bad flags, 1 when the broker
+// cannot start (port in use, data directory locked, ...).
+constexpr int kExitCannotStart = 1;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sluice-broker: SQS-style message queues over ZeroMQ"};
+  std::string listen = "tcp://127.0.0.1:7400";
+  std::string metrics_listen = "127.0.0.1:9400";
+  std::string data_dir = "./sluice-data";
+  int max_inflight = sluice::limits::kDefaultInflightLimit;
+  std::string log_level = "info";
+  app.add_option("--listen", listen, "ZeroMQ endpoint to serve on")->capture_default_str();
+  app.add_option("--metrics-listen", metrics_listen, "HOST:PORT for Prometheus' /metrics")
+      ->capture_default_str();
+  app.add_option("--data-dir", data_dir, "directory for the broker's data (locked while running)")
+      ->capture_default_str();
+  app.add_option("--max-inflight", max_inflight, "in-flight messages allowed per queue")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000'000));
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  if (!sluice::InitLogging("broker", log_level)) {
+    std::fprintf(stderr, "sluice-broker: unknown --log-level '%s'\n", log_level.c_str());
+    return 2;
+  }
+  auto dir = sluice::DataDir::Open(data_dir);
+  if (!dir.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"", dir.status().detail());
+    return kExitCannotStart;
+  }
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(metrics_listen, 1);
+  } catch (const std::exception& e) {
+    spdlog::critical("event=start_failed error=\"cannot serve metrics on {}: {}\"", metrics_listen,
+                     e.what());
+    return kExitCannotStart;
+  }
+  exposer->RegisterCollectable(registry);
+
+  sluice::SystemClock clock;
+  sluice::EngineOptions options;
+  options.inflight_limit = max_inflight;
+  options.seed = std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32);
+  sluice::Engine engine(&clock, options);
+  sluice::BrokerMetrics metrics(registry);
+  sluice::Server server(&engine, &clock, &metrics);
+  if (sluice::Status s = server.Bind(listen); !s.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"", s.detail());
+    return kExitCannotStart;
+  }
+
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  spdlog::info("event=started listen={} metrics=http://{}/metrics data_dir={} max_inflight={}",
+               listen, metrics_listen, (*dir)->path(), max_inflight);
+  server.Run(g_stop);
+  spdlog::info("event=stopped");
+  return 0;
+}

@@ -1,0 +1,76 @@
+// Server: the broker's network edge. One thread runs a ZeroMQ ROUTER socket,
+// the Engine and the long polls that wait on it.
+//
+// Each request is one frame holding a pb::Request; its answer is one frame
+// holding a pb::Response with the same request id. A frame that is not a
+// Request (or a message of more than one frame) is answered with
+// MalformedRequest and counted; frames beyond kMaxFrameBytes are refused by
+// ZeroMQ itself. Nothing a peer sends stops the loop.
+//
+// A receive that finds no message and may wait is parked until a message
+// arrives for its queue, a timer of that queue runs out, or its wait ends;
+// other clients are served meanwhile.
+#ifndef SLUICE_BROKER_SERVER_H_
+#define SLUICE_BROKER_SERVER_H_
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "broker/engine.h"
+#include "broker/metrics.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace sluice {
+
+class Server {
+ public:
+  Server(Engine* engine, const Clock* clock, BrokerMetrics* metrics);
+
+  // Binds the ROUTER socket, e.g. "tcp://127.0.0.1:7400".
+  Status Bind(const std::string& endpoint);
+
+  // Serves until `stop` becomes true (set from a signal handler), then answers
+  // every parked receive with no messages and returns.
+  void Run(const std::atomic<bool>& stop);
+
+ private:
+  struct Waiter {
+    std::string peer;  // ROUTER identity of the client
+    pb::Request request;
+    Millis deadline = 0;
+    Millis started = 0;
+  };
+
+  // Reads and answers every frame that is ready, without blocking.
+  void DrainSocket();
+  // Answers one client message; `multi_frame` when it had more than the
+  // one payload frame a request may have.
+  void HandleMessage(const std::string& peer, const zmq::message_t& payload, bool multi_frame);
+  void Reply(const std::string& peer, const pb::Response& resp);
+  // Tries the parked receives of `queue` in arrival order; answers those
+  // that got messages or whose wait ended.
+  void ServeWaiters(const std::string& queue, Millis now);
+  // How long the loop may sleep: until the next wait ends, the next timer of
+  // a queue someone waits on, or the next tick.
+  long PollTimeoutMs(Millis now) const;
+  size_t WaiterCount() const;
+
+  Engine* engine_;
+  const Clock* clock_;
+  BrokerMetrics* metrics_;
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  std::map<std::string, std::deque<Waiter>> waiters_;  // by queue name
+  std::set<std::string> touched_queues_;  // since waiters were last served
+  Millis next_tick_ = 0;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_BROKER_SERVER_H_

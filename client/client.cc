@@ -1,0 +1,162 @@
+#include "client/client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <utility>
+#include <zmq.hpp>
+
+namespace sluice {
+namespace {
+
+// How long a receive may wait at the broker when it sets no WaitTimeSeconds:
+// the largest ReceiveMessageWaitTimeSeconds a queue can have.
+constexpr Millis kMaxQueueWaitMs = 20'000;
+
+using SteadyClock = std::chrono::steady_clock;
+
+Millis MillisUntil(SteadyClock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+  return left.count() > 0 ? left.count() : 0;
+}
+
+// What one received message turned out to be.
+enum class Answer { kOurs, kStale, kMalformed };
+
+// Reads the message waiting on `socket` into `resp`. A Response is one frame;
+// further frames are drained so that the next message starts clean.
+Answer ReadAnswer(zmq::socket_t& socket, uint64_t id, pb::Response* resp) {
+  zmq::message_t msg;
+  if (!socket.recv(msg, zmq::recv_flags::dontwait)) return Answer::kStale;
+  if (msg.more()) {
+    zmq::message_t rest;
+    while (socket.recv(rest) && rest.more()) {
+    }
+    return Answer::kMalformed;
+  }
+  if (!resp->ParseFromArray(msg.data(), static_cast<int>(msg.size()))) return Answer::kMalformed;
+  return resp->request_id() == id ? Answer::kOurs : Answer::kStale;
+}
+
+}  // namespace
+
+std::string ResolveBrokerEndpoint(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("SLUICE_BROKER");
+  if (env != nullptr && *env != '\0') return env;
+  return kDefaultBrokerEndpoint;
+}
+
+Client::Client(std::string endpoint, ClientOptions options)
+    : endpoint_(std::move(endpoint)),
+      options_(options),
+      context_(std::make_unique<zmq::context_t>()) {}
+
+// Out of line: the zmq types are complete only here. The socket goes before
+// the context (reverse member order), as ZeroMQ requires.
+Client::~Client() = default;
+
+Status Client::Connect() {
+  socket_.reset();
+  try {
+    auto socket = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer);
+    // Requests still queued when the client goes away are abandoned, not
+    // kept: closing must never block on a broker that is down.
+    socket->set(zmq::sockopt::linger, 0);
+    socket->connect(endpoint_);
+    socket_ = std::move(socket);
+  } catch (const zmq::error_t& e) {
+    return Status(pb::INVALID_PARAMETER_VALUE,
+                  "invalid broker endpoint \"" + endpoint_ + "\": " + e.what());
+  }
+  return Status::Ok();
+}
+
+Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
+  if (!socket_) {
+    Status s = Connect();
+    if (!s.ok()) return s;
+  }
+  const uint64_t id = next_request_id_++;
+  req.set_request_id(id);
+  std::string frame;
+  if (!req.SerializeToString(&frame)) {
+    return Status(pb::INTERNAL_ERROR, "cannot serialize the request");
+  }
+  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+  try {
+    // The socket was just connected or has answered every earlier call, so
+    // its queue has room; dontwait makes sure a full queue cannot block us.
+    if (!socket_->send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
+      socket_.reset();
+      return Status(pb::UNAVAILABLE, "cannot queue a request to " + endpoint_);
+    }
+    zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+    for (;;) {
+      const Millis left = MillisUntil(deadline);
+      if (left == 0 || zmq::poll(&item, 1, std::chrono::milliseconds(left)) == 0) break;
+      pb::Response resp;
+      switch (ReadAnswer(*socket_, id, &resp)) {
+        case Answer::kStale:
+          // The late answer to an earlier call that gave up waiting.
+          continue;
+        case Answer::kMalformed:
+          return Status(pb::INTERNAL_ERROR, "malformed answer from " + endpoint_);
+        case Answer::kOurs:
+          if (resp.has_error() && resp.error().code() != pb::OK) {
+            return Status(resp.error().code(), resp.error().detail());
+          }
+          return resp;
+      }
+    }
+  } catch (const zmq::error_t& e) {
+    socket_.reset();
+    return Status(pb::UNAVAILABLE, "talking to " + endpoint_ + ": " + e.what());
+  }
+  // Lazy Pirate: the request may still be queued or in flight on this
+  // socket, so it is dropped and the next call starts on a fresh one.
+  socket_.reset();
+  return Status(pb::UNAVAILABLE, "no answer from " + endpoint_ + " within " +
+                                     std::to_string(timeout_ms) + " ms");
+}
+
+// Each operation wraps its request in the envelope and takes its answer out,
+// checking that the broker answered the operation that was asked.
+#define SLUICE_CLIENT_OP(Method, field, extra_wait_ms)                                     \
+  Result<pb::Method##Response> Client::Method(const pb::Method##Request& req) {            \
+    pb::Request envelope;                                                                  \
+    *envelope.mutable_##field() = req;                                                     \
+    Result<pb::Response> r = Call(std::move(envelope), options_.call_timeout_ms + (extra_wait_ms)); \
+    if (!r.ok()) return r.status();                                                        \
+    if (r->op_case() != pb::Response::k##Method) {                                         \
+      return Status(pb::INTERNAL_ERROR, "the broker's answer to " #Method " is not a " #Method \
+                                        " answer");                                        \
+    }                                                                                      \
+    return std::move(*r->mutable_##field());                                               \
+  }
+
+SLUICE_CLIENT_OP(CreateQueue, create_queue, 0)
+SLUICE_CLIENT_OP(DeleteQueue, delete_queue, 0)
+SLUICE_CLIENT_OP(GetQueueUrl, get_queue_url, 0)
+SLUICE_CLIENT_OP(ListQueues, list_queues, 0)
+SLUICE_CLIENT_OP(GetQueueAttributes, get_queue_attributes, 0)
+SLUICE_CLIENT_OP(SetQueueAttributes, set_queue_attributes, 0)
+SLUICE_CLIENT_OP(PurgeQueue, purge_queue, 0)
+SLUICE_CLIENT_OP(SendMessage, send_message, 0)
+SLUICE_CLIENT_OP(SendMessageBatch, send_message_batch, 0)
+// The broker holds a receive for its long-poll wait before answering.
+SLUICE_CLIENT_OP(ReceiveMessage, receive_message,
+                 req.has_wait_time_seconds()
+                     ? std::max<Millis>(0, Millis{req.wait_time_seconds()} * 1000)
+                     : kMaxQueueWaitMs)
+SLUICE_CLIENT_OP(DeleteMessage, delete_message, 0)
+SLUICE_CLIENT_OP(DeleteMessageBatch, delete_message_batch, 0)
+SLUICE_CLIENT_OP(ChangeMessageVisibility, change_message_visibility, 0)
+SLUICE_CLIENT_OP(ChangeMessageVisibilityBatch, change_message_visibility_batch, 0)
+SLUICE_CLIENT_OP(StartMessageMoveTask, start_message_move_task, 0)
+SLUICE_CLIENT_OP(CancelMessageMoveTask, cancel_message_move_task, 0)
+SLUICE_CLIENT_OP(ListMessageMoveTasks, list_message_move_tasks, 0)
+
+#undef SLUICE_CLIENT_OP
+
+}  // namespace sluice

@@ -1,0 +1,67 @@
+#include "tests/support/broker_process.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "client/client.h"
+
+namespace sluice::testing {
+
+std::string BrokerBinary() { return SLUICE_BROKER_BIN; }
+std::string ProducerBinary() { return SLUICE_PRODUCER_BIN; }
+
+BrokerProcess::BrokerProcess(Options options) {
+  endpoint_ = options.tcp ? "tcp://127.0.0.1:" + std::to_string(FreeTcpPort())
+                          : "ipc://" + dir_.path() + "/broker.sock";
+  metrics_port_ = FreeTcpPort();
+  std::vector<std::string> argv = {BrokerBinary(),
+                                   "--listen",
+                                   endpoint_,
+                                   "--metrics-listen",
+                                   "127.0.0.1:" + std::to_string(metrics_port_),
+                                   "--data-dir",
+                                   dir_.path() + "/data"};
+  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+  process_ = std::make_unique<Subprocess>(argv);
+  Client probe(endpoint_, ClientOptions{.call_timeout_ms = 200});
+  const bool ready = WaitFor(
+      [&] { return process_->Running() && probe.ListQueues(pb::ListQueuesRequest()).ok(); },
+      std::chrono::seconds(10));
+  if (!ready) {
+    throw std::runtime_error("sluice-broker did not become ready; stderr:\n" +
+                             process_->Stderr());
+  }
+}
+
+std::string BrokerProcess::ScrapeMetrics() const { return HttpGet(metrics_port_, "/metrics"); }
+
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "";
+  }
+  const std::string request =
+      "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    return "";
+  }
+  std::string response;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) response.append(buf, n);
+  ::close(fd);
+  const size_t body = response.find("\r\n\r\n");
+  return body == std::string::npos ? "" : response.substr(body + 4);
+}
+
+}  // namespace sluice::testing
