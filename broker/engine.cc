@@ -63,13 +63,15 @@ Status Engine::CreateQueue(const pb::CreateQueueRequest& req, pb::CreateQueueRes
     return {pb::INVALID_PARAMETER_VALUE,
             "a FIFO queue's name must end in .fifo, and only a FIFO queue's may"};
   }
-  if (Status s = CheckRedrivePolicy(name, config); !s.ok()) return s;
+  // An existing queue is compared as it is: its dead-letter queue may have
+  // been deleted since, and that must not turn a repeated create into an error.
   auto it = queues_.find(name);
   if (it != queues_.end()) {
     if (it->second->config() == config) return Status::Ok();
     return {pb::QUEUE_NAME_EXISTS,
             "a queue named '" + name + "' already exists with other attributes"};
   }
+  if (Status s = CheckRedrivePolicy(name, config); !s.ok()) return s;
   queues_.emplace(name,
                   std::make_unique<Queue>(name, next_incarnation_++, config, clock_->Now()));
   return Status::Ok();
@@ -155,7 +157,11 @@ Status Engine::SetQueueAttributes(const pb::SetQueueAttributesRequest& req,
       !s.ok()) {
     return s;
   }
-  if (Status s = CheckRedrivePolicy(req.queue_name(), config); !s.ok()) return s;
+  // Only a policy being set is checked: a source whose dead-letter queue was
+  // deleted keeps its other attributes settable.
+  if (req.attributes().contains("RedrivePolicy")) {
+    if (Status s = CheckRedrivePolicy(req.queue_name(), config); !s.ok()) return s;
+  }
   (*q)->SetConfig(config, clock_->Now());
   // A shorter retention period expires old messages now, not at the next request.
   (*q)->Advance(clock_->Now());

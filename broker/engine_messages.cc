@@ -194,10 +194,12 @@ Status Engine::ReceiveMessage(const pb::ReceiveMessageRequest& req,
   auto q = FindQueue(req.queue_name());
   if (!q.ok()) return q.status();
   Queue& queue = **q;
-  const int max = req.max_number_of_messages() == 0 ? 1 : req.max_number_of_messages();
-  if (max > limits::kMaxReceiveMessages) {
+  // Compared unsigned: a huge count must be refused, not wrap to a negative int.
+  const uint32_t requested = req.max_number_of_messages() == 0 ? 1 : req.max_number_of_messages();
+  if (requested > static_cast<uint32_t>(limits::kMaxReceiveMessages)) {
     return {pb::INVALID_PARAMETER_VALUE, "MaxNumberOfMessages must be between 1 and 10"};
   }
+  const int max = static_cast<int>(requested);
   const int visibility_s =
       req.has_visibility_timeout() ? req.visibility_timeout() : queue.config().visibility_timeout_s;
   if (Status s = CheckVisibilityTimeout(visibility_s); !s.ok()) return s;

@@ -1,5 +1,7 @@
 // sluice-broker: serves SQS-style queues over ZeroMQ and exports Prometheus
 // metrics. See README.md and docs/protocol.md.
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -58,6 +60,13 @@ int main(int argc, char** argv) {
     return kExitCannotStart;
   }
 
+  // The exposer's and ZeroMQ's threads must not take SIGTERM/SIGINT: the
+  // server's poll in this thread has to be interrupted so it stops at once.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   auto registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<prometheus::Exposer> exposer;
   try {
@@ -83,6 +92,7 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   spdlog::info("event=started listen={} metrics=http://{}/metrics data_dir={} max_inflight={}",
                listen, metrics_listen, (*dir)->path(), max_inflight);
   server.Run(g_stop);

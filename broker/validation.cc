@@ -82,11 +82,12 @@ Status ValidateAttributeName(std::string_view name) {
 
 bool IsNumber(std::string_view v) {
   // SQS numbers: optional sign, digits, optional fraction and exponent.
+  // strtod also skips leading white space, which SQS does not accept.
   std::string copy(v);
   char* end = nullptr;
   std::strtod(copy.c_str(), &end);
-  return !copy.empty() && end == copy.c_str() + copy.size() && copy.find_first_of("nNiIxX") ==
-                                                                   std::string::npos;
+  return !copy.empty() && end == copy.c_str() + copy.size() &&
+         copy.find_first_of("nNiIxX \t\n\v\f\r") == std::string::npos;
 }
 
 }  // namespace

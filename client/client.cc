@@ -20,14 +20,14 @@ Millis MillisUntil(SteadyClock::time_point deadline) {
   return left.count() > 0 ? left.count() : 0;
 }
 
-// What one received message turned out to be.
-enum class Answer { kOurs, kStale, kMalformed };
+// What reading the socket gave.
+enum class Answer { kOurs, kNothing, kStale, kMalformed };
 
 // Reads the message waiting on `socket` into `resp`. A Response is one frame;
 // further frames are drained so that the next message starts clean.
 Answer ReadAnswer(zmq::socket_t& socket, uint64_t id, pb::Response* resp) {
   zmq::message_t msg;
-  if (!socket.recv(msg, zmq::recv_flags::dontwait)) return Answer::kStale;
+  if (!socket.recv(msg, zmq::recv_flags::dontwait)) return Answer::kNothing;
   if (msg.more()) {
     zmq::message_t rest;
     while (socket.recv(rest) && rest.more()) {
@@ -97,6 +97,8 @@ Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
       if (left == 0 || zmq::poll(&item, 1, std::chrono::milliseconds(left)) == 0) break;
       pb::Response resp;
       switch (ReadAnswer(*socket_, id, &resp)) {
+        case Answer::kNothing:
+          continue;
         case Answer::kStale:
           // The late answer to an earlier call that gave up waiting.
           continue;
@@ -116,23 +118,24 @@ Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
   // Lazy Pirate: the request may still be queued or in flight on this
   // socket, so it is dropped and the next call starts on a fresh one.
   socket_.reset();
-  return Status(pb::UNAVAILABLE, "no answer from " + endpoint_ + " within " +
-                                     std::to_string(timeout_ms) + " ms");
+  return Status(pb::UNAVAILABLE,
+                "no answer from " + endpoint_ + " within " + std::to_string(timeout_ms) + " ms");
 }
 
 // Each operation wraps its request in the envelope and takes its answer out,
 // checking that the broker answered the operation that was asked.
-#define SLUICE_CLIENT_OP(Method, field, extra_wait_ms)                                     \
-  Result<pb::Method##Response> Client::Method(const pb::Method##Request& req) {            \
-    pb::Request envelope;                                                                  \
-    *envelope.mutable_##field() = req;                                                     \
-    Result<pb::Response> r = Call(std::move(envelope), options_.call_timeout_ms + (extra_wait_ms)); \
-    if (!r.ok()) return r.status();                                                        \
-    if (r->op_case() != pb::Response::k##Method) {                                         \
-      return Status(pb::INTERNAL_ERROR, "the broker's answer to " #Method " is not a " #Method \
-                                        " answer");                                        \
-    }                                                                                      \
-    return std::move(*r->mutable_##field());                                               \
+#define SLUICE_CLIENT_OP(Method, field, extra_wait_ms)                                 \
+  Result<pb::Method##Response> Client::Method(const pb::Method##Request& req) {        \
+    pb::Request envelope;                                                              \
+    *envelope.mutable_##field() = req;                                                 \
+    Result<pb::Response> r =                                                           \
+        Call(std::move(envelope), options_.call_timeout_ms + (extra_wait_ms));         \
+    if (!r.ok()) return r.status();                                                    \
+    if (r->op_case() != pb::Response::k##Method) {                                     \
+      return Status(pb::INTERNAL_ERROR,                                                \
+                    "the broker's answer to " #Method " is not a " #Method " answer"); \
+    }                                                                                  \
+    return std::move(*r->mutable_##field());                                           \
   }
 
 SLUICE_CLIENT_OP(CreateQueue, create_queue, 0)

@@ -42,8 +42,7 @@ std::string Base64Encode(std::string_view bytes) {
 
 Result<std::string> Base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) {
-    return Status(pb::INVALID_PARAMETER_VALUE,
-                  "invalid base64: its length is not a multiple of 4");
+    return Status(pb::INVALID_PARAMETER_VALUE, "invalid base64: its length is not a multiple of 4");
   }
   std::string out;
   out.reserve(text.size() / 4 * 3);

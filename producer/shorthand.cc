@@ -13,7 +13,9 @@ namespace {
 constexpr std::string_view kFilePrefix = "file://";
 constexpr std::string_view kSpaces = " \t\r\n";
 
-Status Invalid(std::string detail) { return Status(pb::INVALID_PARAMETER_VALUE, std::move(detail)); }
+Status Invalid(std::string detail) {
+  return Status(pb::INVALID_PARAMETER_VALUE, std::move(detail));
+}
 
 std::string_view Trim(std::string_view s) {
   const size_t first = s.find_first_not_of(kSpaces);
@@ -89,7 +91,8 @@ Result<AttributeMap> ParseJsonMap(std::string_view text) {
 Result<std::string> ReadArgumentText(const std::string& arg) {
   if (!arg.starts_with(kFilePrefix)) return arg;
   const std::string path = arg.substr(kFilePrefix.size());
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
   if (!file) return Invalid("cannot read " + arg + ": " + std::strerror(errno));
   std::string text;
   char buf[64 * 1024];
@@ -124,7 +127,8 @@ Result<std::vector<std::string>> ParseStringList(const std::vector<std::string>&
       Result<nlohmann::json> parsed = ParseJsonArgument(value);
       if (!parsed.ok()) return parsed.status();
       for (const nlohmann::json& item : *parsed) {
-        if (!item.is_string()) return Invalid("expected a JSON list of strings, got " + item.dump());
+        if (!item.is_string())
+          return Invalid("expected a JSON list of strings, got " + item.dump());
         if (!item.get<std::string>().empty()) out.push_back(item.get<std::string>());
       }
       continue;
@@ -132,7 +136,10 @@ Result<std::vector<std::string>> ParseStringList(const std::vector<std::string>&
     std::string_view rest = value;
     while (!rest.empty()) {
       const size_t comma = std::min(rest.find(','), rest.size());
-      const std::string_view name = Trim(rest.substr(0, comma));
+      std::string_view name = Trim(rest.substr(0, comma));
+      if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+        name = name.substr(1, name.size() - 2);
+      }
       if (!name.empty()) out.emplace_back(name);
       rest.remove_prefix(std::min(comma + 1, rest.size()));
     }

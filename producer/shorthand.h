@@ -34,8 +34,9 @@ Result<nlohmann::json> ParseJsonArgument(std::string_view text);
 Result<AttributeMap> ParseAttributeMap(std::string_view text);
 
 // The values given after a list flag (`--attribute-names A B`): each may hold
-// several names separated by commas, or be a JSON list of strings. Empty
-// names are skipped.
+// several names separated by commas, or be a JSON list of strings. A name in
+// double quotes is unquoted: CLI11 hands over the items of a list flag's
+// `["A","B"]` as `"A"` and `"B"`. Empty names are skipped.
 Result<std::vector<std::string>> ParseStringList(const std::vector<std::string>& values);
 
 }  // namespace sluice

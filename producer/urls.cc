@@ -27,8 +27,9 @@ Status CheckBrokerEndpoint(const std::string& endpoint) {
       return Status::Ok();
     }
   }
-  return Status(pb::INVALID_PARAMETER_VALUE,
-                "\"" + endpoint + "\" is not a broker endpoint (expected tcp://HOST:PORT or ipc://PATH)");
+  return Status(
+      pb::INVALID_PARAMETER_VALUE,
+      "\"" + endpoint + "\" is not a broker endpoint (expected tcp://HOST:PORT or ipc://PATH)");
 }
 
 std::string QueueUrl(const std::string& endpoint, const std::string& queue_name) {

@@ -302,7 +302,7 @@ TEST(BrokerLifecycle, ClientReachesARestartedBrokerOnTheSameEndpoint) {
 }
 
 TEST(BrokerLifecycle, ServesOnLoopbackTcp) {
-  BrokerProcess broker(BrokerProcess::Options{.tcp = true});
+  BrokerProcess broker(BrokerProcess::Options{.tcp = true, .extra_args = {}});
   Client client(broker.endpoint());
   ASSERT_TRUE(client.CreateQueue(CreateReq("tcp")).ok());
   ASSERT_TRUE(client.SendMessage(SendReq("tcp", "over tcp")).ok());

@@ -25,14 +25,13 @@ namespace sluice::testing {
 // Passes when `s` carries exactly `code`; prints the status otherwise.
 inline ::testing::AssertionResult HasCode(const Status& s, pb::ErrorCode code) {
   if (s.code() == code) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "expected " << ErrorCodeName(code) << ", got "
-                                       << s.ToString();
+  return ::testing::AssertionFailure()
+         << "expected " << ErrorCodeName(code) << ", got " << s.ToString();
 }
 
 #define EXPECT_OK(expr) EXPECT_TRUE(::sluice::testing::HasCode((expr), ::sluice::pb::OK))
 #define ASSERT_OK(expr) ASSERT_TRUE(::sluice::testing::HasCode((expr), ::sluice::pb::OK))
-#define EXPECT_CODE(expr, code) \
-  EXPECT_TRUE(::sluice::testing::HasCode((expr), ::sluice::pb::code))
+#define EXPECT_CODE(expr, code) EXPECT_TRUE(::sluice::testing::HasCode((expr), ::sluice::pb::code))
 
 using Attributes = std::map<std::string, std::string>;
 
@@ -77,9 +76,7 @@ class EngineTest : public ::testing::Test {
   EngineTest() { ResetEngine({.inflight_limit = kInflightLimit, .seed = 42}); }
 
   // Replaces the engine (and its queues) by a new one with `options`.
-  void ResetEngine(EngineOptions options) {
-    engine_ = std::make_unique<Engine>(&clock_, options);
-  }
+  void ResetEngine(EngineOptions options) { engine_ = std::make_unique<Engine>(&clock_, options); }
 
   Engine& engine() { return *engine_; }
   void AdvanceSeconds(int64_t s) { clock_.Advance(s * 1000); }
@@ -125,9 +122,7 @@ class EngineTest : public ::testing::Test {
     EXPECT_NE(it, a.end()) << attribute;
     return it == a.end() ? -1 : std::stoll(it->second);
   }
-  int64_t Visible(const std::string& queue) {
-    return Count(queue, "ApproximateNumberOfMessages");
-  }
+  int64_t Visible(const std::string& queue) { return Count(queue, "ApproximateNumberOfMessages"); }
   int64_t InFlight(const std::string& queue) {
     return Count(queue, "ApproximateNumberOfMessagesNotVisible");
   }
