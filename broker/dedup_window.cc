@@ -7,8 +7,8 @@ const DedupWindow::Entry* DedupWindow::Find(const std::string& id) const {
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-void DedupWindow::Remember(const std::string& id, std::string message_id,
-                           uint64_t sequence_number, Millis now) {
+void DedupWindow::Remember(const std::string& id, std::string message_id, uint64_t sequence_number,
+                           Millis now) {
   const Millis expires_at = now + window_ms_;
   entries_[id] = Entry{std::move(message_id), sequence_number, expires_at};
   by_expiry_.emplace_back(expires_at, id);

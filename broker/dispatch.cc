@@ -12,8 +12,8 @@ void Dispatch(Engine& engine, const pb::Request& req, pb::Response* resp) {
   resp->set_request_id(req.request_id());
   Status s;
   switch (req.op_case()) {
-#define SLUICE_OP(field, Method) \
-  case pb::Request::k##Method:   \
+#define SLUICE_OP(field, Method)                             \
+  case pb::Request::k##Method:                               \
     s = engine.Method(req.field(), resp->mutable_##field()); \
     break;
     SLUICE_OP(create_queue, CreateQueue)

@@ -30,8 +30,7 @@ Result<Queue*> Engine::FindQueue(const std::string& name) {
   return it->second.get();
 }
 
-Status Engine::CheckRedrivePolicy(const std::string& queue_name,
-                                  const QueueConfig& config) const {
+Status Engine::CheckRedrivePolicy(const std::string& queue_name, const QueueConfig& config) const {
   if (!config.redrive) return Status::Ok();
   const std::string& dlq = config.redrive->dead_letter_queue;
   if (dlq == queue_name) {
@@ -72,8 +71,7 @@ Status Engine::CreateQueue(const pb::CreateQueueRequest& req, pb::CreateQueueRes
             "a queue named '" + name + "' already exists with other attributes"};
   }
   if (Status s = CheckRedrivePolicy(name, config); !s.ok()) return s;
-  queues_.emplace(name,
-                  std::make_unique<Queue>(name, next_incarnation_++, config, clock_->Now()));
+  queues_.emplace(name, std::make_unique<Queue>(name, next_incarnation_++, config, clock_->Now()));
   return Status::Ok();
 }
 
@@ -122,10 +120,9 @@ Status Engine::GetQueueAttributes(const pb::GetQueueAttributesRequest& req,
   all["LastModifiedTimestamp"] = Seconds(queue.last_modified_at());
   all["ApproximateAgeOfOldestMessage"] = Seconds(queue.OldestMessageAge(now));
 
-  const bool want_all =
-      req.attribute_names().empty() ||
-      std::find(req.attribute_names().begin(), req.attribute_names().end(), "All") !=
-          req.attribute_names().end();
+  const bool want_all = req.attribute_names().empty() ||
+                        std::find(req.attribute_names().begin(), req.attribute_names().end(),
+                                  "All") != req.attribute_names().end();
   auto* out = resp->mutable_attributes();
   if (want_all) {
     out->insert(all.begin(), all.end());

@@ -37,8 +37,9 @@ bool WantsMessageAttribute(const google::protobuf::RepeatedPtrField<std::string>
 
 const std::vector<std::string>& SystemAttributeNames() {
   static const std::vector<std::string> kNames = {
-      "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp", "SentTimestamp",
-      "SenderId",                "MessageGroupId",                   "MessageDeduplicationId",
+      "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp",
+      "SentTimestamp",           "SenderId",
+      "MessageGroupId",          "MessageDeduplicationId",
       "SequenceNumber",          "DeadLetterQueueSourceArn"};
   return kNames;
 }
@@ -158,10 +159,9 @@ Status Engine::SendMessageBatch(const pb::SendMessageBatchRequest& req,
   int64_t total = 0;
   for (const auto& e : req.entries()) total += MessageSize(e.body(), e.message_attributes());
   if (total > (*q)->config().max_message_size) {
-    return {pb::BATCH_REQUEST_TOO_LONG,
-            "the batch's messages total " + std::to_string(total) +
-                " bytes; the queue's MaximumMessageSize is " +
-                std::to_string((*q)->config().max_message_size)};
+    return {pb::BATCH_REQUEST_TOO_LONG, "the batch's messages total " + std::to_string(total) +
+                                            " bytes; the queue's MaximumMessageSize is " +
+                                            std::to_string((*q)->config().max_message_size)};
   }
   for (const auto& e : req.entries()) {
     pb::SendMessageResult result;
@@ -218,7 +218,8 @@ Status Engine::ReceiveMessage(const pb::ReceiveMessageRequest& req,
   // Dead-lettering needs a dead-letter queue that exists now; without one,
   // messages stay and keep being delivered, as in SQS.
   int max_receive_count = 0;
-  if (const auto& redrive = queue.config().redrive; redrive && queues_.contains(redrive->dead_letter_queue)) {
+  if (const auto& redrive = queue.config().redrive;
+      redrive && queues_.contains(redrive->dead_letter_queue)) {
     max_receive_count = redrive->max_receive_count;
   }
   const Millis now = clock_->Now();
@@ -241,7 +242,8 @@ void Engine::FillMessage(const Queue& q, const StoredMessage& m,
   const bool all = Contains(req.attribute_names(), "All");
   auto want = [&](const std::string& name) { return all || Contains(req.attribute_names(), name); };
   auto& attrs = *out->mutable_attributes();
-  if (want("ApproximateReceiveCount")) attrs["ApproximateReceiveCount"] = std::to_string(m.receive_count);
+  if (want("ApproximateReceiveCount"))
+    attrs["ApproximateReceiveCount"] = std::to_string(m.receive_count);
   if (want("SentTimestamp")) attrs["SentTimestamp"] = std::to_string(m.sent_at);
   if (want("ApproximateFirstReceiveTimestamp")) {
     attrs["ApproximateFirstReceiveTimestamp"] = std::to_string(m.first_received_at);
@@ -267,9 +269,8 @@ Status Engine::ResolveHandle(const Queue& q, const std::string& receipt_handle, 
                              bool* gone) const {
   auto h = handles_.Decode(receipt_handle);
   if (!h || h->queue_incarnation != q.incarnation()) {
-    return {pb::RECEIPT_HANDLE_IS_INVALID,
-            "the receipt handle '" + receipt_handle.substr(0, 100) +
-                "' was not issued by this queue"};
+    return {pb::RECEIPT_HANDLE_IS_INVALID, "the receipt handle '" + receipt_handle.substr(0, 100) +
+                                               "' was not issued by this queue"};
   }
   const StoredMessage* m = q.Find(h->message_seq);
   *gone = m == nullptr;

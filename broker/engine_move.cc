@@ -35,8 +35,8 @@ Status Engine::StartMessageMoveTask(const pb::StartMessageMoveTaskRequest& req,
   if (rate < 0 || rate > limits::kMaxMoveTaskRate) {
     return {pb::INVALID_PARAMETER_VALUE, "MaxNumberOfMessagesPerSecond must be between 1 and 500"};
   }
-  auto task = move_tasks_.Start(source, destination, rate,
-                                static_cast<int64_t>((*q)->visible()), clock_->Now());
+  auto task = move_tasks_.Start(source, destination, rate, static_cast<int64_t>((*q)->visible()),
+                                clock_->Now());
   if (!task.ok()) return task.status();
   resp->set_task_handle((*task)->handle);
   RunMoveTasks(clock_->Now());
@@ -47,8 +47,8 @@ Status Engine::CancelMessageMoveTask(const pb::CancelMessageMoveTaskRequest& req
                                      pb::CancelMessageMoveTaskResponse* resp) {
   MoveTask* task = move_tasks_.FindRunning(req.task_handle());
   if (task == nullptr) {
-    return {pb::RESOURCE_NOT_FOUND, "no running message move task has the handle '" +
-                                        req.task_handle() + "'"};
+    return {pb::RESOURCE_NOT_FOUND,
+            "no running message move task has the handle '" + req.task_handle() + "'"};
   }
   task->status = "CANCELLED";
   resp->set_approximate_number_of_messages_moved(task->moved);

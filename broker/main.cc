@@ -1,15 +1,14 @@
 // sluice-broker: serves SQS-style queues over ZeroMQ and exports Prometheus
 // metrics. See README.md and docs/protocol.md.
+#include <prometheus/exposer.h>
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <random>
-
-#include <CLI/CLI.hpp>
-#include <prometheus/exposer.h>
-#include <spdlog/spdlog.h>
 
 #include "broker/data_dir.h"
 #include "broker/engine.h"

@@ -11,8 +11,8 @@ using prometheus::BuildHistogram;
 
 // Request latencies span sub-millisecond answers to 20 s long polls.
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-    0.25,   0.5,     1,      2.5,   5,      10,    20};
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1,    0.25,    0.5,    1,     2.5,    5,     10,   20};
 
 void CopyDelta(prometheus::Counter* counter, uint64_t now_value, uint64_t last_value) {
   if (now_value > last_value) counter->Increment(static_cast<double>(now_value - last_value));
@@ -35,7 +35,8 @@ BrokerMetrics::BrokerMetrics(std::shared_ptr<prometheus::Registry> registry)
                             .Help("Frames that were not a valid request")
                             .Register(*registry_)
                             .Add({})),
-      queues_(BuildGauge().Name("sluice_broker_queues").Help("Queues").Register(*registry_).Add({})),
+      queues_(
+          BuildGauge().Name("sluice_broker_queues").Help("Queues").Register(*registry_).Add({})),
       waiting_receives_(BuildGauge()
                             .Name("sluice_broker_waiting_receives")
                             .Help("Long-poll receives parked waiting for messages")
@@ -78,8 +79,8 @@ void BrokerMetrics::CountRequest(std::string_view operation, ErrorCode code, dou
   auto key = std::make_pair(std::string(operation), code);
   auto it = request_counters_.find(key);
   if (it == request_counters_.end()) {
-    prometheus::Counter* c = &requests_.Add(
-        {{"op", key.first}, {"code", std::string(ErrorCodeName(code))}});
+    prometheus::Counter* c =
+        &requests_.Add({{"op", key.first}, {"code", std::string(ErrorCodeName(code))}});
     it = request_counters_.emplace(std::move(key), c).first;
   }
   it->second->Increment();

@@ -7,17 +7,17 @@
 #ifndef SLUICE_BROKER_METRICS_H_
 #define SLUICE_BROKER_METRICS_H_
 
-#include <map>
-#include <memory>
-#include <string>
-#include <string_view>
-#include <utility>
-
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
 
 #include "broker/engine.h"
 #include "common/clock.h"

@@ -35,8 +35,7 @@ MoveTask* MoveTasks::FindRunning(const std::string& handle) {
   return nullptr;
 }
 
-std::vector<const MoveTask*> MoveTasks::ListBySource(const std::string& source,
-                                                     size_t max) const {
+std::vector<const MoveTask*> MoveTasks::ListBySource(const std::string& source, size_t max) const {
   std::vector<const MoveTask*> out;
   for (const MoveTask& t : tasks_) {
     if (out.size() >= max) break;

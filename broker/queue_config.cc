@@ -1,7 +1,6 @@
 #include "broker/queue_config.h"
 
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "broker/limits.h"
@@ -64,8 +63,8 @@ Status ParseRedrivePolicy(const std::string& value, std::optional<RedrivePolicy>
   } else {
     return InvalidValue(kName, value, "maxReceiveCount is missing");
   }
-  if (Status s = ParseInt(kName + ".maxReceiveCount", count_text, 1,
-                          limits::kMaxReceiveCountLimit, &policy.max_receive_count);
+  if (Status s = ParseInt(kName + ".maxReceiveCount", count_text, 1, limits::kMaxReceiveCountLimit,
+                          &policy.max_receive_count);
       !s.ok()) {
     return s;
   }
@@ -131,7 +130,9 @@ AttributeMap ConfigAttributes(const QueueConfig& c) {
   return a;
 }
 
-std::string QueueArn(const std::string& name) { return "arn:sluice:sqs:local:000000000000:" + name; }
+std::string QueueArn(const std::string& name) {
+  return "arn:sluice:sqs:local:000000000000:" + name;
+}
 
 std::string QueueNameFromArnOrName(const std::string& arn_or_name) {
   const size_t cut = arn_or_name.find_last_of(":/");

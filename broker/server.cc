@@ -1,13 +1,12 @@
 #include "broker/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <iterator>
 #include <vector>
-
 #include <zmq_addon.hpp>
-
-#include <spdlog/spdlog.h>
 
 #include "broker/dispatch.h"
 #include "broker/limits.h"
@@ -55,7 +54,10 @@ bool ShouldPark(const pb::Response& resp, Millis wait_ms) {
 }  // namespace
 
 Server::Server(Engine* engine, const Clock* clock, BrokerMetrics* metrics)
-    : engine_(engine), clock_(clock), metrics_(metrics), context_(1),
+    : engine_(engine),
+      clock_(clock),
+      metrics_(metrics),
+      context_(1),
       socket_(context_, zmq::socket_type::router) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, limits::kMaxFrameBytes);
@@ -91,8 +93,8 @@ void Server::Run(const std::atomic<bool>& stop) {
     // Wake the queues whose timers or waits ran out.
     for (const auto& [queue, ws] : waiters_) {
       auto wake = engine_->NextWakeup(queue);
-      const bool wait_over = std::any_of(ws.begin(), ws.end(),
-                                         [now](const Waiter& w) { return w.deadline <= now; });
+      const bool wait_over =
+          std::any_of(ws.begin(), ws.end(), [now](const Waiter& w) { return w.deadline <= now; });
       if (wait_over || (wake && *wake <= now)) touched_queues_.insert(queue);
     }
     std::set<std::string> touched;
@@ -132,10 +134,10 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
   if (multi_frame || !req.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     metrics_->CountMalformedFrame();
     spdlog::warn("event=malformed_frame bytes={} multi_frame={}", payload.size(), multi_frame);
-    SetError({pb::MALFORMED_REQUEST, multi_frame
-                                         ? "a request is a single frame"
-                                         : "the frame is not a serialized sluice.pb.Request"},
-             &resp);
+    SetError(
+        {pb::MALFORMED_REQUEST, multi_frame ? "a request is a single frame"
+                                            : "the frame is not a serialized sluice.pb.Request"},
+        &resp);
     Reply(peer, resp);
     return;
   }

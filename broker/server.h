@@ -18,7 +18,6 @@
 #include <map>
 #include <set>
 #include <string>
-
 #include <zmq.hpp>
 
 #include "broker/engine.h"
@@ -67,7 +66,7 @@ class Server {
   zmq::context_t context_;
   zmq::socket_t socket_;
   std::map<std::string, std::deque<Waiter>> waiters_;  // by queue name
-  std::set<std::string> touched_queues_;  // since waiters were last served
+  std::set<std::string> touched_queues_;               // since waiters were last served
   Millis next_tick_ = 0;
 };
 

@@ -31,8 +31,8 @@ struct StoredMessage {
   uint32_t receive_count = 0;
 
   MessageState state = MessageState::kVisible;
-  Millis available_at = 0;  // when a delayed or in-flight message becomes visible
-  Millis received_at = 0;   // the latest receive; bounds visibility extensions
+  Millis available_at = 0;   // when a delayed or in-flight message becomes visible
+  Millis received_at = 0;    // the latest receive; bounds visibility extensions
   uint64_t receipt_seq = 0;  // which receive the latest receipt handle belongs to
 
   // FIFO only.

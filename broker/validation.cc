@@ -64,9 +64,8 @@ Status ValidateAttributeName(std::string_view name) {
   }
   for (char c : name) {
     if (!IsNameChar(c) && c != '.') {
-      return {pb::INVALID_PARAMETER_VALUE,
-              "message attribute name '" + std::string(name) +
-                  "' may hold only A-Z, a-z, 0-9, '_', '-' and '.'"};
+      return {pb::INVALID_PARAMETER_VALUE, "message attribute name '" + std::string(name) +
+                                               "' may hold only A-Z, a-z, 0-9, '_', '-' and '.'"};
     }
   }
   if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string_view::npos) {
@@ -145,9 +144,9 @@ Status ValidateBody(std::string_view body) {
     const size_t at = i;
     const int32_t cp = DecodeUtf8(body, &i);
     if (cp < 0 || !IsAllowedBodyCodePoint(cp)) {
-      return {pb::INVALID_MESSAGE_CONTENTS,
-              "the message body holds a character SQS does not allow at byte " +
-                  std::to_string(at)};
+      return {
+          pb::INVALID_MESSAGE_CONTENTS,
+          "the message body holds a character SQS does not allow at byte " + std::to_string(at)};
     }
   }
   return Status::Ok();
@@ -163,8 +162,7 @@ Status ValidateMessageAttributes(const MessageAttributes& attributes) {
     const std::string base = type.substr(0, type.find('.'));
     if (type.size() > limits::kMaxMessageAttributeTypeLength ||
         (base != "String" && base != "Number" && base != "Binary")) {
-      return {pb::INVALID_PARAMETER_VALUE, "message attribute '" + name +
-                                               "' has type '" + type +
+      return {pb::INVALID_PARAMETER_VALUE, "message attribute '" + name + "' has type '" + type +
                                                "'; types are String, Number or Binary"};
     }
     if (base == "Binary") {
@@ -182,9 +180,9 @@ Status ValidateMessageAttributes(const MessageAttributes& attributes) {
                 "message attribute '" + name + "' holds a character SQS does not allow"};
       }
       if (base == "Number" && !IsNumber(value.string_value())) {
-        return {pb::INVALID_PARAMETER_VALUE,
-                "message attribute '" + name + "' of type Number holds '" + value.string_value() +
-                    "'"};
+        return {
+            pb::INVALID_PARAMETER_VALUE,
+            "message attribute '" + name + "' of type Number holds '" + value.string_value() + "'"};
       }
     }
   }

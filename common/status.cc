@@ -65,8 +65,6 @@ std::string_view ErrorCodeName(ErrorCode code) {
   }
 }
 
-bool IsSenderFault(ErrorCode code) {
-  return code != pb::INTERNAL_ERROR && code != pb::UNAVAILABLE;
-}
+bool IsSenderFault(ErrorCode code) { return code != pb::INTERNAL_ERROR && code != pb::UNAVAILABLE; }
 
 }  // namespace sluice

@@ -1,14 +1,13 @@
 // Integration tests of the real sluice-broker binary through the client
 // library: round trips, long polling with concurrent clients, dead-letter
 // queues in real time, metrics, shutdown and reconnects.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <future>
 #include <regex>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "client/client.h"
 #include "tests/support/broker_process.h"
@@ -67,9 +66,7 @@ class BrokerTest : public ::testing::Test {
   // Waits until the broker reports `n` parked long polls.
   bool WaitForParkedReceives(int n) {
     return WaitFor(
-        [&] {
-          return MetricValue(broker_.ScrapeMetrics(), "sluice_broker_waiting_receives") == n;
-        },
+        [&] { return MetricValue(broker_.ScrapeMetrics(), "sluice_broker_waiting_receives") == n; },
         seconds(10));
   }
 };
@@ -212,8 +209,8 @@ TEST_F(BrokerTest, DeletingAQueueAnswersItsParkedReceives) {
 
 TEST_F(BrokerTest, MessageReceivedTooOftenMovesToTheDeadLetterQueue) {
   CreateQueue("jobs-dlq");
-  CreateQueue("jobs", {{"RedrivePolicy",
-                        R"({"deadLetterTargetArn":"jobs-dlq","maxReceiveCount":"2"})"}});
+  CreateQueue("jobs",
+              {{"RedrivePolicy", R"({"deadLetterTargetArn":"jobs-dlq","maxReceiveCount":"2"})"}});
   auto sent = client_.SendMessage(SendReq("jobs", "poison"));
   ASSERT_TRUE(sent.ok());
   for (int i = 0; i < 2; ++i) {
@@ -285,20 +282,19 @@ TEST(BrokerLifecycle, ClientReachesARestartedBrokerOnTheSameEndpoint) {
   auto start = [&] {
     return std::make_unique<testing::Subprocess>(std::vector<std::string>{
         testing::BrokerBinary(), "--listen", endpoint, "--metrics-listen",
-        "127.0.0.1:" + std::to_string(testing::FreeTcpPort()), "--data-dir",
-        dir.path() + "/data"});
+        "127.0.0.1:" + std::to_string(testing::FreeTcpPort()), "--data-dir", dir.path() + "/data"});
   };
   auto broker = start();
   Client client(endpoint, ClientOptions{.call_timeout_ms = 500});
-  ASSERT_TRUE(WaitFor([&] { return client.ListQueues(pb::ListQueuesRequest()).ok(); }, seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return client.ListQueues(pb::ListQueuesRequest()).ok(); }, seconds(10)));
   broker->Signal(SIGKILL);
   broker->Wait(seconds(10));
   auto down = client.ListQueues(pb::ListQueuesRequest());
   ASSERT_FALSE(down.ok());
   EXPECT_EQ(down.status().code(), pb::UNAVAILABLE);
   broker = start();
-  EXPECT_TRUE(
-      WaitFor([&] { return client.CreateQueue(CreateReq("after")).ok(); }, seconds(10)));
+  EXPECT_TRUE(WaitFor([&] { return client.CreateQueue(CreateReq("after")).ok(); }, seconds(10)));
 }
 
 TEST(BrokerLifecycle, ServesOnLoopbackTcp) {
@@ -314,13 +310,17 @@ TEST(BrokerLifecycle, ServesOnLoopbackTcp) {
 
 TEST(BrokerLifecycle, RefusesADataDirectoryInUse) {
   testing::TempDir dir;
-  std::vector<std::string> argv = {testing::BrokerBinary(), "--listen",
-                                   "ipc://" + dir.path() + "/a.sock", "--metrics-listen",
+  std::vector<std::string> argv = {testing::BrokerBinary(),
+                                   "--listen",
+                                   "ipc://" + dir.path() + "/a.sock",
+                                   "--metrics-listen",
                                    "127.0.0.1:" + std::to_string(testing::FreeTcpPort()),
-                                   "--data-dir", dir.path() + "/data"};
+                                   "--data-dir",
+                                   dir.path() + "/data"};
   testing::Subprocess first(argv);
   Client client("ipc://" + dir.path() + "/a.sock");
-  ASSERT_TRUE(WaitFor([&] { return client.ListQueues(pb::ListQueuesRequest()).ok(); }, seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return client.ListQueues(pb::ListQueuesRequest()).ok(); }, seconds(10)));
   argv[2] = "ipc://" + dir.path() + "/b.sock";
   argv[4] = "127.0.0.1:" + std::to_string(testing::FreeTcpPort());
   auto second = testing::RunCommand(argv);

@@ -1,11 +1,11 @@
 // Integration tests of the sluice-producer CLI against the real broker: the
 // aws-sqs-shaped subcommands, their JSON output, their errors and exit codes.
+#include <gtest/gtest.h>
+
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/support/broker_process.h"
 
@@ -42,9 +42,9 @@ TEST_F(CliTest, SendReceiveDeleteWithAwsShapedOutput) {
   json created = CliJson({"create-queue", "--queue-name", "jobs"});
   EXPECT_EQ(created["QueueUrl"], broker_.endpoint() + "/jobs");
 
-  json sent = CliJson({"send-message", "--queue-name", "jobs", "--message-body", "hello world",
-                       "--message-attributes",
-                       R"({"size":{"DataType":"Number","StringValue":"1000"}})"});
+  json sent =
+      CliJson({"send-message", "--queue-name", "jobs", "--message-body", "hello world",
+               "--message-attributes", R"({"size":{"DataType":"Number","StringValue":"1000"}})"});
   EXPECT_EQ(sent["MD5OfMessageBody"], "5eb63bbbe01eeed093cb22bb8f5acdc3");
   EXPECT_TRUE(sent.contains("MD5OfMessageAttributes"));
   ASSERT_TRUE(sent["MessageId"].is_string());
@@ -73,8 +73,8 @@ TEST_F(CliTest, SendReceiveDeleteWithAwsShapedOutput) {
 }
 
 TEST_F(CliTest, AttributesInShorthandAndJsonForms) {
-  CliJson({"create-queue", "--queue-name", "a", "--attributes",
-           "VisibilityTimeout=45,DelaySeconds=5"});
+  CliJson(
+      {"create-queue", "--queue-name", "a", "--attributes", "VisibilityTimeout=45,DelaySeconds=5"});
   json attrs = CliJson({"get-queue-attributes", "--queue-name", "a", "--attribute-names", "All"});
   EXPECT_EQ(attrs["Attributes"]["VisibilityTimeout"], "45");
   EXPECT_EQ(attrs["Attributes"]["DelaySeconds"], "5");
@@ -99,9 +99,9 @@ TEST_F(CliTest, QueueUrlNamesTheQueueByItsLastSegment) {
 
 TEST_F(CliTest, BatchReportsSuccessfulAndFailedEntries) {
   CliJson({"create-queue", "--queue-name", "batch"});
-  json result =
-      CliJson({"send-message-batch", "--queue-name", "batch", "--entries",
-               R"([{"Id":"ok","MessageBody":"fine"},{"Id":"bad","MessageBody":"x","DelaySeconds":901}])"});
+  json result = CliJson(
+      {"send-message-batch", "--queue-name", "batch", "--entries",
+       R"([{"Id":"ok","MessageBody":"fine"},{"Id":"bad","MessageBody":"x","DelaySeconds":901}])"});
   ASSERT_EQ(result["Successful"].size(), 1u);
   EXPECT_EQ(result["Successful"][0]["Id"], "ok");
   ASSERT_EQ(result["Failed"].size(), 1u);
@@ -109,13 +109,14 @@ TEST_F(CliTest, BatchReportsSuccessfulAndFailedEntries) {
   EXPECT_EQ(result["Failed"][0]["Code"], "InvalidParameterValue");
   EXPECT_EQ(result["Failed"][0]["SenderFault"], true);
 
-  json got = CliJson({"receive-message", "--queue-name", "batch", "--max-number-of-messages", "10"});
+  json got =
+      CliJson({"receive-message", "--queue-name", "batch", "--max-number-of-messages", "10"});
   ASSERT_EQ(got["Messages"].size(), 1u);
-  json deleted = CliJson(
-      {"delete-message-batch", "--queue-name", "batch", "--entries",
-       json::array({{{"Id", "d1"}, {"ReceiptHandle", got["Messages"][0]["ReceiptHandle"]}},
-                    {{"Id", "d2"}, {"ReceiptHandle", "not-a-handle"}}})
-           .dump()});
+  json deleted =
+      CliJson({"delete-message-batch", "--queue-name", "batch", "--entries",
+               json::array({{{"Id", "d1"}, {"ReceiptHandle", got["Messages"][0]["ReceiptHandle"]}},
+                            {{"Id", "d2"}, {"ReceiptHandle", "not-a-handle"}}})
+                   .dump()});
   ASSERT_EQ(deleted["Successful"].size(), 1u);
   EXPECT_EQ(deleted["Successful"][0]["Id"], "d1");
   ASSERT_EQ(deleted["Failed"].size(), 1u);
@@ -124,14 +125,14 @@ TEST_F(CliTest, BatchReportsSuccessfulAndFailedEntries) {
 
 TEST_F(CliTest, BatchLevelErrorsUseSqsNames) {
   CliJson({"create-queue", "--queue-name", "b2"});
-  CommandResult dup =
-      Cli({"send-message-batch", "--queue-name", "b2", "--entries",
-           R"([{"Id":"same","MessageBody":"1"},{"Id":"same","MessageBody":"2"}])"});
+  CommandResult dup = Cli({"send-message-batch", "--queue-name", "b2", "--entries",
+                           R"([{"Id":"same","MessageBody":"1"},{"Id":"same","MessageBody":"2"}])"});
   EXPECT_EQ(dup.exit_code, 254);
   EXPECT_NE(dup.err.find("(BatchEntryIdsNotDistinct)"), std::string::npos) << dup.err;
   json eleven = json::array();
   for (int i = 0; i < 11; ++i) eleven.push_back({{"Id", std::to_string(i)}, {"MessageBody", "m"}});
-  CommandResult many = Cli({"send-message-batch", "--queue-name", "b2", "--entries", eleven.dump()});
+  CommandResult many =
+      Cli({"send-message-batch", "--queue-name", "b2", "--entries", eleven.dump()});
   EXPECT_EQ(many.exit_code, 254);
   EXPECT_NE(many.err.find("(TooManyEntriesInBatchRequest)"), std::string::npos) << many.err;
 }
@@ -156,9 +157,9 @@ TEST_F(CliTest, ChangeMessageVisibilityReleasesAMessage) {
   CliJson({"send-message", "--queue-name", "cv", "--message-body", "m"});
   json got = CliJson({"receive-message", "--queue-name", "cv", "--visibility-timeout", "600"});
   ASSERT_EQ(got["Messages"].size(), 1u);
-  CommandResult r = Cli({"change-message-visibility", "--queue-name", "cv", "--receipt-handle",
-                         got["Messages"][0]["ReceiptHandle"].get<std::string>(),
-                         "--visibility-timeout", "0"});
+  CommandResult r =
+      Cli({"change-message-visibility", "--queue-name", "cv", "--receipt-handle",
+           got["Messages"][0]["ReceiptHandle"].get<std::string>(), "--visibility-timeout", "0"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   json again = CliJson({"receive-message", "--queue-name", "cv"});
   ASSERT_EQ(again["Messages"].size(), 1u);
@@ -193,8 +194,8 @@ TEST_F(CliTest, DeadLetterRedriveWithMoveTasks) {
   CliJson({"receive-message", "--queue-name", "work", "--visibility-timeout", "0"});
   // The second receive moves the message to the dead-letter queue.
   EXPECT_EQ(Cli({"receive-message", "--queue-name", "work"}).out, "");
-  json dlq_attrs = CliJson({"get-queue-attributes", "--queue-name", "work-dlq",
-                            "--attribute-names", "ApproximateNumberOfMessages"});
+  json dlq_attrs = CliJson({"get-queue-attributes", "--queue-name", "work-dlq", "--attribute-names",
+                            "ApproximateNumberOfMessages"});
   EXPECT_EQ(dlq_attrs["Attributes"]["ApproximateNumberOfMessages"], "1");
 
   json task = CliJson({"start-message-move-task", "--source-arn", dlq_arn});

@@ -1,11 +1,11 @@
 // Malformed input sent to the real broker with raw ZeroMQ, one test per kind
 // of bad frame: each gets a MalformedRequest answer (or, for a frame over the
 // size limit, a dropped connection) and the broker keeps serving.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 

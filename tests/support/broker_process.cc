@@ -28,12 +28,11 @@ BrokerProcess::BrokerProcess(Options options) {
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
   process_ = std::make_unique<Subprocess>(argv);
   Client probe(endpoint_, ClientOptions{.call_timeout_ms = 200});
-  const bool ready = WaitFor(
-      [&] { return process_->Running() && probe.ListQueues(pb::ListQueuesRequest()).ok(); },
-      std::chrono::seconds(10));
+  const bool ready =
+      WaitFor([&] { return process_->Running() && probe.ListQueues(pb::ListQueuesRequest()).ok(); },
+              std::chrono::seconds(10));
   if (!ready) {
-    throw std::runtime_error("sluice-broker did not become ready; stderr:\n" +
-                             process_->Stderr());
+    throw std::runtime_error("sluice-broker did not become ready; stderr:\n" + process_->Stderr());
   }
 }
 

@@ -98,6 +98,20 @@ class EngineTest : public ::testing::Test {
     return engine_->DeleteQueue(req, &resp);
   }
 
+  Status GetQueueUrl(const std::string& name) {
+    pb::GetQueueUrlRequest req;
+    req.set_queue_name(name);
+    pb::GetQueueUrlResponse resp;
+    return engine_->GetQueueUrl(req, &resp);
+  }
+
+  Status Purge(const std::string& queue) {
+    pb::PurgeQueueRequest req;
+    req.set_queue_name(queue);
+    pb::PurgeQueueResponse resp;
+    return engine_->PurgeQueue(req, &resp);
+  }
+
   Status SetAttributes(const std::string& name, const Attributes& attributes) {
     pb::SetQueueAttributesRequest req;
     req.set_queue_name(name);
