@@ -5,7 +5,8 @@
 #define SLUICE_BROKER_DEDUP_WINDOW_H_
 
 #include <cstdint>
-#include <deque>
+#include <functional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -25,16 +26,19 @@ class DedupWindow {
 
   // The earlier send with this id, or nullptr. Call Expire(now) first.
   const Entry* Find(const std::string& id) const;
-  void Remember(const std::string& id, std::string message_id, uint64_t sequence_number,
-                Millis now);
-  // Forgets the ids whose window ended at or before `now`.
-  void Expire(Millis now);
+  const Entry& Remember(const std::string& id, std::string message_id, uint64_t sequence_number,
+                        Millis now);
+  // Recovery: puts back an entry as it was recorded.
+  void Restore(const std::string& id, const Entry& entry);
+  // Forgets the ids whose window ended at or before `now`, telling
+  // `forgotten` (when given) each id it forgets.
+  void Expire(Millis now, const std::function<void(const std::string&)>& forgotten = {});
   size_t size() const { return entries_.size(); }
 
  private:
   Millis window_ms_;
   std::unordered_map<std::string, Entry> entries_;
-  std::deque<std::pair<Millis, std::string>> by_expiry_;  // oldest first
+  std::set<std::pair<Millis, std::string>> by_expiry_;  // oldest first
 };
 
 }  // namespace sluice

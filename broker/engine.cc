@@ -19,7 +19,11 @@ std::string Seconds(Millis ms) { return std::to_string(ms / 1000); }
 }  // namespace
 
 Engine::Engine(const Clock* clock, EngineOptions options)
-    : clock_(clock), options_(options), rng_(options.seed), handles_(rng_()) {}
+    : clock_(clock),
+      options_(options),
+      rng_(options.seed),
+      receipt_secret_(options.receipt_secret != 0 ? options.receipt_secret : rng_()),
+      handles_(receipt_secret_) {}
 
 Result<Queue*> Engine::FindQueue(const std::string& name) {
   auto it = queues_.find(name);
@@ -71,14 +75,24 @@ Status Engine::CreateQueue(const pb::CreateQueueRequest& req, pb::CreateQueueRes
             "a queue named '" + name + "' already exists with other attributes"};
   }
   if (Status s = CheckRedrivePolicy(name, config); !s.ok()) return s;
-  queues_.emplace(name, std::make_unique<Queue>(name, next_incarnation_++, config, clock_->Now()));
+  auto q =
+      std::make_unique<Queue>(name, next_incarnation_++, config, clock_->Now(), options_.journal);
+  if (options_.journal != nullptr) options_.journal->QueueChanged(*q);
+  queues_.emplace(name, std::move(q));
   return Status::Ok();
 }
 
 Status Engine::DeleteQueue(const pb::DeleteQueueRequest& req, pb::DeleteQueueResponse*) {
-  if (queues_.erase(req.queue_name()) == 0) {
+  auto it = queues_.find(req.queue_name());
+  if (it == queues_.end()) {
     return {pb::QUEUE_DOES_NOT_EXIST, "the queue '" + req.queue_name() + "' does not exist"};
   }
+  if (options_.journal != nullptr) {
+    // Purging first reports every message, so their records and bodies go too.
+    it->second->Purge();
+    options_.journal->QueueDeleted(*it->second);
+  }
+  queues_.erase(it);
   move_tasks_.ForgetSource(req.queue_name());
   return Status::Ok();
 }
@@ -194,6 +208,19 @@ std::optional<Millis> Engine::NextWakeup(const std::string& queue_name) const {
   auto it = queues_.find(queue_name);
   if (it == queues_.end()) return std::nullopt;
   return it->second->NextTimer();
+}
+
+Queue* Engine::RestoreQueue(const std::string& name, uint64_t incarnation,
+                            const QueueConfig& config, Millis created_at) {
+  next_incarnation_ = std::max(next_incarnation_, incarnation + 1);
+  auto q = std::make_unique<Queue>(name, incarnation, config, created_at, options_.journal);
+  Queue* raw = q.get();
+  queues_[name] = std::move(q);
+  return raw;
+}
+
+void Engine::ReserveIncarnations(uint64_t next) {
+  next_incarnation_ = std::max(next_incarnation_, next);
 }
 
 void Engine::ForEachQueue(const std::function<void(const Queue&)>& fn) const {

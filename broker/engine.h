@@ -20,6 +20,7 @@
 #include <random>
 #include <string>
 
+#include "broker/journal.h"
 #include "broker/move_tasks.h"
 #include "broker/queue.h"
 #include "broker/receipt_handle.h"
@@ -31,7 +32,11 @@ namespace sluice {
 
 struct EngineOptions {
   int inflight_limit = 120'000;  // per queue; the broker's --max-inflight
-  uint64_t seed = 0;             // message ids, receipt handle seal
+  uint64_t seed = 0;             // message ids, and the receipt handle seal when none is given
+  // The key that seals receipt handles; a durable broker keeps it so handles
+  // stay valid across restarts. 0: drawn from the seed.
+  uint64_t receipt_secret = 0;
+  Journal* journal = nullptr;  // where changes are recorded; null keeps state in memory only
 };
 
 class Engine {
@@ -86,6 +91,16 @@ class Engine {
 
   void ForEachQueue(const std::function<void(const Queue&)>& fn) const;
 
+  // Recovery: re-creates a recorded queue without reporting it to the
+  // journal; its messages follow through Queue::Restore. Queues may come back
+  // in any order, since redrive targets are looked up by name.
+  Queue* RestoreQueue(const std::string& name, uint64_t incarnation, const QueueConfig& config,
+                      Millis created_at);
+  // Recovery: incarnations below `next` were used (by queues since deleted
+  // too) and must not name a new queue, or old receipt handles could match it.
+  void ReserveIncarnations(uint64_t next);
+  uint64_t receipt_secret() const { return receipt_secret_; }
+
  private:
   Result<Queue*> FindQueue(const std::string& name);
   Status CheckRedrivePolicy(const std::string& queue_name, const QueueConfig& config) const;
@@ -106,6 +121,7 @@ class Engine {
   const Clock* clock_;
   EngineOptions options_;
   std::mt19937_64 rng_;
+  uint64_t receipt_secret_;
   ReceiptHandleCodec handles_;
   std::map<std::string, std::unique_ptr<Queue>> queues_;  // by name, for ListQueues
   uint64_t next_incarnation_ = 1;

@@ -237,7 +237,9 @@ void Engine::FillMessage(const Queue& q, const StoredMessage& m,
   out->set_message_id(m.message_id);
   out->set_receipt_handle(handles_.Encode({q.incarnation(), m.seq, m.receipt_seq}));
   out->set_md5_of_body(m.md5_of_body);
-  out->set_body(m.body);
+  // Bodies are never empty, so an empty one is held by the journal's storage.
+  out->set_body(m.body.empty() && options_.journal != nullptr ? options_.journal->ReadBody(m)
+                                                              : m.body);
 
   const bool all = Contains(req.attribute_names(), "All");
   auto want = [&](const std::string& name) { return all || Contains(req.attribute_names(), name); };

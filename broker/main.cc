@@ -15,6 +15,7 @@
 #include "broker/limits.h"
 #include "broker/metrics.h"
 #include "broker/server.h"
+#include "broker/storage.h"
 #include "common/clock.h"
 #include "common/logging.h"
 
@@ -25,8 +26,10 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
 // Exit codes: 0 after a clean shutdown, 2 for bad flags, 1 when the broker
-// cannot start (port in use, data directory locked, ...).
+// cannot start (port in use, data directory locked, store corrupt, ...), 3
+// when a write to the store failed and the broker stopped to stay consistent.
 constexpr int kExitCannotStart = 1;
+constexpr int kExitStorageFailed = 3;
 
 }  // namespace
 
@@ -37,6 +40,7 @@ int main(int argc, char** argv) {
   std::string data_dir = "./sluice-data";
   int max_inflight = sluice::limits::kDefaultInflightLimit;
   std::string log_level = "info";
+  std::string fsync = "always";
   app.add_option("--listen", listen, "ZeroMQ endpoint to serve on")->capture_default_str();
   app.add_option("--metrics-listen", metrics_listen, "HOST:PORT for Prometheus' /metrics")
       ->capture_default_str();
@@ -45,6 +49,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-inflight", max_inflight, "in-flight messages allowed per queue")
       ->capture_default_str()
       ->check(CLI::Range(1, 100'000'000));
+  app.add_option("--fsync", fsync,
+                 "always: every answer waits for its fsync; interval: fsync every 50 ms (a "
+                 "machine crash loses at most that); never: for tests and benchmarks")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -53,9 +61,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sluice-broker: unknown --log-level '%s'\n", log_level.c_str());
     return 2;
   }
+  auto fsync_mode = sluice::ParseFsyncMode(fsync);
+  if (!fsync_mode.ok()) {
+    std::fprintf(stderr, "sluice-broker: %s\n", fsync_mode.status().detail().c_str());
+    return 2;
+  }
   auto dir = sluice::DataDir::Open(data_dir);
   if (!dir.ok()) {
     spdlog::critical("event=start_failed error=\"{}\"", dir.status().detail());
+    return kExitCannotStart;
+  }
+  auto storage = sluice::Storage::Open((*dir)->path(), {.fsync = *fsync_mode});
+  if (!storage.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"", storage.status().detail());
     return kExitCannotStart;
   }
 
@@ -81,9 +99,15 @@ int main(int argc, char** argv) {
   sluice::EngineOptions options;
   options.inflight_limit = max_inflight;
   options.seed = std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32);
+  options.receipt_secret = (*storage)->receipt_secret();
+  options.journal = storage->get();
   sluice::Engine engine(&clock, options);
+  if (sluice::Status s = (*storage)->Recover(&engine); !s.ok()) {
+    spdlog::critical("event=start_failed error=\"recovery failed: {}\"", s.detail());
+    return kExitCannotStart;
+  }
   sluice::BrokerMetrics metrics(registry);
-  sluice::Server server(&engine, &clock, &metrics);
+  sluice::Server server(&engine, storage->get(), &clock, &metrics);
   if (sluice::Status s = server.Bind(listen); !s.ok()) {
     spdlog::critical("event=start_failed error=\"{}\"", s.detail());
     return kExitCannotStart;
@@ -92,9 +116,13 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
-  spdlog::info("event=started listen={} metrics=http://{}/metrics data_dir={} max_inflight={}",
-               listen, metrics_listen, (*dir)->path(), max_inflight);
-  server.Run(g_stop);
+  spdlog::info(
+      "event=started listen={} metrics=http://{}/metrics data_dir={} fsync={} max_inflight={}",
+      listen, metrics_listen, (*dir)->path(), fsync, max_inflight);
+  if (sluice::Status s = server.Run(g_stop); !s.ok()) {
+    spdlog::critical("event=stopped error=\"{}\"", s.detail());
+    return kExitStorageFailed;
+  }
   spdlog::info("event=stopped");
   return 0;
 }

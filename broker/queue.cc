@@ -1,14 +1,17 @@
 #include "broker/queue.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include "broker/limits.h"
 
 namespace sluice {
 
-Queue::Queue(std::string name, uint64_t incarnation, QueueConfig config, Millis now)
+Queue::Queue(std::string name, uint64_t incarnation, QueueConfig config, Millis now,
+             Journal* journal)
     : name_(std::move(name)),
       incarnation_(incarnation),
+      journal_(journal),
       config_(std::move(config)),
       created_at_(now),
       last_modified_at_(now),
@@ -17,6 +20,7 @@ Queue::Queue(std::string name, uint64_t incarnation, QueueConfig config, Millis 
 void Queue::SetConfig(const QueueConfig& config, Millis now) {
   config_ = config;
   last_modified_at_ = now;
+  if (journal_ != nullptr) journal_->QueueChanged(*this);
 }
 
 void Queue::Advance(Millis now) {
@@ -29,10 +33,14 @@ void Queue::Advance(Millis now) {
   // enqueue time is the first to expire; lowering the period takes effect here.
   const Millis retention_ms = Millis{config_.message_retention_s} * 1000;
   while (!by_age_.empty() && by_age_.begin()->first + retention_ms <= now) {
-    Remove(by_age_.begin()->second);
+    Remove(by_age_.begin()->second, /*moved=*/false);
     ++counters_.expired;
   }
-  dedup_.Expire(now);
+  if (journal_ != nullptr) {
+    dedup_.Expire(now, [this](const std::string& id) { journal_->DedupForgotten(*this, id); });
+  } else {
+    dedup_.Expire(now);
+  }
 }
 
 std::optional<Millis> Queue::NextTimer() const {
@@ -53,20 +61,53 @@ const StoredMessage& Queue::Enqueue(StoredMessage message, Millis delay_ms, Mill
   message.seq = next_seq_++;
   if (fifo()) {
     message.sequence_number = next_sequence_number_++;
-    dedup_.Remember(message.deduplication_id, message.message_id, message.sequence_number, now);
+    const DedupWindow::Entry& e =
+        dedup_.Remember(message.deduplication_id, message.message_id, message.sequence_number, now);
+    if (journal_ != nullptr) journal_->DedupRemembered(*this, message.deduplication_id, e);
   }
+  message.state = delay_ms > 0 ? MessageState::kDelayed : MessageState::kVisible;
+  message.available_at = delay_ms > 0 ? now + delay_ms : 0;
+  const bool new_body = !message.body.empty();
+  StoredMessage& m = Insert(std::move(message));
+  ++counters_.sent;
+  if (journal_ != nullptr) {
+    journal_->MessageAdded(*this, m, new_body);
+    // The journal's storage holds the body from now on.
+    m.body.clear();
+    m.body.shrink_to_fit();
+  }
+  return m;
+}
+
+void Queue::Restore(StoredMessage message) {
+  next_seq_ = std::max(next_seq_, message.seq + 1);
+  next_receipt_seq_ = std::max(next_receipt_seq_, message.receipt_seq + 1);
+  next_sequence_number_ = std::max(next_sequence_number_, message.sequence_number + 1);
+  Insert(std::move(message));
+}
+
+void Queue::RestoreCounters(uint64_t next_seq, uint64_t next_receipt_seq,
+                            uint64_t next_sequence_number, Millis last_modified_at) {
+  next_seq_ = std::max(next_seq_, next_seq);
+  next_receipt_seq_ = std::max(next_receipt_seq_, next_receipt_seq);
+  next_sequence_number_ = std::max(next_sequence_number_, next_sequence_number);
+  last_modified_at_ = last_modified_at;
+}
+
+void Queue::RestoreDedup(const std::string& id, const DedupWindow::Entry& entry) {
+  dedup_.Restore(id, entry);
+}
+
+StoredMessage& Queue::Insert(StoredMessage message) {
+  const MessageState state = message.state;
+  const Millis available_at = message.available_at;
   message.state = MessageState::kVisible;  // Attach below sets the real state
   auto [it, inserted] = messages_.emplace(message.seq, std::move(message));
   assert(inserted);
   StoredMessage& m = it->second;
   by_age_.emplace(m.enqueued_at, m.seq);
   if (fifo()) groups_[m.group_id].seqs.insert(m.seq);
-  if (delay_ms > 0) {
-    Attach(m, MessageState::kDelayed, now + delay_ms);
-  } else {
-    Attach(m, MessageState::kVisible, 0);
-  }
-  ++counters_.sent;
+  Attach(m, state, available_at);
   return m;
 }
 
@@ -136,12 +177,14 @@ void Queue::Deliver(StoredMessage& m, Millis visibility_ms, Millis now) {
   m.receipt_seq = next_receipt_seq_++;
   ++counters_.received;
   Attach(m, MessageState::kInFlight, now + visibility_ms);
+  if (journal_ != nullptr) journal_->MessageChanged(*this, m);
 }
 
-StoredMessage Queue::Remove(uint64_t seq) {
+StoredMessage Queue::Remove(uint64_t seq, bool moved) {
   auto it = messages_.find(seq);
   assert(it != messages_.end());
   StoredMessage& m = it->second;
+  if (journal_ != nullptr) journal_->MessageRemoved(*this, m, moved);
   Detach(m);
   by_age_.erase({m.enqueued_at, m.seq});
   StoredMessage out = std::move(m);
@@ -171,7 +214,7 @@ void Queue::ReceiveStandard(int max, Millis visibility_ms, int max_receive_count
     StoredMessage& m = messages_.at(*it);
     ++it;  // Deliver and Remove erase m's entry, never the next one
     if (max_receive_count > 0 && m.receive_count >= static_cast<uint32_t>(max_receive_count)) {
-      dead_lettered->push_back(Remove(m.seq));
+      dead_lettered->push_back(Remove(m.seq, /*moved=*/true));
       ++counters_.dead_lettered;
       continue;
     }
@@ -199,7 +242,7 @@ void Queue::ReceiveFifo(int max, Millis visibility_ms, int max_receive_count, Mi
       if (m.state != MessageState::kVisible) break;
       after = m.seq;
       if (max_receive_count > 0 && m.receive_count >= static_cast<uint32_t>(max_receive_count)) {
-        dead_lettered->push_back(Remove(m.seq));
+        dead_lettered->push_back(Remove(m.seq, /*moved=*/true));
         ++counters_.dead_lettered;
         continue;
       }
@@ -215,7 +258,7 @@ const StoredMessage* Queue::Find(uint64_t seq) const {
 }
 
 void Queue::Delete(uint64_t seq) {
-  Remove(seq);
+  Remove(seq, /*moved=*/false);
   ++counters_.deleted;
 }
 
@@ -224,10 +267,14 @@ void Queue::ChangeVisibility(uint64_t seq, Millis timeout_ms, Millis now) {
   assert(m.state == MessageState::kInFlight);
   Detach(m);
   Attach(m, MessageState::kInFlight, now + timeout_ms);
+  if (journal_ != nullptr) journal_->MessageChanged(*this, m);
 }
 
 void Queue::Purge() {
   counters_.purged += messages_.size();
+  if (journal_ != nullptr) {
+    for (const auto& [seq, m] : messages_) journal_->MessageRemoved(*this, m, /*moved=*/false);
+  }
   messages_.clear();
   visible_.clear();
   timers_.clear();
@@ -252,7 +299,7 @@ std::vector<StoredMessage> Queue::TakeVisible(int max) {
   }
   std::vector<StoredMessage> out;
   out.reserve(seqs.size());
-  for (uint64_t seq : seqs) out.push_back(Remove(seq));
+  for (uint64_t seq : seqs) out.push_back(Remove(seq, /*moved=*/true));
   return out;
 }
 

@@ -10,6 +10,9 @@
 // The queue never reads a clock: every call that depends on time takes `now`,
 // and Advance(now) must be called before the others so timers are current.
 // Cross-queue work (dead-letter targets, move tasks) is the Engine's.
+//
+// With a Journal, every change is reported to it and message bodies live in
+// the journal's storage, not in memory (an empty body means "stored").
 #ifndef SLUICE_BROKER_QUEUE_H_
 #define SLUICE_BROKER_QUEUE_H_
 
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "broker/dedup_window.h"
+#include "broker/journal.h"
 #include "broker/queue_config.h"
 #include "broker/stored_message.h"
 #include "common/clock.h"
@@ -41,7 +45,9 @@ struct QueueCounters {
 
 class Queue {
  public:
-  Queue(std::string name, uint64_t incarnation, QueueConfig config, Millis now);
+  // `journal` may be null; it must outlive the queue.
+  Queue(std::string name, uint64_t incarnation, QueueConfig config, Millis now,
+        Journal* journal = nullptr);
 
   Queue(const Queue&) = delete;
   Queue& operator=(const Queue&) = delete;
@@ -65,8 +71,20 @@ class Queue {
 
   // Adds a validated message, delayed by `delay_ms`; assigns its position
   // and, on a FIFO queue, its sequence number (and remembers its
-  // deduplication id). `message.enqueued_at` must be set by the caller.
+  // deduplication id). `message.enqueued_at` must be set by the caller. A
+  // message with a body is new; one without has its body in the journal's
+  // storage already (a dead-letter move or redrive).
   const StoredMessage& Enqueue(StoredMessage message, Millis delay_ms, Millis now);
+
+  // Recovery: puts back a message exactly as it was recorded, and the
+  // counters and deduplication ids; none of it is reported to the journal.
+  void Restore(StoredMessage message);
+  void RestoreCounters(uint64_t next_seq, uint64_t next_receipt_seq,
+                       uint64_t next_sequence_number, Millis last_modified_at);
+  void RestoreDedup(const std::string& id, const DedupWindow::Entry& entry);
+  uint64_t next_seq() const { return next_seq_; }
+  uint64_t next_receipt_seq() const { return next_receipt_seq_; }
+  uint64_t next_sequence_number() const { return next_sequence_number_; }
 
   // Receives up to `max` messages, making each invisible for `visibility_ms`
   // with a new receipt. When `max_receive_count` > 0, a message already
@@ -107,7 +125,10 @@ class Queue {
   // first message visible. Forgets a group with no messages left.
   void RefreshGroup(const std::string& group_id);
   void Deliver(StoredMessage& m, Millis visibility_ms, Millis now);
-  StoredMessage Remove(uint64_t seq);
+  // Takes a message out; `moved` when it goes on to another queue.
+  StoredMessage Remove(uint64_t seq, bool moved);
+  // Inserts `message` into the indexes in the state it carries.
+  StoredMessage& Insert(StoredMessage message);
   void ReceiveStandard(int max, Millis visibility_ms, int max_receive_count, Millis now,
                        std::vector<const StoredMessage*>* delivered,
                        std::vector<StoredMessage>* dead_lettered);
@@ -117,6 +138,7 @@ class Queue {
 
   const std::string name_;
   const uint64_t incarnation_;
+  Journal* const journal_;
   QueueConfig config_;
   const Millis created_at_;
   Millis last_modified_at_;

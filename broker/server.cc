@@ -53,8 +53,9 @@ bool ShouldPark(const pb::Response& resp, Millis wait_ms) {
 
 }  // namespace
 
-Server::Server(Engine* engine, const Clock* clock, BrokerMetrics* metrics)
+Server::Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics)
     : engine_(engine),
+      storage_(storage),
       clock_(clock),
       metrics_(metrics),
       context_(1),
@@ -72,7 +73,7 @@ Status Server::Bind(const std::string& endpoint) {
   return Status::Ok();
 }
 
-void Server::Run(const std::atomic<bool>& stop) {
+Status Server::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
     const long timeout = PollTimeoutMs(clock_->Now());
@@ -100,6 +101,7 @@ void Server::Run(const std::atomic<bool>& stop) {
     std::set<std::string> touched;
     touched.swap(touched_queues_);
     for (const std::string& queue : touched) ServeWaiters(queue, now);
+    if (Status s = EndTurn(); !s.ok()) return s;
   }
   // Shutting down: parked receives learn at once that nothing came.
   for (auto& [queue, ws] : waiters_) {
@@ -107,10 +109,38 @@ void Server::Run(const std::atomic<bool>& stop) {
       pb::Response resp;
       resp.set_request_id(w.request.request_id());
       resp.mutable_receive_message();
-      Reply(w.peer, resp);
+      Reply(w.peer, std::move(resp));
     }
   }
   waiters_.clear();
+  return EndTurn();
+}
+
+Status Server::EndTurn() {
+  Status committed;
+  if (storage_ != nullptr) {
+    if (storage_->HasPending()) committed = storage_->Commit();
+    if (committed.ok()) committed = storage_->SyncIfDue(clock_->Now());
+  }
+  if (!committed.ok()) {
+    spdlog::critical("event=storage_failed error=\"{}\" answered_with_errors={}", committed.detail(),
+                     replies_.size());
+  }
+  for (auto& [peer, resp] : replies_) {
+    if (!committed.ok()) {
+      resp.clear_op();
+      SetError({pb::INTERNAL_ERROR, "the broker could not store this change: " +
+                                        committed.detail()},
+               &resp);
+    }
+    const std::string bytes = resp.SerializeAsString();
+    // A peer that went away is silently skipped by the ROUTER; its answer is
+    // lost but nothing else is affected.
+    socket_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+  }
+  replies_.clear();
+  return committed;
 }
 
 void Server::DrainSocket() {
@@ -138,7 +168,7 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
         {pb::MALFORMED_REQUEST, multi_frame ? "a request is a single frame"
                                             : "the frame is not a serialized sluice.pb.Request"},
         &resp);
-    Reply(peer, resp);
+    Reply(peer, std::move(resp));
     return;
   }
   Dispatch(*engine_, req, &resp);
@@ -166,15 +196,11 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
                                                             : req.delete_queue().queue_name(),
                  ErrorCodeName(resp.has_error() ? resp.error().code() : pb::OK));
   }
-  Reply(peer, resp);
+  Reply(peer, std::move(resp));
 }
 
-void Server::Reply(const std::string& peer, const pb::Response& resp) {
-  std::string bytes = resp.SerializeAsString();
-  // A peer that went away is silently skipped by the ROUTER; its answer is lost
-  // but nothing else is affected.
-  socket_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-  socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+void Server::Reply(const std::string& peer, pb::Response resp) {
+  replies_.emplace_back(peer, std::move(resp));
 }
 
 void Server::ServeWaiters(const std::string& queue, Millis now) {
@@ -197,7 +223,7 @@ void Server::ServeWaiters(const std::string& queue, Millis now) {
       }
       metrics_->CountRequest("ReceiveMessage", resp.has_error() ? resp.error().code() : pb::OK,
                              (now - w->started) / 1000.0);
-      Reply(w->peer, resp);
+      Reply(w->peer, std::move(resp));
       w = ws.erase(w);
     } else {
       ++w;
@@ -208,6 +234,9 @@ void Server::ServeWaiters(const std::string& queue, Millis now) {
 
 long Server::PollTimeoutMs(Millis now) const {
   Millis until = next_tick_;
+  if (storage_ != nullptr) {
+    if (auto sync = storage_->NextSync()) until = std::min(until, *sync);
+  }
   for (const auto& [queue, ws] : waiters_) {
     for (const Waiter& w : ws) until = std::min(until, w.deadline);
     if (auto wake = engine_->NextWakeup(queue)) until = std::min(until, *wake);

@@ -10,6 +10,12 @@
 // A receive that finds no message and may wait is parked until a message
 // arrives for its queue, a timer of that queue runs out, or its wait ends;
 // other clients are served meanwhile.
+//
+// Answers wait until the end of the loop's turn, when the Storage commits
+// every change the turn made in one write: no answer leaves before what it
+// acknowledges is durable, and concurrent requests share one fsync. If a
+// commit fails the turn's requests are answered with InternalError and the
+// server stops, so that a restart recovers from what is on disk.
 #ifndef SLUICE_BROKER_SERVER_H_
 #define SLUICE_BROKER_SERVER_H_
 
@@ -18,10 +24,13 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 #include <zmq.hpp>
 
 #include "broker/engine.h"
 #include "broker/metrics.h"
+#include "broker/storage.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -29,14 +38,16 @@ namespace sluice {
 
 class Server {
  public:
-  Server(Engine* engine, const Clock* clock, BrokerMetrics* metrics);
+  // `storage` may be null (state in memory only).
+  Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics);
 
   // Binds the ROUTER socket, e.g. "tcp://127.0.0.1:7400".
   Status Bind(const std::string& endpoint);
 
   // Serves until `stop` becomes true (set from a signal handler), then answers
-  // every parked receive with no messages and returns.
-  void Run(const std::atomic<bool>& stop);
+  // every parked receive with no messages and returns OK; or returns the
+  // storage failure that stopped it.
+  Status Run(const std::atomic<bool>& stop);
 
  private:
   struct Waiter {
@@ -51,7 +62,10 @@ class Server {
   // Answers one client message; `multi_frame` when it had more than the
   // one payload frame a request may have.
   void HandleMessage(const std::string& peer, const zmq::message_t& payload, bool multi_frame);
-  void Reply(const std::string& peer, const pb::Response& resp);
+  // Queues an answer for the end of the turn.
+  void Reply(const std::string& peer, pb::Response resp);
+  // Commits the turn's changes, then sends its answers.
+  Status EndTurn();
   // Tries the parked receives of `queue` in arrival order; answers those
   // that got messages or whose wait ended.
   void ServeWaiters(const std::string& queue, Millis now);
@@ -61,12 +75,14 @@ class Server {
   size_t WaiterCount() const;
 
   Engine* engine_;
+  Storage* storage_;
   const Clock* clock_;
   BrokerMetrics* metrics_;
   zmq::context_t context_;
   zmq::socket_t socket_;
   std::map<std::string, std::deque<Waiter>> waiters_;  // by queue name
   std::set<std::string> touched_queues_;               // since waiters were last served
+  std::vector<std::pair<std::string, pb::Response>> replies_;  // this turn\'s answers
   Millis next_tick_ = 0;
 };
 

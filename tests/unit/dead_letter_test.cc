@@ -1,6 +1,8 @@
 // Dead-letter queues: the redrive policy's rules and the move of a message
 // received maxReceiveCount times.
+#include <map>
 #include <string>
+#include <vector>
 
 #include "tests/unit/engine_test_util.h"
 

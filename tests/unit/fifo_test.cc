@@ -1,6 +1,7 @@
 // FIFO queues: group ids, order within a group, groups held while in flight,
 // deduplication and sequence numbers.
 #include <string>
+#include <vector>
 
 #include "tests/unit/engine_test_util.h"
 

@@ -1,6 +1,7 @@
 // Message move tasks (redrive from a dead-letter queue): start, list, cancel,
 // destinations, rate limits driven by the clock and Engine::Tick.
 #include <string>
+#include <vector>
 
 #include "tests/unit/engine_test_util.h"
 

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "tests/unit/engine_test_util.h"
 

@@ -2,6 +2,7 @@
 // attributes, attribute filters, delays and receive parameters.
 #include <set>
 #include <string>
+#include <vector>
 
 #include "tests/unit/engine_test_util.h"
 

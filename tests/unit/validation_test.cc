@@ -1,6 +1,8 @@
 // Input rules: message bodies, sizes, message attributes, batch requests and
 // receive parameters. Each rejected input leaves the queue as it was.
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/unit/engine_test_util.h"
 

@@ -1,6 +1,7 @@
 // Visibility timeouts: expiry and re-delivery, ChangeMessageVisibility
 // (extension, release, the 12-hour cap) and stale receipt handles.
 #include <string>
+#include <vector>
 
 #include "tests/unit/engine_test_util.h"
 

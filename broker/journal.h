@@ -1,0 +1,51 @@
+// Journal: where the Engine reports every change of state that must outlive
+// the process. The Engine and its Queues call it as they change; an
+// implementation (Storage) collects the changes and makes them durable when
+// the server commits, before any answer leaves. Without a journal the broker
+// keeps its state in memory only (the engine's unit tests run that way).
+//
+// Changes that time alone makes (a delay or visibility timeout running out)
+// are not reported: recovery recomputes them from the recorded deadlines.
+#ifndef SLUICE_BROKER_JOURNAL_H_
+#define SLUICE_BROKER_JOURNAL_H_
+
+#include <cstdint>
+#include <string>
+
+#include "broker/dedup_window.h"
+#include "broker/stored_message.h"
+
+namespace sluice {
+
+class Queue;
+
+class Journal {
+ public:
+  virtual ~Journal() = default;
+
+  // The queue was created or its settings or counters changed.
+  virtual void QueueChanged(const Queue& q) = 0;
+  // The queue and everything in it are gone.
+  virtual void QueueDeleted(const Queue& q) = 0;
+
+  // A message entered the queue: a send (with its body), a dead-letter move or
+  // a redrive (its body already stored under its message id).
+  virtual void MessageAdded(const Queue& q, const StoredMessage& m, bool new_body) = 0;
+  // A message's state changed (received, visibility changed).
+  virtual void MessageChanged(const Queue& q, const StoredMessage& m) = 0;
+  // A message left the queue; `moved` when it lives on in another queue, so
+  // its body stays.
+  virtual void MessageRemoved(const Queue& q, const StoredMessage& m, bool moved) = 0;
+
+  virtual void DedupRemembered(const Queue& q, const std::string& id,
+                               const DedupWindow::Entry& entry) = 0;
+  // A deduplication id's window ended.
+  virtual void DedupForgotten(const Queue& q, const std::string& id) = 0;
+
+  // The body of a message whose body the queue does not hold in memory.
+  virtual std::string ReadBody(const StoredMessage& m) = 0;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_BROKER_JOURNAL_H_

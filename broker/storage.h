@@ -1,0 +1,96 @@
+// Storage: the broker's durable state, in RocksDB under the data directory.
+//
+// Storage is the Engine's Journal: changes reported during a turn of the
+// server's loop collect in one write batch, and Commit() writes the batch
+// atomically (fsync'd as the FsyncMode says) before the server sends the
+// turn's answers. Concurrent clients therefore share one fsync: group commit.
+// Message bodies live here only; the engine reads them back with ReadBody.
+// docs/storage.md specifies the keys and the recovery rules.
+#ifndef SLUICE_BROKER_STORAGE_H_
+#define SLUICE_BROKER_STORAGE_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "broker/engine.h"
+#include "broker/journal.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace sluice {
+
+enum class FsyncMode {
+  kAlways,    // every commit is fsync'd before its answers leave
+  kInterval,  // commits are written at once and fsync'd every interval
+  kNever,     // written, never fsync'd: survives a killed broker, not a lost machine
+};
+
+// Parses "always", "interval" or "never".
+Result<FsyncMode> ParseFsyncMode(const std::string& text);
+
+struct StorageOptions {
+  FsyncMode fsync = FsyncMode::kAlways;
+};
+
+class Storage final : public Journal {
+ public:
+  // Opens (or creates) the store in `dir`. A torn write at the end of the
+  // log is dropped with a warning; corruption anywhere else fails here.
+  static Result<std::unique_ptr<Storage>> Open(const std::string& dir, StorageOptions options);
+  ~Storage() override;
+
+  // The receipt-handle key, made on first open and kept ever after.
+  uint64_t receipt_secret() const { return receipt_secret_; }
+
+  // Loads every recorded queue, message and deduplication id into `engine`,
+  // which must be empty and have this storage as its journal.
+  Status Recover(Engine* engine);
+
+  // Makes everything reported since the last commit durable. On failure the
+  // changes are not acknowledged and the in-memory state is ahead of the
+  // disk: the caller must stop (recovery restarts from what is durable).
+  Status Commit();
+  bool HasPending() { return batch_.GetWriteBatch()->Count() > 0 || !dirty_.empty(); }
+  // FsyncMode::kInterval: when the last fsync is kIntervalMs old and writes
+  // came since, fsyncs them. NextSync says when that will be due, if ever.
+  Status SyncIfDue(Millis now);
+  std::optional<Millis> NextSync() const;
+  // The most acknowledged work FsyncMode::kInterval can lose to a crash of
+  // the machine; beanstalkd's default fsync interval.
+  static constexpr Millis kIntervalMs = 50;
+
+  // Journal.
+  void QueueChanged(const Queue& q) override;
+  void QueueDeleted(const Queue& q) override;
+  void MessageAdded(const Queue& q, const StoredMessage& m, bool new_body) override;
+  void MessageChanged(const Queue& q, const StoredMessage& m) override;
+  void MessageRemoved(const Queue& q, const StoredMessage& m, bool moved) override;
+  void DedupRemembered(const Queue& q, const std::string& id,
+                       const DedupWindow::Entry& entry) override;
+  void DedupForgotten(const Queue& q, const std::string& id) override;
+  std::string ReadBody(const StoredMessage& m) override;
+
+ private:
+  Storage(std::unique_ptr<rocksdb::DB> db, StorageOptions options);
+  Status LoadMeta();
+  void PutMessage(const Queue& q, const StoredMessage& m);
+
+  std::unique_ptr<rocksdb::DB> db_;
+  StorageOptions options_;
+  rocksdb::WriteBatchWithIndex batch_;
+  // Queues whose record (settings, counters) must be rewritten at commit.
+  std::map<uint64_t, const Queue*> dirty_;  // by incarnation
+  uint64_t receipt_secret_ = 0;
+  uint64_t next_incarnation_ = 1;
+  bool unsynced_ = false;  // kInterval: written since the last fsync
+  Millis last_sync_ = 0;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_BROKER_STORAGE_H_
