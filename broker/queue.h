@@ -79,8 +79,8 @@ class Queue {
   // Recovery: puts back a message exactly as it was recorded, and the
   // counters and deduplication ids; none of it is reported to the journal.
   void Restore(StoredMessage message);
-  void RestoreCounters(uint64_t next_seq, uint64_t next_receipt_seq,
-                       uint64_t next_sequence_number, Millis last_modified_at);
+  void RestoreCounters(uint64_t next_seq, uint64_t next_receipt_seq, uint64_t next_sequence_number,
+                       Millis last_modified_at);
   void RestoreDedup(const std::string& id, const DedupWindow::Entry& entry);
   uint64_t next_seq() const { return next_seq_; }
   uint64_t next_receipt_seq() const { return next_receipt_seq_; }

@@ -123,15 +123,15 @@ Status Server::EndTurn() {
     if (committed.ok()) committed = storage_->SyncIfDue(clock_->Now());
   }
   if (!committed.ok()) {
-    spdlog::critical("event=storage_failed error=\"{}\" answered_with_errors={}", committed.detail(),
-                     replies_.size());
+    spdlog::critical("event=storage_failed error=\"{}\" answered_with_errors={}",
+                     committed.detail(), replies_.size());
   }
   for (auto& [peer, resp] : replies_) {
     if (!committed.ok()) {
       resp.clear_op();
-      SetError({pb::INTERNAL_ERROR, "the broker could not store this change: " +
-                                        committed.detail()},
-               &resp);
+      SetError(
+          {pb::INTERNAL_ERROR, "the broker could not store this change: " + committed.detail()},
+          &resp);
     }
     const std::string bytes = resp.SerializeAsString();
     // A peer that went away is silently skipped by the ROUTER; its answer is

@@ -80,8 +80,8 @@ class Server {
   BrokerMetrics* metrics_;
   zmq::context_t context_;
   zmq::socket_t socket_;
-  std::map<std::string, std::deque<Waiter>> waiters_;  // by queue name
-  std::set<std::string> touched_queues_;               // since waiters were last served
+  std::map<std::string, std::deque<Waiter>> waiters_;          // by queue name
+  std::set<std::string> touched_queues_;                       // since waiters were last served
   std::vector<std::pair<std::string, pb::Response>> replies_;  // this turn\'s answers
   Millis next_tick_ = 0;
 };

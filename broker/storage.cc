@@ -1,10 +1,10 @@
 #include "broker/storage.h"
 
-#include <random>
-
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+
+#include <random>
 
 #include "broker/queue.h"
 #include "storage.pb.h"
@@ -77,8 +77,8 @@ storage::MessageRecord ToRecord(const StoredMessage& m) {
 Result<StoredMessage> FromRecord(uint64_t seq, const storage::MessageRecord& r) {
   if (r.state() < static_cast<int32_t>(MessageState::kDelayed) ||
       r.state() > static_cast<int32_t>(MessageState::kInFlight)) {
-    return Status(pb::INTERNAL_ERROR, "message record has unknown state " +
-                                          std::to_string(r.state()));
+    return Status(pb::INTERNAL_ERROR,
+                  "message record has unknown state " + std::to_string(r.state()));
   }
   StoredMessage m;
   m.seq = seq;
@@ -119,18 +119,29 @@ Storage::~Storage() = default;
 Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOptions options) {
   rocksdb::Options o;
   o.create_if_missing = true;
-  // A write torn by a crash can only be the log's last record: drop it. Any
-  // other damage stops the open, so no acknowledged data is silently lost.
-  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   o.paranoid_checks = true;
   // Two cores: one for the broker's loop, one for flushes and compactions.
   o.IncreaseParallelism(2);
   o.compression = rocksdb::kNoCompression;
   o.info_log_level = rocksdb::WARN_LEVEL;
+  const std::string path = dir + "/store";
+  // First insist on a log without damage. If that fails, the damage may be a
+  // write torn by a crash, which can only be the log's last record: open
+  // again tolerating a corrupt tail, and say so. Damage anywhere else fails
+  // both opens, so no acknowledged data is silently dropped.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(o, dir + "/store", &raw);
+  rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
+  if (s.IsCorruption()) {
+    const std::string strict_error = s.ToString();
+    o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+    s = rocksdb::DB::Open(o, path, &raw);
+    if (s.ok()) {
+      spdlog::warn("event=torn_tail_dropped store={} detail=\"{}\"", path, strict_error);
+    }
+  }
   if (!s.ok()) {
-    return Status(pb::INTERNAL_ERROR, "cannot open the store in " + dir + "/store: " + s.ToString());
+    return Status(pb::INTERNAL_ERROR, "cannot open the store in " + path + ": " + s.ToString());
   }
   std::unique_ptr<Storage> storage(new Storage(std::unique_ptr<rocksdb::DB>(raw), options));
   if (Status ls = storage->LoadMeta(); !ls.ok()) return ls;
@@ -181,16 +192,15 @@ Status Storage::Recover(Engine* engine) {
     by_incarnation[r.incarnation()] = q;
     ++queues;
   }
-  for (it->Seek(kMessagePrefix); it->Valid() && it->key().starts_with(kMessagePrefix);
-       it->Next()) {
+  for (it->Seek(kMessagePrefix); it->Valid() && it->key().starts_with(kMessagePrefix); it->Next()) {
     const rocksdb::Slice key = it->key();
     if (key.size() != 2 + 16) return Status(pb::INTERNAL_ERROR, "corrupt message key");
     const uint64_t incarnation = ReadBigEndian({key.data() + 2, 8});
     const uint64_t seq = ReadBigEndian({key.data() + 10, 8});
     auto q = by_incarnation.find(incarnation);
     if (q == by_incarnation.end()) {
-      return Status(pb::INTERNAL_ERROR, "message of unknown queue incarnation " +
-                                            std::to_string(incarnation));
+      return Status(pb::INTERNAL_ERROR,
+                    "message of unknown queue incarnation " + std::to_string(incarnation));
     }
     storage::MessageRecord r;
     if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -210,8 +220,9 @@ Status Storage::Recover(Engine* engine) {
         !r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status(pb::INTERNAL_ERROR, "corrupt deduplication record");
     }
-    q->second->RestoreDedup(std::string(key.data() + 10, key.size() - 10),
-                            DedupWindow::Entry{r.message_id(), r.sequence_number(), r.expires_at()});
+    q->second->RestoreDedup(
+        std::string(key.data() + 10, key.size() - 10),
+        DedupWindow::Entry{r.message_id(), r.sequence_number(), r.expires_at()});
     ++dedups;
   }
   if (Status s = FromRocks(it->status(), "reading the store"); !s.ok()) return s;

@@ -9,13 +9,13 @@
 #ifndef SLUICE_BROKER_STORAGE_H_
 #define SLUICE_BROKER_STORAGE_H_
 
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <rocksdb/db.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "broker/engine.h"
 #include "broker/journal.h"

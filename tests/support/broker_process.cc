@@ -14,26 +14,34 @@ namespace sluice::testing {
 std::string BrokerBinary() { return SLUICE_BROKER_BIN; }
 std::string ProducerBinary() { return SLUICE_PRODUCER_BIN; }
 
+std::unique_ptr<Subprocess> StartBroker(const std::string& endpoint, const std::string& data_dir,
+                                        const std::vector<std::string>& extra_args,
+                                        int metrics_port) {
+  std::vector<std::string> argv = {
+      BrokerBinary(),
+      "--listen",
+      endpoint,
+      "--metrics-listen",
+      "127.0.0.1:" + std::to_string(metrics_port != 0 ? metrics_port : FreeTcpPort()),
+      "--data-dir",
+      data_dir};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  auto process = std::make_unique<Subprocess>(argv);
+  Client probe(endpoint, ClientOptions{.call_timeout_ms = 200});
+  const bool ready =
+      WaitFor([&] { return process->Running() && probe.ListQueues(pb::ListQueuesRequest()).ok(); },
+              std::chrono::seconds(30));
+  if (!ready) {
+    throw std::runtime_error("sluice-broker did not become ready; stderr:\n" + process->Stderr());
+  }
+  return process;
+}
+
 BrokerProcess::BrokerProcess(Options options) {
   endpoint_ = options.tcp ? "tcp://127.0.0.1:" + std::to_string(FreeTcpPort())
                           : "ipc://" + dir_.path() + "/broker.sock";
   metrics_port_ = FreeTcpPort();
-  std::vector<std::string> argv = {BrokerBinary(),
-                                   "--listen",
-                                   endpoint_,
-                                   "--metrics-listen",
-                                   "127.0.0.1:" + std::to_string(metrics_port_),
-                                   "--data-dir",
-                                   dir_.path() + "/data"};
-  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
-  process_ = std::make_unique<Subprocess>(argv);
-  Client probe(endpoint_, ClientOptions{.call_timeout_ms = 200});
-  const bool ready =
-      WaitFor([&] { return process_->Running() && probe.ListQueues(pb::ListQueuesRequest()).ok(); },
-              std::chrono::seconds(10));
-  if (!ready) {
-    throw std::runtime_error("sluice-broker did not become ready; stderr:\n" + process_->Stderr());
-  }
+  process_ = StartBroker(endpoint_, dir_.path() + "/data", options.extra_args, metrics_port_);
 }
 
 std::string BrokerProcess::ScrapeMetrics() const { return HttpGet(metrics_port_, "/metrics"); }

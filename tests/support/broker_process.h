@@ -16,6 +16,13 @@ namespace sluice::testing {
 std::string BrokerBinary();
 std::string ProducerBinary();
 
+// Starts sluice-broker on `endpoint` over `data_dir`, metrics on
+// `metrics_port` (0: a free one), and waits until it answers; throws, with
+// its stderr, when it does not.
+std::unique_ptr<Subprocess> StartBroker(const std::string& endpoint, const std::string& data_dir,
+                                        const std::vector<std::string>& extra_args = {},
+                                        int metrics_port = 0);
+
 class BrokerProcess {
  public:
   struct Options {
