@@ -1,0 +1,129 @@
+// sluice-bench: drives a running broker with one workload (send, receive or
+// mixed) from N client threads and prints one line of key=value results:
+//
+//   workload=send threads=8 batch=10 messages=200000 seconds=4.100
+//   msgs_per_s=48780 sent=200000 received=0 deleted=0 requests=20000 ...
+//
+// (on one line). Exit codes: 0 when every answer was a success, 1 on any
+// error answer or timeout (the line is still printed, with error="..."),
+// 2 for bad flags. See docs/benchmarks.md.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "bench/workload.h"
+#include "client/client.h"
+#include "common/status.h"
+
+namespace sluice::bench {
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+const char* WorkloadName(Workload w) {
+  switch (w) {
+    case Workload::kSend:
+      return "send";
+    case Workload::kReceive:
+      return "receive";
+    case Workload::kMixed:
+      return "mixed";
+  }
+  return "?";
+}
+
+// Creates the queue with default attributes unless it exists.
+Status EnsureQueue(const std::string& endpoint, const std::string& queue) {
+  Client client(endpoint);
+  pb::CreateQueueRequest req;
+  req.set_queue_name(queue);
+  auto r = client.CreateQueue(req);
+  // An existing queue with other attributes is still a queue to use.
+  if (!r.ok() && r.status().code() != pb::QUEUE_NAME_EXISTS) return r.status();
+  return Status::Ok();
+}
+
+// The results line; `messages` is what defines the workload's end.
+void PrintResult(const WorkloadOptions& o, const WorkloadResult& r) {
+  const int64_t messages = o.workload == Workload::kSend ? r.sent : r.deleted;
+  const double rate = r.seconds > 0 ? messages / r.seconds : 0;
+  std::printf(
+      "workload=%s threads=%d batch=%d messages=%lld seconds=%.3f msgs_per_s=%.0f sent=%lld "
+      "received=%lld deleted=%lld requests=%lld send_seconds=%.3f body_bytes=%d",
+      WorkloadName(o.workload), o.threads, o.batch, static_cast<long long>(messages), r.seconds,
+      rate, static_cast<long long>(r.sent), static_cast<long long>(r.received),
+      static_cast<long long>(r.deleted), static_cast<long long>(r.requests), r.send_seconds,
+      o.body_bytes);
+  if (!r.error.empty()) {
+    std::string quoted;
+    for (char c : r.error) quoted += c == '"' ? '\'' : c;
+    std::printf(" error=\"%s\"", quoted.c_str());
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app("sluice-bench: throughput of a running sluice-broker", "sluice-bench");
+  std::string broker;
+  WorkloadOptions o;
+  o.queue = "bench";
+  const std::map<std::string, Workload> workloads{
+      {"send", Workload::kSend}, {"receive", Workload::kReceive}, {"mixed", Workload::kMixed}};
+  app.add_option("--broker", broker,
+                 "The broker, tcp://HOST:PORT (default: $SLUICE_BROKER, else " +
+                     std::string(kDefaultBrokerEndpoint) + ")");
+  app.add_option("--workload", o.workload,
+                 "send; receive (+delete, from a filled queue); mixed (half the threads send, "
+                 "half receive+delete)")
+      ->required()
+      ->transform(CLI::CheckedTransformer(workloads, CLI::ignore_case));
+  app.add_option("--threads", o.threads, "client threads, each with its own connection")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--batch", o.batch,
+                 "messages per request, 1-10; 1 uses SendMessage, DeleteMessage")
+      ->check(CLI::Range(1, 10))
+      ->capture_default_str();
+  app.add_option("--messages", o.messages,
+                 "messages in total: sent (send), deleted (receive, mixed)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000'000}))
+      ->capture_default_str();
+  app.add_option("--body-bytes", o.body_bytes, "bytes per message body")
+      ->check(CLI::Range(1, 256 * 1024))
+      ->capture_default_str();
+  app.add_option("--queue", o.queue, "queue name; created when missing")->capture_default_str();
+  app.add_option("--max-seconds", o.max_seconds, "the run fails when it takes longer")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+  if (o.workload == Workload::kMixed && o.threads < 2) {
+    std::fprintf(stderr, "sluice-bench: --workload mixed needs --threads 2 or more\n");
+    return kExitUsage;
+  }
+  o.endpoint = ResolveBrokerEndpoint(broker);
+
+  if (Status s = EnsureQueue(o.endpoint, o.queue); !s.ok()) {
+    std::fprintf(stderr, "sluice-bench: cannot create queue %s: %s\n", o.queue.c_str(),
+                 s.ToString().c_str());
+    return kExitError;
+  }
+  const WorkloadResult r = RunWorkload(o);
+  PrintResult(o, r);
+  if (!r.error.empty()) {
+    std::fprintf(stderr, "sluice-bench: %s\n", r.error.c_str());
+    return kExitError;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace sluice::bench
+
+int main(int argc, char** argv) { return sluice::bench::Main(argc, argv); }
