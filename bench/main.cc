@@ -51,11 +51,11 @@ void PrintResult(const WorkloadOptions& o, const WorkloadResult& r) {
   const double rate = r.seconds > 0 ? messages / r.seconds : 0;
   std::printf(
       "workload=%s threads=%d batch=%d messages=%lld seconds=%.3f msgs_per_s=%.0f sent=%lld "
-      "received=%lld deleted=%lld requests=%lld send_seconds=%.3f body_bytes=%d",
+      "received=%lld deleted=%lld requests=%lld send_seconds=%.3f body_bytes=%d client_cpu_s=%.2f",
       WorkloadName(o.workload), o.threads, o.batch, static_cast<long long>(messages), r.seconds,
       rate, static_cast<long long>(r.sent), static_cast<long long>(r.received),
       static_cast<long long>(r.deleted), static_cast<long long>(r.requests), r.send_seconds,
-      o.body_bytes);
+      o.body_bytes, r.cpu_seconds);
   if (!r.error.empty()) {
     std::string quoted;
     for (char c : r.error) quoted += c == '"' ? '\'' : c;

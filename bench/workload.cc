@@ -5,6 +5,8 @@
 // parked in a long poll at that moment do not lengthen the measurement.
 #include "bench/workload.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -78,9 +80,8 @@ class Run {
   // Waits until the run finishes or `max_seconds` pass (an error then).
   void WaitForEnd() {
     std::unique_lock<std::mutex> lock(mu_);
-    const auto deadline =
-        start_ + std::chrono::duration_cast<SteadyClock::duration>(
-                     std::chrono::duration<double>(options_.max_seconds));
+    const auto deadline = start_ + std::chrono::duration_cast<SteadyClock::duration>(
+                                       std::chrono::duration<double>(options_.max_seconds));
     if (!done_cv_.wait_until(lock, deadline, [this] { return done_; })) {
       lock.unlock();
       Fail("the run took longer than --max-seconds");
@@ -129,7 +130,9 @@ class Run {
 };
 
 // "SendMessageBatch: QueueDoesNotExist: ..." for a failed call.
-std::string Describe(const char* op, const Status& s) { return std::string(op) + ": " + s.ToString(); }
+std::string Describe(const char* op, const Status& s) {
+  return std::string(op) + ": " + s.ToString();
+}
 
 // The first failed entry of a batch answer.
 std::string DescribeEntry(const char* op, const pb::BatchResultError& e) {
@@ -236,22 +239,33 @@ void ClientThread(Run* run, bool sender, std::latch* ready, std::latch* go) {
   }
 }
 
+// User+system CPU seconds this process has used so far.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
 }  // namespace
 
 WorkloadResult RunWorkload(const WorkloadOptions& options) {
+  const double cpu_before = CpuSeconds();
   Run run(options);
   std::latch ready(options.threads);
   std::latch go(1);
   std::vector<std::thread> threads;
   for (int i = 0; i < options.threads; ++i) {
-    bool sender = options.workload == Workload::kSend ||
-                  (options.workload == Workload::kMixed && i % 2 == 0);
+    bool sender =
+        options.workload == Workload::kSend || (options.workload == Workload::kMixed && i % 2 == 0);
     threads.emplace_back(ClientThread, &run, sender, &ready, &go);
   }
   run.Start(&ready, &go);
   run.WaitForEnd();
   for (std::thread& t : threads) t.join();
-  return run.Result();
+  WorkloadResult result = run.Result();
+  result.cpu_seconds = CpuSeconds() - cpu_before;
+  return result;
 }
 
 }  // namespace sluice::bench

@@ -26,20 +26,21 @@ struct WorkloadOptions {
   std::string queue;
   Workload workload = Workload::kSend;
   int threads = 8;
-  int batch = 10;            // 1-10; 1 means the unbatched operations
+  int batch = 10;  // 1-10; 1 means the unbatched operations
   int64_t messages = 100'000;
   int body_bytes = 1024;
   double max_seconds = 600;  // the run fails when it takes longer
 };
 
 struct WorkloadResult {
-  int64_t sent = 0;      // acknowledged sends
-  int64_t received = 0;  // messages received
-  int64_t deleted = 0;   // acknowledged deletes
-  int64_t requests = 0;  // requests answered
-  double seconds = 0;    // from the start to the last counted message
+  int64_t sent = 0;         // acknowledged sends
+  int64_t received = 0;     // messages received
+  int64_t deleted = 0;      // acknowledged deletes
+  int64_t requests = 0;     // requests answered
+  double seconds = 0;       // from the start to the last counted message
   double send_seconds = 0;  // from the start to the last send (0: not all sent)
-  std::string error;     // empty when every answer was a success
+  double cpu_seconds = 0;   // this process's user+system CPU during the run
+  std::string error;        // empty when every answer was a success
 };
 
 // Runs the workload against a broker whose queue exists.

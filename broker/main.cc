@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   int max_inflight = sluice::limits::kDefaultInflightLimit;
   std::string log_level = "info";
   std::string fsync = "always";
+  uint64_t reserve_disk_mb = 256;
   app.add_option("--listen", listen, "ZeroMQ endpoint to serve on")->capture_default_str();
   app.add_option("--metrics-listen", metrics_listen, "HOST:PORT for Prometheus' /metrics")
       ->capture_default_str();
@@ -52,6 +53,9 @@ int main(int argc, char** argv) {
   app.add_option("--fsync", fsync,
                  "always: every answer waits for its fsync; interval: fsync every 50 ms (a "
                  "machine crash loses at most that); never: for tests and benchmarks")
+      ->capture_default_str();
+  app.add_option("--reserve-disk-mb", reserve_disk_mb,
+                 "free disk space kept for receives and deletes; below it sends are refused")
       ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
@@ -71,7 +75,8 @@ int main(int argc, char** argv) {
     spdlog::critical("event=start_failed error=\"{}\"", dir.status().detail());
     return kExitCannotStart;
   }
-  auto storage = sluice::Storage::Open((*dir)->path(), {.fsync = *fsync_mode});
+  auto storage = sluice::Storage::Open(
+      (*dir)->path(), {.fsync = *fsync_mode, .reserve_bytes = reserve_disk_mb << 20});
   if (!storage.ok()) {
     spdlog::critical("event=start_failed error=\"{}\"", storage.status().detail());
     return kExitCannotStart;

@@ -44,6 +44,14 @@ std::string QueueOf(const pb::Request& req) {
   }
 }
 
+// Requests refused while the disk is below its reserve: those that bring new
+// data. Receives, deletes and visibility changes write little and free space.
+bool AddsMessages(const pb::Request& req) {
+  return req.op_case() == pb::Request::kSendMessage ||
+         req.op_case() == pb::Request::kSendMessageBatch ||
+         req.op_case() == pb::Request::kCreateQueue;
+}
+
 bool ShouldPark(const pb::Response& resp, Millis wait_ms) {
   if (wait_ms <= 0) return false;
   // Over the in-flight limit a long poll gets no messages, not an error.
@@ -81,6 +89,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
       spdlog::error("event=poll_failed error=\"{}\"", zmq_strerror(zmq_errno()));
       break;
     }
+    if (storage_ != nullptr) storage_->RefreshDiskSpace();
     if (item.revents & ZMQ_POLLIN) DrainSocket();
 
     Millis now = clock_->Now();
@@ -171,7 +180,15 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
     Reply(peer, std::move(resp));
     return;
   }
-  Dispatch(*engine_, req, &resp);
+  if (storage_ != nullptr && storage_->DiskLow() && AddsMessages(req)) {
+    resp.set_request_id(req.request_id());
+    SetError({pb::STORAGE_FULL,
+              "the broker's disk is nearly full; receives and deletes still work, sends resume "
+              "when space is freed"},
+             &resp);
+  } else {
+    Dispatch(*engine_, req, &resp);
+  }
   if (req.op_case() == pb::Request::kReceiveMessage) {
     auto wait = engine_->ReceiveWaitMs(req.receive_message());
     if (wait.ok() && ShouldPark(resp, *wait)) {

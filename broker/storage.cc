@@ -3,6 +3,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 
 #include <random>
 
@@ -111,8 +112,25 @@ Result<FsyncMode> ParseFsyncMode(const std::string& text) {
                 "--fsync must be always, interval or never, not '" + text + "'");
 }
 
-Storage::Storage(std::unique_ptr<rocksdb::DB> db, StorageOptions options)
-    : db_(std::move(db)), options_(options) {}
+Storage::Storage(std::unique_ptr<rocksdb::DB> db, std::string dir, StorageOptions options)
+    : db_(std::move(db)), options_(options), dir_(std::move(dir)) {}
+
+void Storage::RefreshDiskSpace() {
+  struct statvfs fs;
+  if (::statvfs(dir_.c_str(), &fs) != 0) return;
+  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  const bool low = free_bytes < options_.reserve_bytes;
+  if (low != disk_low_) {
+    if (low) {
+      spdlog::error("event=disk_low free_bytes={} reserve_bytes={} action=refusing_sends",
+                    free_bytes, options_.reserve_bytes);
+    } else {
+      spdlog::info("event=disk_ok free_bytes={} reserve_bytes={} action=accepting_sends",
+                   free_bytes, options_.reserve_bytes);
+    }
+  }
+  disk_low_ = low;
+}
 
 Storage::~Storage() = default;
 
@@ -143,8 +161,9 @@ Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOp
   if (!s.ok()) {
     return Status(pb::INTERNAL_ERROR, "cannot open the store in " + path + ": " + s.ToString());
   }
-  std::unique_ptr<Storage> storage(new Storage(std::unique_ptr<rocksdb::DB>(raw), options));
+  std::unique_ptr<Storage> storage(new Storage(std::unique_ptr<rocksdb::DB>(raw), path, options));
   if (Status ls = storage->LoadMeta(); !ls.ok()) return ls;
+  storage->RefreshDiskSpace();
   return storage;
 }
 

@@ -35,6 +35,9 @@ Result<FsyncMode> ParseFsyncMode(const std::string& text);
 
 struct StorageOptions {
   FsyncMode fsync = FsyncMode::kAlways;
+  // Free space the broker keeps for receives, deletes and compaction: below
+  // it, new messages are refused (see DiskLow).
+  uint64_t reserve_bytes = 256ull << 20;
 };
 
 class Storage final : public Journal {
@@ -64,6 +67,11 @@ class Storage final : public Journal {
   // the machine; beanstalkd's default fsync interval.
   static constexpr Millis kIntervalMs = 50;
 
+  // Whether the data directory's filesystem has less free space than the
+  // reserve, as of the last RefreshDiskSpace. Logs each change of state.
+  bool DiskLow() const { return disk_low_; }
+  void RefreshDiskSpace();
+
   // Journal.
   void QueueChanged(const Queue& q) override;
   void QueueDeleted(const Queue& q) override;
@@ -76,7 +84,7 @@ class Storage final : public Journal {
   std::string ReadBody(const StoredMessage& m) override;
 
  private:
-  Storage(std::unique_ptr<rocksdb::DB> db, StorageOptions options);
+  Storage(std::unique_ptr<rocksdb::DB> db, std::string dir, StorageOptions options);
   Status LoadMeta();
   void PutMessage(const Queue& q, const StoredMessage& m);
 
@@ -87,6 +95,8 @@ class Storage final : public Journal {
   std::map<uint64_t, const Queue*> dirty_;  // by incarnation
   uint64_t receipt_secret_ = 0;
   uint64_t next_incarnation_ = 1;
+  std::string dir_;
+  bool disk_low_ = false;
   bool unsynced_ = false;  // kInterval: written since the last fsync
   Millis last_sync_ = 0;
 };

@@ -60,6 +60,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "UnsupportedOperation";
     case pb::UNAVAILABLE:
       return "BrokerUnavailable";
+    case pb::STORAGE_FULL:
+      return "StorageFull";
     default:
       return "UnknownError";
   }
