@@ -206,6 +206,20 @@ void Queue::Receive(int max, Millis visibility_ms, int max_receive_count, Millis
   }
 }
 
+void Queue::DeliverOrDeadLetter(StoredMessage& m, Millis visibility_ms, int max_receive_count,
+                                Millis now, std::vector<const StoredMessage*>* delivered,
+                                std::vector<StoredMessage>* dead_lettered) {
+  // SQS's rule: a message already received maxReceiveCount times is moved
+  // instead of being received again.
+  if (max_receive_count > 0 && m.receive_count >= static_cast<uint32_t>(max_receive_count)) {
+    dead_lettered->push_back(Remove(m.seq, /*moved=*/true));
+    ++counters_.dead_lettered;
+    return;
+  }
+  Deliver(m, visibility_ms, now);
+  delivered->push_back(&m);
+}
+
 void Queue::ReceiveStandard(int max, Millis visibility_ms, int max_receive_count, Millis now,
                             std::vector<const StoredMessage*>* delivered,
                             std::vector<StoredMessage>* dead_lettered) {
@@ -213,13 +227,7 @@ void Queue::ReceiveStandard(int max, Millis visibility_ms, int max_receive_count
   while (static_cast<int>(delivered->size()) < max && it != visible_.end()) {
     StoredMessage& m = messages_.at(*it);
     ++it;  // Deliver and Remove erase m's entry, never the next one
-    if (max_receive_count > 0 && m.receive_count >= static_cast<uint32_t>(max_receive_count)) {
-      dead_lettered->push_back(Remove(m.seq, /*moved=*/true));
-      ++counters_.dead_lettered;
-      continue;
-    }
-    Deliver(m, visibility_ms, now);
-    delivered->push_back(&m);
+    DeliverOrDeadLetter(m, visibility_ms, max_receive_count, now, delivered, dead_lettered);
   }
 }
 
@@ -241,13 +249,7 @@ void Queue::ReceiveFifo(int max, Millis visibility_ms, int max_receive_count, Mi
       StoredMessage& m = messages_.at(*next);
       if (m.state != MessageState::kVisible) break;
       after = m.seq;
-      if (max_receive_count > 0 && m.receive_count >= static_cast<uint32_t>(max_receive_count)) {
-        dead_lettered->push_back(Remove(m.seq, /*moved=*/true));
-        ++counters_.dead_lettered;
-        continue;
-      }
-      Deliver(m, visibility_ms, now);
-      delivered->push_back(&m);
+      DeliverOrDeadLetter(m, visibility_ms, max_receive_count, now, delivered, dead_lettered);
     }
   }
 }

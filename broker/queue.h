@@ -125,6 +125,9 @@ class Queue {
   // first message visible. Forgets a group with no messages left.
   void RefreshGroup(const std::string& group_id);
   void Deliver(StoredMessage& m, Millis visibility_ms, Millis now);
+  void DeliverOrDeadLetter(StoredMessage& m, Millis visibility_ms, int max_receive_count,
+                           Millis now, std::vector<const StoredMessage*>* delivered,
+                           std::vector<StoredMessage>* dead_lettered);
   // Takes a message out; `moved` when it goes on to another queue.
   StoredMessage Remove(uint64_t seq, bool moved);
   // Inserts `message` into the indexes in the state it carries.
