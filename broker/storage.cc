@@ -279,15 +279,39 @@ void Storage::PutMessage(const Queue& q, const StoredMessage& m) {
 }
 
 void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body) {
-  if (new_body) batch_.Put(BodyKey(m.message_id), m.body);
+  if (new_body) {
+    batch_.Put(BodyKey(m.message_id), m.body);
+    RememberBody(m.message_id, m.body);
+  }
   PutMessage(q, m);
+}
+
+void Storage::RememberBody(const std::string& message_id, const std::string& body) {
+  auto [it, inserted] = recent_bodies_.try_emplace(message_id, body);
+  if (!inserted) return;
+  recent_order_.push_back(message_id);
+  recent_bytes_ += body.size();
+  while (recent_bytes_ > kRecentBodiesBytes && !recent_order_.empty()) {
+    ForgetBody(recent_order_.front());
+    recent_order_.pop_front();
+  }
+}
+
+void Storage::ForgetBody(const std::string& message_id) {
+  auto it = recent_bodies_.find(message_id);
+  if (it == recent_bodies_.end()) return;
+  recent_bytes_ -= it->second.size();
+  recent_bodies_.erase(it);
 }
 
 void Storage::MessageChanged(const Queue& q, const StoredMessage& m) { PutMessage(q, m); }
 
 void Storage::MessageRemoved(const Queue& q, const StoredMessage& m, bool moved) {
   batch_.Delete(MessageKey(q.incarnation(), m.seq));
-  if (!moved) batch_.Delete(BodyKey(m.message_id));
+  if (!moved) {
+    batch_.Delete(BodyKey(m.message_id));
+    ForgetBody(m.message_id);
+  }
 }
 
 void Storage::DedupRemembered(const Queue& q, const std::string& id,
@@ -304,6 +328,7 @@ void Storage::DedupForgotten(const Queue& q, const std::string& id) {
 }
 
 std::string Storage::ReadBody(const StoredMessage& m) {
+  if (auto it = recent_bodies_.find(m.message_id); it != recent_bodies_.end()) return it->second;
   std::string body;
   rocksdb::Status s =
       batch_.GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), BodyKey(m.message_id), &body);

@@ -12,10 +12,12 @@
 #include <rocksdb/db.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "broker/engine.h"
 #include "broker/journal.h"
@@ -95,6 +97,15 @@ class Storage final : public Journal {
   std::map<uint64_t, const Queue*> dirty_;  // by incarnation
   uint64_t receipt_secret_ = 0;
   uint64_t next_incarnation_ = 1;
+  // Bodies of recent sends, so that a receive soon after its send does not
+  // read the store: a consumer that keeps up never touches the disk for them.
+  static constexpr size_t kRecentBodiesBytes = 64 << 20;
+  void RememberBody(const std::string& message_id, const std::string& body);
+  void ForgetBody(const std::string& message_id);
+  std::unordered_map<std::string, std::string> recent_bodies_;
+  std::deque<std::string> recent_order_;  // oldest first; may name forgotten bodies
+  size_t recent_bytes_ = 0;
+
   std::string dir_;
   bool disk_low_ = false;
   bool unsynced_ = false;  // kInterval: written since the last fsync
