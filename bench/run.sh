@@ -4,11 +4,13 @@
 # Builds Release into build-bench/, then for each case starts a fresh
 # sluice-broker on a fresh data directory on the disk (not tmpfs) with the
 # case's --fsync, runs sluice-bench against it over loopback TCP, and records
-# the broker's peak RSS (VmHWM) and the data directory's size (du -sb). Then
-# fills a queue with 1,000,000 messages, kills the broker with SIGKILL and
-# times its recovery. Also measures the disk's synced writes per second, so
-# the results can be read against the disk. Prints a table and leaves it,
-# with every raw result line and broker log, in $BENCH_DIR/<timestamp>/.
+# the broker's peak RSS (VmHWM), its CPU and the data directory's size
+# (du -sb). Then fills a queue with 1,000,000 messages (--fsync never), restarts
+# the broker normally (--fsync always), kills it with SIGKILL, times its
+# recovery and drains the queue. Also measures the disk's synced writes per
+# second, so the results can be read against the disk. Prints a table and
+# leaves it, with every raw result line and broker log, in
+# $BENCH_DIR/<timestamp>/.
 #
 # Usage: bench/run.sh            (about 10-15 minutes; needs ~1.5 GiB of disk)
 # Knobs (environment): MESSAGES (throughput cases, default 200000),
@@ -43,7 +45,7 @@ die() { log "FAILED: $*"; exit 1; }
 
 # --- build -------------------------------------------------------------------
 # GCC 12 at -O3 reports a false -Wrestrict in libstdc++'s operator+ (GCC bug
-# 105651) in producer/batch_entries.cc, which -Werror turns into a failed
+# 105329) in producer/batch_entries.cc, which -Werror turns into a failed
 # Release build; it stays a warning here. The code is unchanged.
 log "building Release into $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <latch>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -88,7 +87,7 @@ class Run {
     }
   }
 
-  WorkloadResult Result() const {
+  WorkloadResult Collect() const {
     WorkloadResult r;
     r.sent = sent_.load();
     r.received = received_.load();
@@ -263,7 +262,7 @@ WorkloadResult RunWorkload(const WorkloadOptions& options) {
   run.Start(&ready, &go);
   run.WaitForEnd();
   for (std::thread& t : threads) t.join();
-  WorkloadResult result = run.Result();
+  WorkloadResult result = run.Collect();
   result.cpu_seconds = CpuSeconds() - cpu_before;
   return result;
 }

@@ -141,6 +141,12 @@ Status ValidateBody(std::string_view body) {
   if (body.empty()) return {pb::MISSING_PARAMETER, "the message body is empty"};
   size_t i = 0;
   while (i < body.size()) {
+    // Printable ASCII, by far the common case, needs no decoding.
+    const auto c = static_cast<unsigned char>(body[i]);
+    if (c >= 0x20 && c < 0x80) {
+      ++i;
+      continue;
+    }
     const size_t at = i;
     const int32_t cp = DecodeUtf8(body, &i);
     if (cp < 0 || !IsAllowedBodyCodePoint(cp)) {
