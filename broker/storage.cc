@@ -1,6 +1,7 @@
 #include "broker/storage.h"
 
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
@@ -142,6 +143,13 @@ Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOp
   o.IncreaseParallelism(2);
   o.compression = rocksdb::kNoCompression;
   o.info_log_level = rocksdb::WARN_LEVEL;
+  // Deleted messages must give their space back without waiting for more
+  // writes: a table file that is mostly deletions is compacted as soon as it
+  // is written, which drops the deletions together with what they delete.
+  o.table_properties_collector_factories.emplace_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/4096,
+                                                    /*deletion_trigger=*/1024,
+                                                    /*deletion_ratio=*/0.3));
   const std::string path = dir + "/store";
   // First insist on a log without damage. If that fails, the damage may be a
   // write torn by a crash, which can only be the log's last record: open
@@ -246,6 +254,7 @@ Status Storage::Recover(Engine* engine) {
   }
   if (Status s = FromRocks(it->status(), "reading the store"); !s.ok()) return s;
   engine->ReserveIncarnations(next_incarnation_);
+  live_messages_ = messages;
   spdlog::info("event=recovered queues={} messages={} deduplication_ids={}", queues, messages,
                dedups);
   return Status::Ok();
@@ -282,6 +291,7 @@ void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body
   if (new_body) {
     batch_.Put(BodyKey(m.message_id), m.body);
     RememberBody(m.message_id, m.body);
+    ++live_messages_;
   }
   PutMessage(q, m);
 }
@@ -311,6 +321,8 @@ void Storage::MessageRemoved(const Queue& q, const StoredMessage& m, bool moved)
   if (!moved) {
     batch_.Delete(BodyKey(m.message_id));
     ForgetBody(m.message_id);
+    ++deleted_messages_;
+    --live_messages_;
   }
 }
 
@@ -359,7 +371,28 @@ Status Storage::Commit() {
   rocksdb::Status s = db_->Write(wo, batch_.GetWriteBatch());
   batch_.Clear();
   unsynced_ = options_.fsync == FsyncMode::kInterval;
+  if (s.ok()) MaybeCompact();
   return FromRocks(s, "committing to the store");
+}
+
+void Storage::MaybeCompact() {
+  // At least as much garbage as live data keeps the rewriting of live data
+  // proportional to what is deleted: draining a queue compacts O(log n) times.
+  if (deleted_messages_ < kCompactAfterDeletedMessages || deleted_messages_ < live_messages_ ||
+      compacting_.load()) {
+    return;
+  }
+  deleted_messages_ = 0;
+  compacting_ = true;
+  // RocksDB lets writes go on while a compaction runs; the server's loop
+  // never waits for it.
+  compaction_ = std::jthread([this] {
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    rocksdb::Status s = db_->CompactRange(options, nullptr, nullptr);
+    if (!s.ok()) spdlog::warn("event=compaction_failed error=\"{}\"", s.ToString());
+    compacting_ = false;
+  });
 }
 
 std::optional<Millis> Storage::NextSync() const {

@@ -152,7 +152,11 @@ Result<std::vector<Entry>> ParseEntries(std::string_view text,
   std::vector<Entry> entries;
   for (size_t i = 0; i < parsed->size(); ++i) {
     const json& item = (*parsed)[i];
-    const std::string path = "[" + std::to_string(i) + "]";
+    // Built in steps: GCC 12 at -O3 warns falsely (-Wrestrict, bug 105329)
+    // on "[" + std::to_string(i) + "]".
+    std::string path = "[";
+    path += std::to_string(i);
+    path += ']';
     if (!item.is_object()) return Invalid(path + ": expected a JSON object");
     Status s = read_entry(ObjectReader(item, path), &entries.emplace_back());
     if (!s.ok()) return s;
