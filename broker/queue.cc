@@ -68,6 +68,10 @@ const StoredMessage& Queue::Enqueue(StoredMessage message, Millis delay_ms, Mill
   message.state = delay_ms > 0 ? MessageState::kDelayed : MessageState::kVisible;
   message.available_at = delay_ms > 0 ? now + delay_ms : 0;
   const bool new_body = !message.body.empty();
+  if (new_body) {
+    message.body_incarnation = incarnation_;
+    message.body_seq = message.seq;
+  }
   StoredMessage& m = Insert(std::move(message));
   ++counters_.sent;
   if (journal_ != nullptr) {

@@ -40,9 +40,16 @@ std::string MessageKey(uint64_t incarnation, uint64_t seq) {
   return key;
 }
 
-// Bodies are keyed by message id, which a message keeps through dead-letter
-// moves and redrives, so a move rewrites only the small state record.
-std::string BodyKey(const std::string& message_id) { return kBodyPrefix + message_id; }
+// A body is keyed by where the message was first sent, which it keeps through
+// dead-letter moves and redrives (a move rewrites only the small state
+// record), and which grows with every send, so bodies go into the memtable
+// in order instead of at random places.
+std::string BodyKey(const StoredMessage& m) {
+  std::string key = kBodyPrefix;
+  AppendBigEndian(&key, m.body_incarnation);
+  AppendBigEndian(&key, m.body_seq);
+  return key;
+}
 
 std::string DedupPrefix(uint64_t incarnation) {
   std::string key = kDedupPrefix;
@@ -73,6 +80,8 @@ storage::MessageRecord ToRecord(const StoredMessage& m) {
   r.set_deduplication_id(m.deduplication_id);
   r.set_sequence_number(m.sequence_number);
   r.set_dead_letter_source(m.dead_letter_source);
+  r.set_body_incarnation(m.body_incarnation);
+  r.set_body_seq(m.body_seq);
   return r;
 }
 
@@ -100,6 +109,8 @@ Result<StoredMessage> FromRecord(uint64_t seq, const storage::MessageRecord& r) 
   m.deduplication_id = r.deduplication_id();
   m.sequence_number = r.sequence_number();
   m.dead_letter_source = r.dead_letter_source();
+  m.body_incarnation = r.body_incarnation();
+  m.body_seq = r.body_seq();
   return m;
 }
 
@@ -289,7 +300,7 @@ void Storage::PutMessage(const Queue& q, const StoredMessage& m) {
 
 void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body) {
   if (new_body) {
-    batch_.Put(BodyKey(m.message_id), m.body);
+    batch_.Put(BodyKey(m), m.body);
     RememberBody(m.message_id, m.body);
     ++live_messages_;
   }
@@ -319,7 +330,7 @@ void Storage::MessageChanged(const Queue& q, const StoredMessage& m) { PutMessag
 void Storage::MessageRemoved(const Queue& q, const StoredMessage& m, bool moved) {
   batch_.Delete(MessageKey(q.incarnation(), m.seq));
   if (!moved) {
-    batch_.Delete(BodyKey(m.message_id));
+    batch_.Delete(BodyKey(m));
     ForgetBody(m.message_id);
     ++deleted_messages_;
     --live_messages_;
@@ -343,7 +354,7 @@ std::string Storage::ReadBody(const StoredMessage& m) {
   if (auto it = recent_bodies_.find(m.message_id); it != recent_bodies_.end()) return it->second;
   std::string body;
   rocksdb::Status s =
-      batch_.GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), BodyKey(m.message_id), &body);
+      batch_.GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), BodyKey(m), &body);
   if (!s.ok()) {
     spdlog::error("event=body_read_failed message_id={} error=\"{}\"", m.message_id, s.ToString());
   }

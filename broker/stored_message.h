@@ -42,6 +42,12 @@ struct StoredMessage {
 
   // Set on a message in a dead-letter queue: the queue it came from.
   std::string dead_letter_source;
+
+  // Where a journal stores the body: the queue incarnation and position of
+  // the message's first send. Kept through dead-letter moves and redrives,
+  // and increasing with every send, so a store appends bodies in key order.
+  uint64_t body_incarnation = 0;
+  uint64_t body_seq = 0;
 };
 
 }  // namespace sluice
