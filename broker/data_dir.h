@@ -1,6 +1,6 @@
 // DataDir: the broker's data directory, created if missing and locked for the
-// life of the process, so two brokers never share one. (The queue state it
-// will hold comes with durable storage, issue #4.)
+// life of the process, so two brokers never share one. Storage keeps its
+// store inside it.
 #ifndef SLUICE_BROKER_DATA_DIR_H_
 #define SLUICE_BROKER_DATA_DIR_H_
 

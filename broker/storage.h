@@ -4,7 +4,8 @@
 // server's loop collect in one write batch, and Commit() writes the batch
 // atomically (fsync'd as the FsyncMode says) before the server sends the
 // turn's answers. Concurrent clients therefore share one fsync: group commit.
-// Message bodies live here only; the engine reads them back with ReadBody.
+// Message bodies live here, not in the engine's memory (apart from a bounded
+// cache of recent sends); the engine reads them back with ReadBody.
 // docs/storage.md specifies the keys and the recovery rules.
 #ifndef SLUICE_BROKER_STORAGE_H_
 #define SLUICE_BROKER_STORAGE_H_
