@@ -83,14 +83,19 @@ Status Server::Bind(const std::string& endpoint) {
 
 Status Server::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::pollitem_t items[2] = {
+        {socket_.handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, storage_ != nullptr ? storage_->sync_fd() : -1, ZMQ_POLLIN, 0}};
     const long timeout = PollTimeoutMs(clock_->Now());
-    if (zmq_poll(&item, 1, timeout) < 0 && zmq_errno() != EINTR) {
+    if (zmq_poll(items, storage_ != nullptr ? 2 : 1, timeout) < 0 && zmq_errno() != EINTR) {
       spdlog::error("event=poll_failed error=\"{}\"", zmq_strerror(zmq_errno()));
       break;
     }
+    if (items[1].revents & ZMQ_POLLIN) {
+      if (Status s = OnSyncDone(); !s.ok()) return s;
+    }
     if (storage_ != nullptr) storage_->RefreshDiskSpace();
-    if (item.revents & ZMQ_POLLIN) DrainSocket();
+    if (items[0].revents & ZMQ_POLLIN) DrainSocket();
 
     Millis now = clock_->Now();
     if (now >= next_tick_) {
@@ -122,7 +127,16 @@ Status Server::Run(const std::atomic<bool>& stop) {
     }
   }
   waiters_.clear();
-  return EndTurn();
+  if (Status s = EndTurn(); !s.ok()) return s;
+  // Answers still waiting for their fsync go out once it ends.
+  while (!awaiting_sync_.empty()) {
+    zmq::pollitem_t item{nullptr, storage_->sync_fd(), ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, 1000) < 0 && zmq_errno() != EINTR) break;
+    if (item.revents & ZMQ_POLLIN) {
+      if (Status s = OnSyncDone(); !s.ok()) return s;
+    }
+  }
+  return Status::Ok();
 }
 
 Status Server::EndTurn() {
@@ -131,25 +145,57 @@ Status Server::EndTurn() {
     if (storage_->HasPending()) committed = storage_->Commit();
     if (committed.ok()) committed = storage_->SyncIfDue(clock_->Now());
   }
-  if (!committed.ok()) {
-    spdlog::critical("event=storage_failed error=\"{}\" answered_with_errors={}",
-                     committed.detail(), replies_.size());
-  }
-  for (auto& [peer, resp] : replies_) {
-    if (!committed.ok()) {
-      resp.clear_op();
-      SetError(
-          {pb::INTERNAL_ERROR, "the broker could not store this change: " + committed.detail()},
-          &resp);
+  if (!committed.ok()) return FailPending(committed);
+  // With --fsync always, answers wait for an fsync that covers what their turn
+  // (and every turn before it) wrote; meanwhile the loop goes on.
+  if (storage_ != nullptr && storage_->SyncsEachCommit() &&
+      storage_->WrittenGeneration() > storage_->SyncedGeneration()) {
+    const uint64_t generation = storage_->WrittenGeneration();
+    for (auto& [peer, resp] : replies_) {
+      awaiting_sync_.push_back({generation, std::move(peer), std::move(resp)});
     }
-    const std::string bytes = resp.SerializeAsString();
-    // A peer that went away is silently skipped by the ROUTER; its answer is
-    // lost but nothing else is affected.
-    socket_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+    replies_.clear();
+    storage_->RequestSync();
+    return Status::Ok();
   }
+  for (const auto& [peer, resp] : replies_) Send(peer, resp);
   replies_.clear();
-  return committed;
+  return Status::Ok();
+}
+
+Status Server::OnSyncDone() {
+  if (Status s = storage_->FinishSync(); !s.ok()) return FailPending(s);
+  const uint64_t synced = storage_->SyncedGeneration();
+  while (!awaiting_sync_.empty() && awaiting_sync_.front().generation <= synced) {
+    Send(awaiting_sync_.front().peer, awaiting_sync_.front().resp);
+    awaiting_sync_.pop_front();
+  }
+  storage_->RequestSync();  // for what was written while this fsync ran
+  return Status::Ok();
+}
+
+Status Server::FailPending(const Status& failure) {
+  spdlog::critical("event=storage_failed error=\"{}\" answered_with_errors={}", failure.detail(),
+                   replies_.size() + awaiting_sync_.size());
+  auto fail = [&](const std::string& peer, pb::Response& resp) {
+    resp.clear_op();
+    SetError({pb::INTERNAL_ERROR, "the broker could not store this change: " + failure.detail()},
+             &resp);
+    Send(peer, resp);
+  };
+  for (auto& a : awaiting_sync_) fail(a.peer, a.resp);
+  for (auto& [peer, resp] : replies_) fail(peer, resp);
+  awaiting_sync_.clear();
+  replies_.clear();
+  return failure;
+}
+
+void Server::Send(const std::string& peer, const pb::Response& resp) {
+  const std::string bytes = resp.SerializeAsString();
+  // A peer that went away is silently skipped by the ROUTER; its answer is
+  // lost but nothing else is affected.
+  socket_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
 }
 
 void Server::DrainSocket() {

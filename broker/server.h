@@ -64,8 +64,14 @@ class Server {
   void HandleMessage(const std::string& peer, const zmq::message_t& payload, bool multi_frame);
   // Queues an answer for the end of the turn.
   void Reply(const std::string& peer, pb::Response resp);
-  // Commits the turn's changes, then sends its answers.
+  // Commits the turn's changes, then sends its answers, or with --fsync
+  // always queues them until an fsync covers them.
   Status EndTurn();
+  // Sends the answers that the fsync which just ended covers.
+  Status OnSyncDone();
+  // Answers every held answer with InternalError; returns `failure`.
+  Status FailPending(const Status& failure);
+  void Send(const std::string& peer, const pb::Response& resp);
   // Tries the parked receives of `queue` in arrival order; answers those
   // that got messages or whose wait ended.
   void ServeWaiters(const std::string& queue, Millis now);
@@ -82,7 +88,13 @@ class Server {
   zmq::socket_t socket_;
   std::map<std::string, std::deque<Waiter>> waiters_;          // by queue name
   std::set<std::string> touched_queues_;                       // since waiters were last served
-  std::vector<std::pair<std::string, pb::Response>> replies_;  // this turn\'s answers
+  std::vector<std::pair<std::string, pb::Response>> replies_;  // this turn's answers
+  struct HeldAnswer {
+    uint64_t generation;  // the storage commit that must be durable first
+    std::string peer;
+    pb::Response resp;
+  };
+  std::deque<HeldAnswer> awaiting_sync_;
   Millis next_tick_ = 0;
 };
 

@@ -4,8 +4,12 @@
 #include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <random>
 
 #include "broker/queue.h"
@@ -144,7 +148,56 @@ void Storage::RefreshDiskSpace() {
   disk_low_ = low;
 }
 
-Storage::~Storage() = default;
+Storage::~Storage() {
+  if (syncer_.joinable()) {
+    {
+      std::lock_guard lock(sync_mu_);
+      sync_stop_ = true;
+    }
+    sync_cv_.notify_one();
+    syncer_.join();
+  }
+  if (sync_fd_ >= 0) ::close(sync_fd_);
+}
+
+void Storage::RequestSync() {
+  if (sync_in_flight_ || synced_generation_ == written_generation_) return;
+  if (!syncer_.joinable()) syncer_ = std::jthread([this] { SyncLoop(); });
+  sync_in_flight_ = true;
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_target_ = written_generation_;
+  }
+  sync_cv_.notify_one();
+}
+
+void Storage::SyncLoop() {
+  std::unique_lock lock(sync_mu_);
+  for (;;) {
+    sync_cv_.wait(lock, [this] { return sync_stop_ || sync_target_ > sync_done_; });
+    if (sync_stop_) return;
+    const uint64_t target = sync_target_;
+    lock.unlock();
+    rocksdb::Status s = db_->SyncWAL();
+    lock.lock();
+    sync_status_ = s;
+    sync_done_ = target;
+    const uint64_t one = 1;
+    if (::write(sync_fd_, &one, sizeof one) != sizeof one) {
+      spdlog::critical("event=syncer_signal_failed");
+    }
+  }
+}
+
+Status Storage::FinishSync() {
+  uint64_t count = 0;
+  if (::read(sync_fd_, &count, sizeof count) != sizeof count) return Status::Ok();
+  std::lock_guard lock(sync_mu_);
+  sync_in_flight_ = false;
+  if (!sync_status_.ok()) return FromRocks(sync_status_, "syncing the log");
+  synced_generation_ = sync_done_;
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOptions options) {
   rocksdb::Options o;
@@ -181,6 +234,10 @@ Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOp
     return Status(pb::INTERNAL_ERROR, "cannot open the store in " + path + ": " + s.ToString());
   }
   std::unique_ptr<Storage> storage(new Storage(std::unique_ptr<rocksdb::DB>(raw), path, options));
+  storage->sync_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (storage->sync_fd_ < 0) {
+    return Status(pb::INTERNAL_ERROR, std::string("eventfd: ") + std::strerror(errno));
+  }
   if (Status ls = storage->LoadMeta(); !ls.ok()) return ls;
   storage->RefreshDiskSpace();
   return storage;
@@ -377,10 +434,11 @@ Status Storage::Commit() {
   }
   dirty_.clear();
   if (batch_.GetWriteBatch()->Count() == 0) return Status::Ok();
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.fsync == FsyncMode::kAlways;
-  rocksdb::Status s = db_->Write(wo, batch_.GetWriteBatch());
+  // Never synced here: kAlways syncs on the syncer thread (RequestSync),
+  // kInterval in SyncIfDue, kNever not at all.
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), batch_.GetWriteBatch());
   batch_.Clear();
+  if (s.ok()) ++written_generation_;
   unsynced_ = options_.fsync == FsyncMode::kInterval;
   if (s.ok()) MaybeCompact();
   return FromRocks(s, "committing to the store");

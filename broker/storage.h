@@ -14,9 +14,11 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -59,10 +61,26 @@ class Storage final : public Journal {
   // which must be empty and have this storage as its journal.
   Status Recover(Engine* engine);
 
-  // Makes everything reported since the last commit durable. On failure the
-  // changes are not acknowledged and the in-memory state is ahead of the
-  // disk: the caller must stop (recovery restarts from what is durable).
+  // Writes everything reported since the last commit, atomically, without
+  // waiting for the disk. On failure the changes are not acknowledged and the
+  // in-memory state is ahead of the disk: the caller must stop (recovery
+  // restarts from what is durable).
   Status Commit();
+
+  // FsyncMode::kAlways: what was written is durable once an fsync that
+  // started after it ends. Commits are numbered; WrittenGeneration is the
+  // last one, SyncedGeneration the last one known durable. RequestSync
+  // starts an fsync of everything written so far on the syncer thread; when
+  // it ends, sync_fd() becomes readable and FinishSync says how it went. The
+  // server's loop keeps running meanwhile, so the next turn's work overlaps
+  // the disk's.
+  bool SyncsEachCommit() const { return options_.fsync == FsyncMode::kAlways; }
+  uint64_t WrittenGeneration() const { return written_generation_; }
+  uint64_t SyncedGeneration() const { return synced_generation_; }
+  bool SyncInFlight() const { return sync_in_flight_; }
+  void RequestSync();
+  int sync_fd() const { return sync_fd_; }
+  Status FinishSync();
   bool HasPending() { return batch_.GetWriteBatch()->Count() > 0 || !dirty_.empty(); }
   // FsyncMode::kInterval: when the last fsync is kIntervalMs old and writes
   // came since, fsyncs them. NextSync says when that will be due, if ever.
@@ -123,6 +141,20 @@ class Storage final : public Journal {
   std::string dir_;
   bool disk_low_ = false;
   bool unsynced_ = false;  // kInterval: written since the last fsync
+
+  // The syncer thread (FsyncMode::kAlways).
+  void SyncLoop();
+  uint64_t written_generation_ = 0;
+  uint64_t synced_generation_ = 0;
+  bool sync_in_flight_ = false;
+  int sync_fd_ = -1;  // eventfd: the syncer's "done"
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  uint64_t sync_target_ = 0;     // guarded by sync_mu_: generation to make durable
+  uint64_t sync_done_ = 0;       // guarded by sync_mu_: generation made durable
+  rocksdb::Status sync_status_;  // guarded by sync_mu_
+  bool sync_stop_ = false;       // guarded by sync_mu_
+  std::jthread syncer_;
   Millis last_sync_ = 0;
 };
 
