@@ -94,12 +94,14 @@ Status Server::Run(const std::atomic<bool>& stop) {
     if (items[1].revents & ZMQ_POLLIN) {
       if (Status s = OnSyncDone(); !s.ok()) return s;
     }
-    if (storage_ != nullptr) storage_->RefreshDiskSpace();
     if (items[0].revents & ZMQ_POLLIN) DrainSocket();
 
     Millis now = clock_->Now();
     if (now >= next_tick_) {
       engine_->Tick();
+      // Free space changes slowly next to requests: once a tick is enough,
+      // and keeps a syscall off every turn.
+      if (storage_ != nullptr) storage_->RefreshDiskSpace();
       metrics_->Update(*engine_, now, WaiterCount());
       next_tick_ = now + (engine_->HasRunningMoveTasks() ? kMoveTaskTickMs : kTickMs);
       // A tick may have made messages visible anywhere.

@@ -91,7 +91,8 @@ class Storage final : public Journal {
   static constexpr Millis kIntervalMs = 50;
 
   // Whether the data directory's filesystem has less free space than the
-  // reserve, as of the last RefreshDiskSpace. Logs each change of state.
+  // reserve, as of the last RefreshDiskSpace (the server calls it once a
+  // tick). Logs each change of state.
   bool DiskLow() const { return disk_low_; }
   void RefreshDiskSpace();
 
