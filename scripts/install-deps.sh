@@ -9,6 +9,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libspdlog-dev libgtest-dev
   nlohmann-json3-dev libcli11-dev libssl-dev librocksdb-dev
+  libmagick++-dev imagemagick
   jq
 )
 

@@ -1,0 +1,64 @@
+// Job: one object to resize, read from a message body, and the keys its
+// outputs and its original go to.
+//
+// A body is either a ResizeJob in protobuf's JSON mapping (proto/job.proto) or
+// an S3 "ObjectCreated" event notification, whose Records[].s3.bucket.name and
+// .object.key name the objects (keys URL-encoded, as S3 sends them). One S3
+// event may name several objects, so a body gives a list of jobs; an S3 test
+// event or an event of another kind gives none.
+#ifndef SLUICE_WORKER_JOB_H_
+#define SLUICE_WORKER_JOB_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "worker/image_format.h"
+#include "worker/job_error.h"
+
+namespace sluice::worker {
+
+// What a job leaves unsaid takes these values (the worker's flags).
+struct JobDefaults {
+  std::vector<uint32_t> sizes = {1000, 200};
+  std::optional<ImageFormat> format;  // nullopt: the input's own format
+  uint32_t quality = 85;
+  std::string source_prefix = "pending/";  // stripped from a key to name its outputs
+  std::string output_prefix = "resized/";
+  std::string done_prefix = "originals/";  // empty: the original stays where it is
+};
+
+struct Job {
+  std::string bucket;
+  std::string key;
+  std::vector<uint32_t> sizes;  // largest first, no duplicates
+  std::optional<ImageFormat> format;
+  uint32_t quality = 85;
+  std::string output_prefix;
+};
+
+constexpr uint32_t kMaxSize = 10'000;  // the largest box a job may ask for
+constexpr size_t kMaxSizesPerJob = 8;
+
+JobOutcome<std::vector<Job>> ParseJobs(std::string_view body, const JobDefaults& defaults);
+
+// Decodes a key as S3 puts it in event notifications: "%XX" escapes, and "+"
+// for a space. Fails on a malformed escape.
+std::optional<std::string> DecodeS3Key(std::string_view encoded);
+
+// The key of the output for `box` in `format`: "pending/a/cat.jpg" with source
+// prefix "pending/" and output prefix "resized/" gives "resized/a/cat-1000.jpg".
+// A key outside the source prefix keeps its whole path under the output
+// prefix. The input's extension is kept when the format does not change.
+std::string OutputKey(const Job& job, const JobDefaults& defaults, uint32_t box,
+                      ImageFormat input_format, ImageFormat output_format);
+
+// Where the original goes once done: "pending/a/cat.jpg" gives
+// "originals/a/cat.jpg". Empty when done_prefix is empty.
+std::string DoneKey(const std::string& key, const JobDefaults& defaults);
+
+}  // namespace sluice::worker
+
+#endif  // SLUICE_WORKER_JOB_H_

@@ -1,0 +1,59 @@
+// JobError and JobOutcome<T>: how the worker's modules report why a job
+// failed. The reason decides what happens to the message: a transient failure
+// is retried after a backoff, a permanent one goes to the dead-letter queue at
+// once (retrying an invalid image cannot help).
+#ifndef SLUICE_WORKER_JOB_ERROR_H_
+#define SLUICE_WORKER_JOB_ERROR_H_
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace sluice::worker {
+
+enum class FailureReason {
+  // Permanent: the job or the image is at fault.
+  kInvalidJob,         // the message body is not a job
+  kInvalidKey,         // bad bucket or key, or one that leaves its bucket
+  kNoSuchKey,          // the object does not exist
+  kUnsupportedFormat,  // not JPEG, PNG, WebP or GIF by its magic bytes
+  kTooLarge,           // over the byte, dimension or pixel limits
+  kCorruptImage,       // ImageMagick cannot decode or encode it
+  kTimedOut,           // the resize ran past its time limit
+  // Transient: retrying later may succeed.
+  kStorage,    // reading or writing the bucket failed (disk full, I/O error)
+  kBroker,     // the broker could not be reached
+  kCancelled,  // the worker is shutting down
+};
+
+bool IsPermanent(FailureReason reason);
+// The name used in logs, metrics and the dead-lettered message's attribute:
+// "invalid_job", "no_such_key", ...
+std::string_view ReasonName(FailureReason reason);
+
+struct JobError {
+  FailureReason reason;
+  std::string detail;
+};
+
+template <typename T>
+class JobOutcome {
+ public:
+  JobOutcome(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  JobOutcome(JobError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const JobError& error() const { return std::get<JobError>(v_); }
+  T& value() { return std::get<T>(v_); }
+  const T& value() const { return std::get<T>(v_); }
+  T* operator->() { return &value(); }
+  T& operator*() { return value(); }
+
+ private:
+  std::variant<T, JobError> v_;
+};
+
+}  // namespace sluice::worker
+
+#endif  // SLUICE_WORKER_JOB_ERROR_H_

@@ -1,0 +1,58 @@
+#include "worker/job_runner.h"
+
+#include <chrono>
+
+namespace sluice::worker {
+namespace {
+
+std::string Dimensions(size_t width, size_t height) {
+  return std::to_string(width) + "x" + std::to_string(height);
+}
+
+}  // namespace
+
+JobOutcome<JobReport> JobRunner::Run(const Job& job, const StopCheck& stop) const {
+  JobReport report;
+  const std::string done_key = DoneKey(job.key, options_.defaults);
+  auto original = store_->Read(job.bucket, job.key, options_.max_input_bytes);
+  if (!original.ok() && original.error().reason == FailureReason::kNoSuchKey && !done_key.empty()) {
+    auto done = store_->Read(job.bucket, done_key, options_.max_input_bytes);
+    if (done.ok()) {
+      original = std::move(done);
+      report.already_done = true;
+    }
+  }
+  if (!original.ok()) return original.error();
+  report.bytes_read = original->size();
+  if (metrics_ != nullptr) metrics_->BytesRead(report.bytes_read);
+
+  const auto started = std::chrono::steady_clock::now();
+  auto resized = Resize(*original, {job.sizes, job.format, job.quality}, options_.limits, stop);
+  report.resize_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!resized.ok()) return resized.error();
+  if (metrics_ != nullptr) metrics_->Resized(report.resize_seconds);
+  report.input_size = Dimensions(resized->input_width, resized->input_height);
+
+  for (const ResizedImage& image : resized->outputs) {
+    const std::string key =
+        OutputKey(job, options_.defaults, image.box, resized->input_format, image.format);
+    auto written = store_->Write(job.bucket, key, image.data);
+    if (!written.ok()) return written.error();
+    report.bytes_written += image.data.size();
+    if (!report.outputs.empty()) report.outputs += ",";
+    report.outputs += Dimensions(image.width, image.height);
+    if (metrics_ != nullptr) {
+      metrics_->BytesWritten(image.data.size());
+      metrics_->ImageWritten(image.box);
+    }
+  }
+  if (!report.already_done && !done_key.empty()) {
+    auto moved = store_->Move(job.bucket, job.key, done_key);
+    // Another delivery of the same job may have moved it a moment ago.
+    if (!moved.ok() && moved.error().reason != FailureReason::kNoSuchKey) return moved.error();
+  }
+  return report;
+}
+
+}  // namespace sluice::worker

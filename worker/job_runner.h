@@ -1,0 +1,55 @@
+// JobRunner: does one job, start to end, against the bucket store: reads the
+// original, resizes it, writes every output atomically, then moves the
+// original to its done location. It knows nothing of the broker.
+//
+// Idempotent, because delivery is at-least-once: when the original is gone
+// from its key but is at its done key (a previous delivery finished), the
+// outputs are made again from there, byte for byte the same, and the job
+// succeeds. Two workers on one job both write whole outputs with renames, so
+// whichever rename lands last leaves a complete image.
+#ifndef SLUICE_WORKER_JOB_RUNNER_H_
+#define SLUICE_WORKER_JOB_RUNNER_H_
+
+#include <string>
+#include <vector>
+
+#include "worker/bucket_store.h"
+#include "worker/job.h"
+#include "worker/metrics.h"
+#include "worker/resizer.h"
+
+namespace sluice::worker {
+
+struct JobReport {
+  std::string input_size;  // "4352x2448", after orientation
+  std::string outputs;     // "1000x563,200x113"
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+  double resize_seconds = 0;
+  bool already_done = false;  // the original was found at its done key
+};
+
+struct JobRunnerOptions {
+  JobDefaults defaults;
+  ResizeLimits limits;
+  size_t max_input_bytes = 64ull << 20;
+};
+
+class JobRunner {
+ public:
+  JobRunner(const BucketStore* store, JobRunnerOptions options, WorkerMetrics* metrics)
+      : store_(store), options_(std::move(options)), metrics_(metrics) {}
+
+  JobOutcome<JobReport> Run(const Job& job, const StopCheck& stop) const;
+
+  const JobRunnerOptions& options() const { return options_; }
+
+ private:
+  const BucketStore* store_;
+  JobRunnerOptions options_;
+  WorkerMetrics* metrics_;  // may be null
+};
+
+}  // namespace sluice::worker
+
+#endif  // SLUICE_WORKER_JOB_RUNNER_H_

@@ -1,0 +1,169 @@
+// sluice-worker: pulls resize jobs from a queue, writes the resized images
+// into the bucket, and exports Prometheus metrics. See docs/worker.md.
+#include <Magick++.h>
+#include <prometheus/exposer.h>
+#include <pthread.h>
+#include <spdlog/fmt/ranges.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "client/client.h"
+#include "common/logging.h"
+#include "worker/bucket_store.h"
+#include "worker/cores.h"
+#include "worker/job_runner.h"
+#include "worker/magick_setup.h"
+#include "worker/metrics.h"
+#include "worker/worker.h"
+
+namespace {
+
+// Exit codes: 0 after a drain, 2 for bad flags, 1 when the worker cannot start.
+constexpr int kExitCannotStart = 1;
+constexpr int kExitUsage = 2;
+
+// Each job's pixel cache; ImageMagick's limit is for the whole process.
+constexpr uint64_t kMagickMemoryPerJob = 128ull << 20;
+constexpr uint64_t kMagickMemoryBase = 256ull << 20;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using sluice::worker::JobDefaults;
+  CLI::App app{"sluice-worker: resizes the images that jobs on a queue name"};
+  std::string broker_flag;
+  sluice::worker::WorkerOptions options;
+  std::string bucket_root;
+  JobDefaults defaults;
+  std::string format;
+  int grace_seconds = 25;
+  int job_timeout_seconds = 120;
+  std::string metrics_listen = "127.0.0.1:9401";
+  std::string log_level = "info";
+  options.concurrency = sluice::worker::AvailableCores();
+  app.add_option("--broker", broker_flag,
+                 "broker endpoint, tcp://HOST:PORT (default: $SLUICE_BROKER, else " +
+                     std::string(sluice::kDefaultBrokerEndpoint) + ")");
+  app.add_option("--queue-name", options.queue_name, "queue to take jobs from")->required();
+  app.add_option("--bucket-root", bucket_root, "directory holding one directory per bucket")
+      ->required();
+  app.add_option("--concurrency", options.concurrency, "jobs run at once (default: the cores)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--sizes", defaults.sizes, "boxes to fit outputs within, largest first")
+      ->delimiter(',')
+      ->check(CLI::Range(1u, sluice::worker::kMaxSize))
+      ->capture_default_str();
+  app.add_option("--format", format,
+                 "output format: jpeg, png, webp or gif (default: the input's)");
+  app.add_option("--quality", defaults.quality, "output quality, 1-100")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--source-prefix", defaults.source_prefix,
+                 "prefix of uploads, left out of output keys")
+      ->capture_default_str();
+  app.add_option("--output-prefix", defaults.output_prefix, "prefix of output keys")
+      ->capture_default_str();
+  app.add_option("--done-prefix", defaults.done_prefix,
+                 "where an original goes once done (\"\": it stays)")
+      ->capture_default_str();
+  app.add_option("--visibility-timeout", options.visibility_timeout_seconds,
+                 "seconds a job's message stays hidden; running jobs extend it")
+      ->check(CLI::Range(3, 43'200))
+      ->capture_default_str();
+  app.add_option("--job-timeout", job_timeout_seconds, "seconds a resize may take")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  app.add_option("--grace-period", grace_seconds,
+                 "seconds running jobs get to finish after SIGTERM")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
+  app.add_option("--metrics-listen", metrics_listen, "HOST:PORT for Prometheus' /metrics")
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  if (!sluice::InitLogging("worker", log_level)) {
+    std::fprintf(stderr, "sluice-worker: unknown --log-level '%s'\n", log_level.c_str());
+    return kExitUsage;
+  }
+  if (!format.empty()) {
+    defaults.format = sluice::worker::ParseFormatName(format);
+    if (!defaults.format) {
+      std::fprintf(stderr, "sluice-worker: unknown --format '%s' (jpeg, png, webp or gif)\n",
+                   format.c_str());
+      return kExitUsage;
+    }
+  }
+  if (defaults.sizes.empty() || defaults.sizes.size() > sluice::worker::kMaxSizesPerJob) {
+    std::fprintf(stderr, "sluice-worker: --sizes takes 1 to %zu sizes\n",
+                 sluice::worker::kMaxSizesPerJob);
+    return kExitUsage;
+  }
+  std::sort(defaults.sizes.rbegin(), defaults.sizes.rend());
+  options.endpoint = sluice::ResolveBrokerEndpoint(broker_flag);
+  options.job_timeout = std::chrono::seconds(job_timeout_seconds);
+
+  struct stat root_stat;
+  if (stat(bucket_root.c_str(), &root_stat) != 0 || !S_ISDIR(root_stat.st_mode)) {
+    spdlog::critical("event=start_failed error=\"--bucket-root {} is not a directory\"",
+                     bucket_root);
+    return kExitCannotStart;
+  }
+
+  Magick::InitializeMagick(argv[0]);
+  const int cores = sluice::worker::AvailableCores();
+  sluice::worker::MagickLimits magick_limits;
+  magick_limits.memory_bytes =
+      kMagickMemoryBase + kMagickMemoryPerJob * static_cast<uint64_t>(options.concurrency);
+  // Jobs already run in parallel; ImageMagick's threads only help when there
+  // are fewer jobs than cores.
+  magick_limits.threads = static_cast<size_t>(std::max(1, cores / options.concurrency));
+  if (std::string error = sluice::worker::ConfigureImageMagick(magick_limits); !error.empty()) {
+    spdlog::critical("event=start_failed error=\"{}\"", error);
+    return kExitCannotStart;
+  }
+
+  // Only the main thread takes SIGTERM/SIGINT, in sigwait below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(metrics_listen, 1);
+  } catch (const std::exception& e) {
+    spdlog::critical("event=start_failed error=\"cannot serve metrics on {}: {}\"", metrics_listen,
+                     e.what());
+    return kExitCannotStart;
+  }
+  exposer->RegisterCollectable(registry);
+  sluice::worker::WorkerMetrics metrics(registry, options.concurrency);
+
+  sluice::worker::BucketStore store(bucket_root);
+  sluice::worker::JobRunnerOptions runner_options;
+  runner_options.defaults = defaults;
+  sluice::worker::JobRunner runner(&store, runner_options, &metrics);
+  sluice::worker::Worker worker(options, &runner, &metrics);
+  worker.Start();
+  spdlog::info(
+      "event=started queue={} broker={} bucket_root={} concurrency={} magick_threads={} "
+      "sizes={} metrics={}",
+      options.queue_name, options.endpoint, bucket_root, options.concurrency, magick_limits.threads,
+      fmt::join(defaults.sizes, ","), metrics_listen);
+
+  int signo = 0;
+  sigwait(&stop_signals, &signo);
+  spdlog::info("event=draining signal={} grace_seconds={}", signo, grace_seconds);
+  worker.Drain(std::chrono::seconds(grace_seconds));
+  spdlog::info("event=stopped");
+  return 0;
+}

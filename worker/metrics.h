@@ -1,0 +1,59 @@
+// WorkerMetrics: the worker's Prometheus metrics (docs/metrics.md lists them).
+// Safe to update from every job thread: prometheus-cpp's counters, gauges and
+// histograms are.
+#ifndef SLUICE_WORKER_METRICS_H_
+#define SLUICE_WORKER_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "worker/job_error.h"
+
+namespace sluice::worker {
+
+// How a job (a message) ended.
+enum class JobResult {
+  kOk,            // outputs written, message deleted
+  kFailed,        // a transient failure: handed back to be retried later
+  kInvalid,       // a permanent failure and no dead-letter queue: deleted
+  kDeadLettered,  // a permanent failure: moved to the dead-letter queue
+};
+std::string_view JobResultName(JobResult result);
+
+class WorkerMetrics {
+ public:
+  explicit WorkerMetrics(std::shared_ptr<prometheus::Registry> registry, int concurrency);
+
+  void JobDone(JobResult result, double seconds);
+  void JobFailure(FailureReason reason);
+  void Resized(double seconds);
+  void QueueWait(double seconds);
+  void BytesRead(uint64_t n) { read_bytes_.Increment(static_cast<double>(n)); }
+  void BytesWritten(uint64_t n) { written_bytes_.Increment(static_cast<double>(n)); }
+  void ImageWritten(uint32_t box);
+  void BrokerError() { broker_errors_.Increment(); }
+  prometheus::Gauge& in_flight() { return in_flight_; }
+
+ private:
+  prometheus::Family<prometheus::Counter>& jobs_;
+  prometheus::Family<prometheus::Counter>& failures_;
+  prometheus::Family<prometheus::Counter>& images_;
+  prometheus::Histogram& job_seconds_;
+  prometheus::Histogram& resize_seconds_;
+  prometheus::Histogram& queue_wait_seconds_;
+  prometheus::Counter& read_bytes_;
+  prometheus::Counter& written_bytes_;
+  prometheus::Counter& broker_errors_;
+  prometheus::Gauge& in_flight_;
+};
+
+}  // namespace sluice::worker
+
+#endif  // SLUICE_WORKER_METRICS_H_

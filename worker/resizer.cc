@@ -1,0 +1,158 @@
+#include "worker/resizer.h"
+
+#include <Magick++.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace sluice::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the progress callback found; read after each ImageMagick call.
+struct StopState {
+  const StopCheck* check;
+  bool timed_out = false;
+  bool cancelled = false;
+};
+
+MagickCore::MagickBooleanType OnProgress(const char*, const MagickCore::MagickOffsetType,
+                                         const MagickCore::MagickSizeType, void* data) {
+  auto* state = static_cast<StopState*>(data);
+  if (state->check->cancel != nullptr && state->check->cancel->load(std::memory_order_relaxed)) {
+    state->cancelled = true;
+  } else if (Clock::now() >= state->check->deadline) {
+    state->timed_out = true;
+  }
+  return (state->timed_out || state->cancelled) ? MagickCore::MagickFalse : MagickCore::MagickTrue;
+}
+
+bool SwapsSides(Magick::OrientationType orientation) {
+  return orientation == Magick::LeftTopOrientation || orientation == Magick::RightTopOrientation ||
+         orientation == Magick::RightBottomOrientation ||
+         orientation == Magick::LeftBottomOrientation;
+}
+
+// Converts what ImageMagick threw into the job's failure reason.
+JobError FromMagick(const std::exception& e) {
+  const std::string what = e.what();
+  if (dynamic_cast<const Magick::ErrorResourceLimit*>(&e) != nullptr) {
+    return {FailureReason::kTooLarge, "over ImageMagick's resource limits: " + what};
+  }
+  if (dynamic_cast<const Magick::ErrorPolicy*>(&e) != nullptr) {
+    return {FailureReason::kUnsupportedFormat, "refused by the ImageMagick policy: " + what};
+  }
+  if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) {
+    return {FailureReason::kTooLarge, "out of memory"};
+  }
+  return {FailureReason::kCorruptImage, what};
+}
+
+std::optional<JobError> Stopped(const StopState& state) {
+  if (state.cancelled) return JobError{FailureReason::kCancelled, "the worker is shutting down"};
+  if (state.timed_out) return JobError{FailureReason::kTimedOut, "the resize ran out of time"};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::pair<size_t, size_t> FitWithin(size_t width, size_t height, uint32_t box) {
+  if (width <= box && height <= box) return {width, height};
+  const double scale = static_cast<double>(box) / static_cast<double>(std::max(width, height));
+  const auto side = [&](size_t n) {
+    return std::clamp<size_t>(static_cast<size_t>(std::lround(static_cast<double>(n) * scale)), 1,
+                              box);
+  };
+  return {side(width), side(height)};
+}
+
+JobOutcome<ResizeResult> Resize(std::string_view input, const ResizeRequest& request,
+                                const ResizeLimits& limits, const StopCheck& stop) {
+  if (input.empty()) return JobError{FailureReason::kCorruptImage, "the object is empty"};
+  const auto format = SniffFormat(input);
+  if (!format) {
+    return JobError{FailureReason::kUnsupportedFormat,
+                    "not a JPEG, PNG, WebP or GIF image (by its first bytes)"};
+  }
+  if (request.boxes.empty()) return JobError{FailureReason::kInvalidJob, "no sizes to make"};
+  ResizeResult result;
+  result.input_format = *format;
+  const ImageFormat output_format = request.output_format.value_or(*format);
+  StopState state{&stop};
+  try {
+    const Magick::Blob blob(input.data(), input.size());
+    Magick::Image header;
+    header.magick(CoderName(*format));
+    header.subRange(1);
+    header.ping(blob);
+    const size_t width = header.columns();
+    const size_t height = header.rows();
+    if (width == 0 || height == 0 || width > limits.max_dimension ||
+        height > limits.max_dimension ||
+        static_cast<uint64_t>(width) * height > limits.max_pixels) {
+      return JobError{FailureReason::kTooLarge,
+                      "declared size " + std::to_string(width) + "x" + std::to_string(height) +
+                          " is over the limits (" + std::to_string(limits.max_dimension) +
+                          " per side, " + std::to_string(limits.max_pixels) + " pixels)"};
+    }
+
+    Magick::Image image;
+    image.magick(CoderName(*format));
+    image.subRange(1);  // a GIF's first frame only
+    if (*format == ImageFormat::kJpeg) {
+      const auto [w, h] = FitWithin(width, height, request.boxes.front());
+      if (2 * w < width && 2 * h < height) {
+        image.defineValue("jpeg", "size", std::to_string(2 * w) + "x" + std::to_string(2 * h));
+      }
+    }
+    MagickCore::SetImageInfoProgressMonitor(image.imageInfo(), OnProgress, &state);
+    try {
+      image.read(blob);
+    } catch (const Magick::WarningCorruptImage& e) {
+      return JobError{FailureReason::kCorruptImage,
+                      std::string("corrupt or truncated: ") + e.what()};
+    } catch (const Magick::Warning&) {
+      // Other warnings (an odd EXIF tag, say) leave a good image behind.
+    }
+    if (auto stopped = Stopped(state)) return *stopped;
+
+    const bool swaps = SwapsSides(image.orientation());
+    result.input_width = swaps ? height : width;
+    result.input_height = swaps ? width : height;
+    MagickCore::SetImageProgressMonitor(image.image(), OnProgress, &state);
+    image.autoOrient();
+    const auto colorspace = image.colorSpace();
+    if (colorspace != Magick::sRGBColorspace && colorspace != Magick::GRAYColorspace &&
+        colorspace != Magick::RGBColorspace) {
+      image.colorSpace(Magick::sRGBColorspace);
+    }
+    image.strip();
+    image.page(Magick::Geometry(0, 0));  // a GIF frame's offset would follow it otherwise
+
+    for (uint32_t box : request.boxes) {
+      const auto [w, h] = FitWithin(result.input_width, result.input_height, box);
+      if (w != image.columns() || h != image.rows()) {
+        Magick::Geometry geometry(w, h);
+        geometry.aspect(true);  // exactly w x h: the ratio is already in them
+        image.resize(geometry);
+      }
+      if (auto stopped = Stopped(state)) return *stopped;
+      Magick::Image out = image;
+      out.magick(CoderName(output_format));
+      out.quality(request.quality);
+      Magick::Blob encoded;
+      out.write(&encoded);
+      if (auto stopped = Stopped(state)) return *stopped;
+      result.outputs.push_back(
+          {box, w, h, output_format,
+           std::string(static_cast<const char*>(encoded.data()), encoded.length())});
+    }
+  } catch (const std::exception& e) {
+    if (auto stopped = Stopped(state)) return *stopped;
+    return FromMagick(e);
+  }
+  return result;
+}
+
+}  // namespace sluice::worker
