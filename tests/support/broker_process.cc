@@ -13,6 +13,7 @@ namespace sluice::testing {
 
 std::string BrokerBinary() { return SLUICE_BROKER_BIN; }
 std::string ProducerBinary() { return SLUICE_PRODUCER_BIN; }
+std::string WorkerBinary() { return SLUICE_WORKER_BIN; }
 
 std::unique_ptr<Subprocess> StartBroker(const std::string& endpoint, const std::string& data_dir,
                                         const std::vector<std::string>& extra_args,

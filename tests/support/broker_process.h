@@ -15,6 +15,7 @@ namespace sluice::testing {
 // Paths of the binaries under test, set by CMake.
 std::string BrokerBinary();
 std::string ProducerBinary();
+std::string WorkerBinary();
 
 // Starts sluice-broker on `endpoint` over `data_dir`, metrics on
 // `metrics_port` (0: a free one), and waits until it answers; throws, with

@@ -1,0 +1,155 @@
+#include "tests/support/test_images.h"
+
+#include <Magick++.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+namespace sluice::testing {
+namespace {
+
+std::string ToString(const Magick::Blob& blob) {
+  return std::string(static_cast<const char*>(blob.data()), blob.length());
+}
+
+Magick::Image Load(const std::string& data) {
+  Magick::Image image;
+  image.read(Magick::Blob(data.data(), data.size()));
+  return image;
+}
+
+std::string Encode(Magick::Image image, const std::string& format) {
+  image.magick(format);
+  Magick::Blob blob;
+  image.write(&blob);
+  return ToString(blob);
+}
+
+void AppendBigEndian(std::string& out, uint32_t v) {
+  out.push_back(static_cast<char>(v >> 24));
+  out.push_back(static_cast<char>(v >> 16));
+  out.push_back(static_cast<char>(v >> 8));
+  out.push_back(static_cast<char>(v));
+}
+
+void AppendPngChunk(std::string& out, const std::string& type, const std::string& data) {
+  AppendBigEndian(out, static_cast<uint32_t>(data.size()));
+  const std::string typed = type + data;
+  out += typed;
+  AppendBigEndian(out, static_cast<uint32_t>(
+                           crc32(0, reinterpret_cast<const Bytef*>(typed.data()), typed.size())));
+}
+
+}  // namespace
+
+void InitMagickForTests() {
+  static std::once_flag once;
+  std::call_once(once, [] { Magick::InitializeMagick(nullptr); });
+}
+
+std::string SamplePhotoPath(const std::string& name) {
+  return std::string(SLUICE_SOURCE_DIR) + "/examples/pending/" + name;
+}
+
+std::vector<std::string> SamplePhotoNames() {
+  return {"aitzgorri.jpg", "bridge.jpg", "friends.jpg", "picture-1a.jpg", "umang.jpg"};
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string MakeImage(size_t width, size_t height, const std::string& format) {
+  InitMagickForTests();
+  Magick::Image sized;
+  sized.size(Magick::Geometry(width, height));
+  sized.read("gradient:red-blue");
+  return Encode(sized, format);
+}
+
+std::string Reencode(const std::string& image, const std::string& format) {
+  InitMagickForTests();
+  return Encode(Load(image), format);
+}
+
+std::string WithExifOrientation(const std::string& image, int orientation) {
+  InitMagickForTests();
+  // "Exif\0\0", a little-endian TIFF header, and one IFD holding one SHORT:
+  // tag 0x0112 (Orientation).
+  std::string exif("Exif\0\0II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0", 24);
+  exif.push_back(static_cast<char>(orientation));
+  exif += std::string("\0\0\0\0\0\0", 6);  // value padding, next IFD = 0
+  Magick::Image loaded = Load(image);
+  loaded.profile("EXIF", Magick::Blob(exif.data(), exif.size()));
+  loaded.orientation(static_cast<Magick::OrientationType>(orientation));
+  return Encode(loaded, "JPEG");
+}
+
+std::string MakeAnimatedGif(size_t width, size_t height) {
+  InitMagickForTests();
+  std::vector<Magick::Image> frames;
+  frames.emplace_back(Magick::Geometry(width, height), Magick::Color("red"));
+  frames.emplace_back(Magick::Geometry(width * 2, height * 2), Magick::Color("blue"));
+  for (auto& f : frames) f.magick("GIF");
+  Magick::Blob blob;
+  Magick::writeImages(frames.begin(), frames.end(), &blob);
+  return ToString(blob);
+}
+
+std::string MakePngBomb(uint32_t width, uint32_t height) {
+  std::string png("\x89PNG\r\n\x1A\n", 8);
+  std::string header;
+  AppendBigEndian(header, width);
+  AppendBigEndian(header, height);
+  header += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB, no interlace
+  AppendPngChunk(png, "IHDR", header);
+  const std::string zeros(64 * 1024, '\0');
+  uLongf size = compressBound(zeros.size());
+  std::string compressed(size, '\0');
+  compress(reinterpret_cast<Bytef*>(compressed.data()), &size,
+           reinterpret_cast<const Bytef*>(zeros.data()), zeros.size());
+  compressed.resize(size);
+  AppendPngChunk(png, "IDAT", compressed);
+  AppendPngChunk(png, "IEND", "");
+  return png;
+}
+
+ImageInfo Inspect(const std::string& data) {
+  InitMagickForTests();
+  Magick::Image image = Load(data);
+  ImageInfo info;
+  info.width = image.columns();
+  info.height = image.rows();
+  info.format = image.magick();
+  info.orientation = static_cast<int>(image.orientation());
+  for (const char* name : {"EXIF", "ICC", "XMP", "IPTC", "8BIM"}) {
+    if (image.profile(name).length() > 0) info.has_profiles = true;
+  }
+  return info;
+}
+
+Rgb MeanColorTopLeft(const std::string& data) {
+  InitMagickForTests();
+  Magick::Image image = Load(data);
+  image.crop(Magick::Geometry(image.columns() / 2, image.rows() / 2, 0, 0));
+  image.resize(Magick::Geometry("1x1!"));
+  const Magick::ColorRGB c = image.pixelColor(0, 0);
+  return {c.red() * 255.0, c.green() * 255.0, c.blue() * 255.0};
+}
+
+}  // namespace sluice::testing
