@@ -101,9 +101,14 @@ JobOutcome<ResizeResult> Resize(std::string_view input, const ResizeRequest& req
     image.magick(CoderName(*format));
     image.subRange(1);  // a GIF's first frame only
     if (*format == ImageFormat::kJpeg) {
+      // Shrink-on-load, as libvips does it: libjpeg scales the DCT by the
+      // largest factor that keeps the image at least as large as the biggest
+      // output, and Lanczos does the rest. Against a full decode and Lanczos
+      // this measured 43 dB PSNR or better; a hint of twice the output took
+      // 77% more instructions on a 12 MP photo for 1.7 dB (docs/benchmarks.md).
       const auto [w, h] = FitWithin(width, height, request.boxes.front());
-      if (2 * w < width && 2 * h < height) {
-        image.defineValue("jpeg", "size", std::to_string(2 * w) + "x" + std::to_string(2 * h));
+      if (w < width && h < height) {
+        image.defineValue("jpeg", "size", std::to_string(w) + "x" + std::to_string(h));
       }
     }
     MagickCore::SetImageInfoProgressMonitor(image.imageInfo(), OnProgress, &state);
@@ -129,6 +134,9 @@ JobOutcome<ResizeResult> Resize(std::string_view input, const ResizeRequest& req
     }
     image.strip();
     image.page(Magick::Geometry(0, 0));  // a GIF frame's offset would follow it otherwise
+    // Lanczos, ImageMagick's default for shrinking, named so that a changed
+    // default cannot change our outputs.
+    image.filterType(Magick::LanczosFilter);
 
     for (uint32_t box : request.boxes) {
       const auto [w, h] = FitWithin(result.input_width, result.input_height, box);

@@ -2,7 +2,7 @@
 //
 // The input is decoded once, and each size is made from the one before it,
 // largest first. A JPEG is decoded at a reduced scale when the outputs allow
-// it (the "jpeg:size" hint, set to twice the largest output after reading the
+// it (the "jpeg:size" hint, set to the largest output after reading the
 // header): a 12-megapixel photo is never expanded to full size. Outputs are
 // auto-oriented from EXIF, in sRGB, stripped of metadata, and never larger
 // than the input.
