@@ -15,6 +15,8 @@ namespace sluice::worker {
 namespace {
 
 constexpr size_t kMaxKeyBytes = 1024;  // as S3
+// A key's components are file names: longer ones cannot exist (NAME_MAX).
+constexpr size_t kMaxComponentBytes = 255;
 
 // A file descriptor closed when it goes out of scope.
 class Fd {
@@ -116,7 +118,9 @@ JobOutcome<Fd> OpenOrMakeDir(int bucket_fd, const std::string& dir) {
 std::string TempName(const std::string& name) {
   static std::atomic<uint64_t> counter{0};
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  return "." + name + ".sluice-tmp-" + std::to_string(getpid()) + "-" +
+  // At most 100 bytes of the name, so that the temporary name fits in
+  // NAME_MAX whenever the name itself does.
+  return "." + name.substr(0, 100) + ".sluice-tmp-" + std::to_string(getpid()) + "-" +
          std::to_string(counter.fetch_add(1)) + "-" + std::to_string(rng() % 1'000'000);
 }
 
@@ -142,7 +146,9 @@ bool IsValidKey(std::string_view key) {
     size_t end = key.find('/', start);
     if (end == std::string_view::npos) end = key.size();
     const std::string_view part = key.substr(start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
+    if (part.empty() || part == "." || part == ".." || part.size() > kMaxComponentBytes) {
+      return false;
+    }
     start = end + 1;
   }
   return true;

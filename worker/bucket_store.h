@@ -2,13 +2,13 @@
 // them, named by keys.
 //
 // Keys are confined to their bucket: a key that is absolute, has "." or ".."
-// or empty components, or resolves through a symlink to outside the bucket is
-// rejected as kInvalidKey (the kernel does the resolution, with openat2's
-// RESOLVE_BENEATH, so there is no window between a check and a use). Writes
-// are atomic: a temporary file in the target directory, fsync'd, then renamed
-// over the key, so a reader sees the old object or the new one, never half of
-// one. I/O failures are kStorage (transient); what a job got wrong is
-// permanent.
+// or empty components (or ones over 255 bytes, the longest file name), or
+// resolves through a symlink to outside the bucket is rejected as kInvalidKey
+// (the kernel does the resolution, with openat2's RESOLVE_BENEATH, so there
+// is no window between a check and a use). Writes are atomic: a temporary
+// file in the target directory, fsync'd, then renamed over the key, so a
+// reader sees the old object or the new one, never half of one. I/O failures
+// are kStorage (transient); what a job got wrong is permanent.
 #ifndef SLUICE_WORKER_BUCKET_STORE_H_
 #define SLUICE_WORKER_BUCKET_STORE_H_
 

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 
 #include "job.pb.h"
@@ -40,22 +41,39 @@ JobOutcome<Job> FromResizeJob(const pb::ResizeJob& spec, const JobDefaults& defa
   return job;
 }
 
+// The string at `path` under `doc`, or nullptr when a step is missing or is
+// not an object, or the end is not a string. A body is untrusted: nlohmann's
+// operator[] on a const value is undefined for a missing key, and value() and
+// get() throw on a wrong type, so every step is checked.
+const std::string* FindString(const nlohmann::json& doc, std::initializer_list<const char*> path) {
+  const nlohmann::json* at = &doc;
+  for (const char* step : path) {
+    if (!at->is_object()) return nullptr;
+    const auto it = at->find(step);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at->is_string() ? at->get_ptr<const std::string*>() : nullptr;
+}
+
 JobOutcome<std::vector<Job>> FromS3Event(const nlohmann::json& event, const JobDefaults& defaults) {
   std::vector<Job> jobs;
-  const auto& records = event["Records"];
-  if (!records.is_array()) return Invalid("S3 event: Records is not an array");
-  for (const auto& record : records) {
-    const std::string name = record.value("eventName", "");
-    if (!name.starts_with("ObjectCreated:")) continue;
-    const auto* bucket = record.contains("s3") ? &record["s3"] : nullptr;
-    if (bucket == nullptr || !(*bucket)["bucket"]["name"].is_string() ||
-        !(*bucket)["object"]["key"].is_string()) {
+  const auto records = event.find("Records");
+  if (records == event.end() || !records->is_array()) {
+    return Invalid("S3 event: Records is not an array");
+  }
+  for (const auto& record : *records) {
+    const std::string* name = FindString(record, {"eventName"});
+    if (name == nullptr || !name->starts_with("ObjectCreated:")) continue;
+    const std::string* bucket = FindString(record, {"s3", "bucket", "name"});
+    const std::string* encoded_key = FindString(record, {"s3", "object", "key"});
+    if (bucket == nullptr || encoded_key == nullptr) {
       return Invalid("S3 event: a record lacks s3.bucket.name or s3.object.key");
     }
-    auto key = DecodeS3Key((*bucket)["object"]["key"].get<std::string>());
+    auto key = DecodeS3Key(*encoded_key);
     if (!key) return Invalid("S3 event: malformed URL encoding in s3.object.key");
     pb::ResizeJob spec;
-    spec.set_bucket((*bucket)["bucket"]["name"].get<std::string>());
+    spec.set_bucket(*bucket);
     spec.set_key(*key);
     auto job = FromResizeJob(spec, defaults);
     if (!job.ok()) return job.error();
@@ -121,7 +139,8 @@ JobOutcome<std::vector<Job>> ParseJobs(std::string_view body, const JobDefaults&
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Invalid("the body is not a JSON object");
   if (doc.contains("Records")) return FromS3Event(doc, defaults);
-  if (doc.value("Event", "") == "s3:TestEvent") return std::vector<Job>{};
+  const std::string* event = FindString(doc, {"Event"});
+  if (event != nullptr && *event == "s3:TestEvent") return std::vector<Job>{};
   pb::ResizeJob spec;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // a newer producer may add fields

@@ -7,6 +7,7 @@ bool IsPermanent(FailureReason reason) {
     case FailureReason::kStorage:
     case FailureReason::kBroker:
     case FailureReason::kCancelled:
+    case FailureReason::kInternal:
       return false;
     default:
       return true;
@@ -35,6 +36,8 @@ std::string_view ReasonName(FailureReason reason) {
       return "broker";
     case FailureReason::kCancelled:
       return "cancelled";
+    case FailureReason::kInternal:
+      return "internal";
   }
   return "unknown";
 }

@@ -25,6 +25,8 @@ enum class FailureReason {
   kStorage,    // reading or writing the bucket failed (disk full, I/O error)
   kBroker,     // the broker could not be reached
   kCancelled,  // the worker is shutting down
+  kInternal,   // a bug of ours (an unexpected exception); the broker's
+               // maxReceiveCount ends the retries
 };
 
 bool IsPermanent(FailureReason reason);

@@ -14,7 +14,7 @@ namespace sluice::worker {
 
 struct MagickLimits {
   uint64_t memory_bytes = 512ull << 20;  // pixel cache in memory, all jobs together
-  uint64_t max_dimension = 30'000;       // width or height
+  uint64_t max_dimension = 16'384;       // width or height, as Debian's policy.xml
   size_t threads = 1;                    // ImageMagick's own threads per operation
 };
 

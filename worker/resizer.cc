@@ -49,6 +49,35 @@ JobError FromMagick(const std::exception& e) {
   return {FailureReason::kCorruptImage, what};
 }
 
+// kTooLarge when a declared width x height is over the limits.
+std::optional<JobError> OverLimits(size_t width, size_t height, const ResizeLimits& limits) {
+  if (width == 0 || height == 0 || width > limits.max_dimension || height > limits.max_dimension ||
+      static_cast<uint64_t>(width) * height > limits.max_pixels) {
+    return JobError{FailureReason::kTooLarge,
+                    "declared size " + std::to_string(width) + "x" + std::to_string(height) +
+                        " is over the limits (" + std::to_string(limits.max_dimension) +
+                        " per side, " + std::to_string(limits.max_pixels) + " pixels)"};
+  }
+  return std::nullopt;
+}
+
+// The size in a PNG's IHDR, which the format puts first, at a fixed offset.
+// Read here because libpng refuses a PNG over ImageMagick's width or height
+// limit without ImageMagick saying why ("No image was loaded"), which would
+// make a decompression bomb look like a corrupt image. A zero side is left
+// for libpng to call corrupt.
+std::optional<std::pair<size_t, size_t>> PngDeclaredSize(std::string_view png) {
+  if (png.size() < 24 || png.substr(12, 4) != "IHDR") return std::nullopt;
+  const auto be32 = [&](size_t at) {
+    size_t v = 0;
+    for (size_t i = at; i < at + 4; ++i) v = v << 8 | static_cast<unsigned char>(png[i]);
+    return v;
+  };
+  const size_t width = be32(16), height = be32(20);
+  if (width == 0 || height == 0) return std::nullopt;
+  return std::pair<size_t, size_t>{width, height};
+}
+
 std::optional<JobError> Stopped(const StopState& state) {
   if (state.cancelled) return JobError{FailureReason::kCancelled, "the worker is shutting down"};
   if (state.timed_out) return JobError{FailureReason::kTimedOut, "the resize ran out of time"};
@@ -79,6 +108,11 @@ JobOutcome<ResizeResult> Resize(std::string_view input, const ResizeRequest& req
   ResizeResult result;
   result.input_format = *format;
   const ImageFormat output_format = request.output_format.value_or(*format);
+  if (*format == ImageFormat::kPng) {
+    if (const auto size = PngDeclaredSize(input)) {
+      if (auto over = OverLimits(size->first, size->second, limits)) return *over;
+    }
+  }
   StopState state{&stop};
   try {
     const Magick::Blob blob(input.data(), input.size());
@@ -88,14 +122,7 @@ JobOutcome<ResizeResult> Resize(std::string_view input, const ResizeRequest& req
     header.ping(blob);
     const size_t width = header.columns();
     const size_t height = header.rows();
-    if (width == 0 || height == 0 || width > limits.max_dimension ||
-        height > limits.max_dimension ||
-        static_cast<uint64_t>(width) * height > limits.max_pixels) {
-      return JobError{FailureReason::kTooLarge,
-                      "declared size " + std::to_string(width) + "x" + std::to_string(height) +
-                          " is over the limits (" + std::to_string(limits.max_dimension) +
-                          " per side, " + std::to_string(limits.max_pixels) + " pixels)"};
-    }
+    if (auto over = OverLimits(width, height, limits)) return *over;
 
     Magick::Image image;
     image.magick(CoderName(*format));

@@ -35,7 +35,7 @@ struct ResizeRequest {
 
 struct ResizeLimits {
   uint64_t max_pixels = 100'000'000;  // width x height as the header declares
-  uint32_t max_dimension = 30'000;
+  uint32_t max_dimension = 16'384;    // ImageMagick's limit too (magick_setup.h)
 };
 
 // When to give up: at `deadline`, or as soon as `*cancel` is set.

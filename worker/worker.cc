@@ -42,14 +42,6 @@ std::string JoinSizes(const std::vector<uint32_t>& sizes) {
   return out;
 }
 
-// One job's line for the log, written once the message's fate is known.
-struct JobLogLine {
-  std::string bucket, key, sizes;
-  std::optional<JobReport> report;
-  std::optional<JobError> error;
-  double seconds = 0;
-};
-
 }  // namespace
 
 Worker::Worker(WorkerOptions options, const JobRunner* runner, WorkerMetrics* metrics)
@@ -149,19 +141,8 @@ void Worker::HandleMessage(Client& client, const pb::Message& message) {
     lines.push_back(std::move(line));
   } else {
     for (const Job& job : *jobs) {
-      const auto job_started = SteadyClock::now();
-      auto report = runner_->Run(job, {SteadyClock::now() + options_.job_timeout, &cancel_});
-      JobLogLine line;
-      line.bucket = job.bucket;
-      line.key = job.key;
-      line.sizes = JoinSizes(job.sizes);
-      line.seconds = SecondsSince(job_started);
-      if (report.ok()) {
-        line.report = *report;
-      } else {
-        error = line.error = report.error();
-      }
-      lines.push_back(std::move(line));
+      lines.push_back(RunJob(job));
+      error = lines.back().error;
       if (error) break;
     }
   }
@@ -202,6 +183,28 @@ void Worker::HandleMessage(Client& client, const pb::Message& message) {
     spdlog::info("event=job message_id={} result=ok jobs=0 note=\"no ObjectCreated record\"",
                  message.message_id());
   }
+}
+
+Worker::JobLogLine Worker::RunJob(const Job& job) {
+  const auto started = SteadyClock::now();
+  JobLogLine line;
+  line.bucket = job.bucket;
+  line.key = job.key;
+  line.sizes = JoinSizes(job.sizes);
+  try {
+    auto report = runner_->Run(job, {started + options_.job_timeout, &cancel_});
+    if (report.ok()) {
+      line.report = std::move(*report);
+    } else {
+      line.error = report.error();
+    }
+  } catch (const std::exception& e) {
+    // Our modules report errors as values; this is a bug, and must not take
+    // the worker down with it.
+    line.error = JobError{FailureReason::kInternal, std::string("unexpected: ") + e.what()};
+  }
+  line.seconds = SecondsSince(started);
+  return line;
 }
 
 JobResult Worker::Fail(Client& client, const pb::Message& message, const JobError& error) {

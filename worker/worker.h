@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,7 +47,16 @@ class Worker {
 
  private:
   void JobLoop(int slot);
+  // One job's outcome, logged once the message's fate is known.
+  struct JobLogLine {
+    std::string bucket, key, sizes;
+    std::optional<JobReport> report;
+    std::optional<JobError> error;
+    double seconds = 0;
+  };
+
   void HandleMessage(Client& client, const pb::Message& message);
+  JobLogLine RunJob(const Job& job);
   // Waits `wait`, or less when draining starts; false when draining.
   bool Pause(std::chrono::milliseconds wait);
 

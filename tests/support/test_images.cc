@@ -22,6 +22,25 @@ Magick::Image Load(const std::string& data) {
   return image;
 }
 
+// An image made from 8-bit RGB pixels. Not from a "gradient:" or "xc:"
+// pseudo-image: the worker's ImageMagick policy refuses every coder but the
+// four it uses, and tests run under that policy.
+Magick::Image FromPixels(size_t width, size_t height, const std::string& rgb) {
+  return Magick::Image(width, height, "RGB", Magick::CharPixel, rgb.data());
+}
+
+Magick::Image Solid(size_t width, size_t height, unsigned char r, unsigned char g,
+                    unsigned char b) {
+  std::string rgb;
+  rgb.reserve(width * height * 3);
+  for (size_t i = 0; i < width * height; ++i) {
+    rgb.push_back(static_cast<char>(r));
+    rgb.push_back(static_cast<char>(g));
+    rgb.push_back(static_cast<char>(b));
+  }
+  return FromPixels(width, height, rgb);
+}
+
 std::string Encode(Magick::Image image, const std::string& format) {
   image.magick(format);
   Magick::Blob blob;
@@ -76,10 +95,21 @@ void WriteFile(const std::string& path, const std::string& data) {
 
 std::string MakeImage(size_t width, size_t height, const std::string& format) {
   InitMagickForTests();
-  Magick::Image sized;
-  sized.size(Magick::Geometry(width, height));
-  sized.read("gradient:red-blue");
-  return Encode(sized, format);
+  // Red fades to blue from top to bottom and green rises from left to right,
+  // so that each of the eight orientations gives a different top-left corner.
+  const auto ramp = [](size_t i, size_t n) {
+    return static_cast<unsigned char>(n > 1 ? 255 * i / (n - 1) : 0);
+  };
+  std::string pixels(width * height * 3, '\0');
+  for (size_t y = 0; y < height; ++y) {
+    for (size_t x = 0; x < width; ++x) {
+      char* p = &pixels[(y * width + x) * 3];
+      p[0] = static_cast<char>(255 - ramp(y, height));
+      p[1] = static_cast<char>(ramp(x, width));
+      p[2] = static_cast<char>(ramp(y, height));
+    }
+  }
+  return Encode(FromPixels(width, height, pixels), format);
 }
 
 std::string Reencode(const std::string& image, const std::string& format) {
@@ -93,7 +123,8 @@ std::string WithExifOrientation(const std::string& image, int orientation) {
   // tag 0x0112 (Orientation).
   std::string exif("Exif\0\0II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0", 24);
   exif.push_back(static_cast<char>(orientation));
-  exif += std::string("\0\0\0\0\0\0", 6);  // value padding, next IFD = 0
+  // The rest of the 4-byte value field, then a 4-byte next-IFD offset of 0.
+  exif += std::string(7, '\0');
   Magick::Image loaded = Load(image);
   loaded.profile("EXIF", Magick::Blob(exif.data(), exif.size()));
   loaded.orientation(static_cast<Magick::OrientationType>(orientation));
@@ -103,8 +134,8 @@ std::string WithExifOrientation(const std::string& image, int orientation) {
 std::string MakeAnimatedGif(size_t width, size_t height) {
   InitMagickForTests();
   std::vector<Magick::Image> frames;
-  frames.emplace_back(Magick::Geometry(width, height), Magick::Color("red"));
-  frames.emplace_back(Magick::Geometry(width * 2, height * 2), Magick::Color("blue"));
+  frames.push_back(Solid(width, height, 255, 0, 0));
+  frames.push_back(Solid(width * 2, height * 2, 0, 0, 255));
   for (auto& f : frames) f.magick("GIF");
   Magick::Blob blob;
   Magick::writeImages(frames.begin(), frames.end(), &blob);
@@ -146,6 +177,9 @@ ImageInfo Inspect(const std::string& data) {
 Rgb MeanColorTopLeft(const std::string& data) {
   InitMagickForTests();
   Magick::Image image = Load(data);
+  // Magick++'s pixelColor misreads a palette image (a small PNG or any GIF)
+  // when no resize below has made it direct-colour: make it so first.
+  image.classType(Magick::DirectClass);
   image.crop(Magick::Geometry(image.columns() / 2, image.rows() / 2, 0, 0));
   image.resize(Magick::Geometry("1x1!"));
   const Magick::ColorRGB c = image.pixelColor(0, 0);

@@ -4,6 +4,8 @@
 #ifndef SLUICE_TESTS_SUPPORT_TEST_IMAGES_H_
 #define SLUICE_TESTS_SUPPORT_TEST_IMAGES_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,8 +23,10 @@ std::string ReadFile(const std::string& path);
 // Writes `data` to `path`, creating its parent directories.
 void WriteFile(const std::string& path, const std::string& data);
 
-// A synthetic width x height image (a gradient, so resizing has edges to
-// keep) encoded as `format` ("JPEG", "PNG", "WEBP", "GIF").
+// A synthetic width x height image encoded as `format` ("JPEG", "PNG",
+// "WEBP", "GIF"): red at the top fading to blue at the bottom, green rising
+// from left to right, so a resize has gradients to keep and the top-left
+// corner (MeanColorTopLeft) tells which way up it is.
 std::string MakeImage(size_t width, size_t height, const std::string& format);
 
 // `image` (any format we read) re-encoded as `format`.
@@ -52,8 +56,9 @@ struct ImageInfo {
 };
 ImageInfo Inspect(const std::string& image);
 
-// The mean colour of the top-left quarter of an image, as 0-255 RGB, for
-// telling which way up it is.
+// The mean colour of the top-left quarter of an image's pixels as stored
+// (any EXIF orientation is not applied), as 0-255 RGB, for telling which way
+// up it is.
 struct Rgb {
   double r = 0, g = 0, b = 0;
 };
