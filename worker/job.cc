@@ -161,6 +161,15 @@ std::string OutputKey(const Job& job, const JobDefaults& defaults, uint32_t box,
   return job.output_prefix + parts.dir + parts.stem + "-" + std::to_string(box) + extension;
 }
 
+std::vector<std::string> SourceKeys(const std::string& key, const JobDefaults& defaults) {
+  std::vector<std::string> keys = {key};
+  const std::string_view relative = StripPrefix(key, defaults.source_prefix);
+  for (const std::string& prefix : defaults.waiting_prefixes) {
+    keys.push_back(prefix + std::string(relative));
+  }
+  return keys;
+}
+
 std::string DoneKey(const std::string& key, const JobDefaults& defaults) {
   if (defaults.done_prefix.empty()) return "";
   return defaults.done_prefix + std::string(StripPrefix(key, defaults.source_prefix));

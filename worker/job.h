@@ -26,6 +26,10 @@ struct JobDefaults {
   std::optional<ImageFormat> format;  // nullopt: the input's own format
   uint32_t quality = 85;
   std::string source_prefix = "pending/";  // stripped from a key to name its outputs
+  // Where an upload under source_prefix may wait once a producer has claimed
+  // it (docs/producer.md): "pending/a/cat.jpg" is also looked for at
+  // "queued/a/cat.jpg" and "claimed/a/cat.jpg".
+  std::vector<std::string> waiting_prefixes = {"queued/", "claimed/"};
   std::string output_prefix = "resized/";
   std::string done_prefix = "originals/";  // empty: the original stays where it is
 };
@@ -54,6 +58,10 @@ std::optional<std::string> DecodeS3Key(std::string_view encoded);
 // prefix. The input's extension is kept when the format does not change.
 std::string OutputKey(const Job& job, const JobDefaults& defaults, uint32_t box,
                       ImageFormat input_format, ImageFormat output_format);
+
+// Where the original may be, in the order to look: the key itself, then the
+// same path under each waiting prefix.
+std::vector<std::string> SourceKeys(const std::string& key, const JobDefaults& defaults);
 
 // Where the original goes once done: "pending/a/cat.jpg" gives
 // "originals/a/cat.jpg". Empty when done_prefix is empty.

@@ -14,8 +14,19 @@ std::string Dimensions(size_t width, size_t height) {
 JobOutcome<JobReport> JobRunner::Run(const Job& job, const StopCheck& stop) const {
   JobReport report;
   const std::string done_key = DoneKey(job.key, options_.defaults);
-  auto original = store_->Read(job.bucket, job.key, options_.max_input_bytes);
-  if (!original.ok() && original.error().reason == FailureReason::kNoSuchKey && !done_key.empty()) {
+  // The first place the original is found; then its done key, where a
+  // previous delivery of this job left it.
+  bool found = false;
+  JobOutcome<std::string> original = JobError{FailureReason::kNoSuchKey, "no such key: " + job.key};
+  for (const std::string& key : SourceKeys(job.key, options_.defaults)) {
+    auto read = store_->Read(job.bucket, key, options_.max_input_bytes);
+    if (read.ok() || read.error().reason != FailureReason::kNoSuchKey) {
+      original = std::move(read);
+      found = true;
+      break;
+    }
+  }
+  if (!found && !done_key.empty()) {
     auto done = store_->Read(job.bucket, done_key, options_.max_input_bytes);
     if (done.ok()) {
       original = std::move(done);
@@ -48,9 +59,13 @@ JobOutcome<JobReport> JobRunner::Run(const Job& job, const StopCheck& stop) cons
     }
   }
   if (!report.already_done && !done_key.empty()) {
-    auto moved = store_->Move(job.bucket, job.key, done_key);
-    // Another delivery of the same job may have moved it a moment ago.
-    if (!moved.ok() && moved.error().reason != FailureReason::kNoSuchKey) return moved.error();
+    // A producer may have moved it on (claimed/ to queued/) since we read it;
+    // or another delivery of this job moved it to done a moment ago.
+    for (const std::string& key : SourceKeys(job.key, options_.defaults)) {
+      auto moved = store_->Move(job.bucket, key, done_key);
+      if (moved.ok()) break;
+      if (moved.error().reason != FailureReason::kNoSuchKey) return moved.error();
+    }
   }
   return report;
 }

@@ -2,7 +2,9 @@
 // original, resizes it, writes every output atomically, then moves the
 // original to its done location. It knows nothing of the broker.
 //
-// Idempotent, because delivery is at-least-once: when the original is gone
+// The original is looked for at the job's key, then where a producer leaves
+// a claimed upload (SourceKeys). Idempotent, because delivery is
+// at-least-once: when the original is gone
 // from its key but is at its done key (a previous delivery finished), the
 // outputs are made again from there, byte for byte the same, and the job
 // succeeds. Two workers on one job both write whole outputs with renames, so

@@ -66,6 +66,10 @@ int main(int argc, char** argv) {
   app.add_option("--source-prefix", defaults.source_prefix,
                  "prefix of uploads, left out of output keys")
       ->capture_default_str();
+  app.add_option("--waiting-prefixes", defaults.waiting_prefixes,
+                 "where a producer leaves an upload it has claimed, looked at after the key")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--output-prefix", defaults.output_prefix, "prefix of output keys")
       ->capture_default_str();
   app.add_option("--done-prefix", defaults.done_prefix,
