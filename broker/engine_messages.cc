@@ -125,9 +125,24 @@ Status Engine::SendOne(Queue& q, const pb::SendMessageEntry& e, pb::SendMessageR
       result->set_sequence_number(FormatSequenceNumber(dup->sequence_number));
       return Status::Ok();
     }
-  } else if (!e.message_group_id().empty() || !e.message_deduplication_id().empty()) {
-    return {pb::INVALID_PARAMETER_VALUE,
-            "MessageGroupId and MessageDeduplicationId are for FIFO queues only"};
+  } else if (!e.message_group_id().empty()) {
+    return {pb::INVALID_PARAMETER_VALUE, "MessageGroupId is for FIFO queues only"};
+  } else if (!e.message_deduplication_id().empty()) {
+    // A Sluice extension (docs/protocol.md): on a standard queue the id makes
+    // the send idempotent for the deduplication window, which is how a
+    // producer that crashed between a send and recording it avoids a second
+    // copy. SQS rejects the parameter here.
+    if (Status s = ValidateFifoId("MessageDeduplicationId", e.message_deduplication_id());
+        !s.ok()) {
+      return s;
+    }
+    m.deduplication_id = e.message_deduplication_id();
+    if (const DedupWindow::Entry* dup = q.FindDuplicate(m.deduplication_id)) {
+      result->set_message_id(dup->message_id);
+      result->set_md5_of_message_body(Md5Hex(e.body()));
+      result->set_md5_of_message_attributes(MessageAttributesMd5(e.message_attributes()));
+      return Status::Ok();
+    }
   }
 
   m.message_id = NewMessageId();

@@ -59,8 +59,8 @@ const DedupWindow::Entry* Queue::FindDuplicate(const std::string& deduplication_
 
 const StoredMessage& Queue::Enqueue(StoredMessage message, Millis delay_ms, Millis now) {
   message.seq = next_seq_++;
-  if (fifo()) {
-    message.sequence_number = next_sequence_number_++;
+  if (fifo()) message.sequence_number = next_sequence_number_++;
+  if (!message.deduplication_id.empty()) {
     const DedupWindow::Entry& e =
         dedup_.Remember(message.deduplication_id, message.message_id, message.sequence_number, now);
     if (journal_ != nullptr) journal_->DedupRemembered(*this, message.deduplication_id, e);

@@ -66,7 +66,7 @@ class Queue {
   // The earliest time at which Advance would change something, if any.
   std::optional<Millis> NextTimer() const;
 
-  // The earlier send of a FIFO deduplication id within the window, or nullptr.
+  // The earlier send of a deduplication id within the window, or nullptr.
   const DedupWindow::Entry* FindDuplicate(const std::string& deduplication_id) const;
 
   // Adds a validated message, delayed by `delay_ms`; assigns its position

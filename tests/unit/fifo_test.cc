@@ -83,14 +83,40 @@ TEST_F(FifoTest, QueueLevelDelayApplies) {
   EXPECT_EQ(ReceiveBodies("slow.fifo"), (std::vector<std::string>{"m"}));
 }
 
-TEST_F(FifoTest, GroupAndDeduplicationIdsAreForFifoQueuesOnly) {
+TEST_F(FifoTest, GroupIdIsForFifoQueuesOnly) {
   ASSERT_OK(CreateQueue("plain"));
   pb::SendMessageEntry grouped = Entry("m");
   grouped.set_message_group_id("g");
   EXPECT_CODE(SendEntry("plain", grouped), INVALID_PARAMETER_VALUE);
-  pb::SendMessageEntry deduped = Entry("m");
-  deduped.set_message_deduplication_id("d");
-  EXPECT_CODE(SendEntry("plain", deduped), INVALID_PARAMETER_VALUE);
+  EXPECT_EQ(Visible("plain"), 0);
+}
+
+// A Sluice extension: on a standard queue a deduplication id makes the send
+// idempotent for five minutes (SQS rejects it there).
+TEST_F(FifoTest, DeduplicationIdOnAStandardQueueMakesTheSendIdempotent) {
+  ASSERT_OK(CreateQueue("plain"));
+  pb::SendMessageEntry e = Entry("m");
+  e.set_message_deduplication_id("upload-1");
+  const pb::SendMessageResult first = Send("plain", e);
+  AdvanceMillis(kFiveMinutes - 1000);
+  EXPECT_EQ(Send("plain", e).message_id(), first.message_id());
+  EXPECT_EQ(Visible("plain"), 1);
+  AdvanceMillis(2000);
+  EXPECT_NE(Send("plain", e).message_id(), first.message_id());
+  EXPECT_EQ(Visible("plain"), 2);
+  pb::SendMessageEntry plain = Entry("m");
+  Send("plain", plain);
+  Send("plain", plain);
+  EXPECT_EQ(Visible("plain"), 4) << "without an id, every send is a new message";
+}
+
+TEST_F(FifoTest, DeduplicationIdOnAStandardQueueIsValidatedAsOnFifo) {
+  ASSERT_OK(CreateQueue("plain"));
+  pb::SendMessageEntry e = Entry("m");
+  e.set_message_deduplication_id(std::string(129, 'd'));
+  EXPECT_CODE(SendEntry("plain", e), INVALID_PARAMETER_VALUE);
+  e.set_message_deduplication_id("with space");
+  EXPECT_CODE(SendEntry("plain", e), INVALID_PARAMETER_VALUE);
   EXPECT_EQ(Visible("plain"), 0);
 }
 
