@@ -9,6 +9,7 @@
 #include "client/client.h"
 #include "common/clock.h"
 #include "producer/command.h"
+#include "producer/enqueue_commands.h"
 #include "producer/exit_codes.h"
 #include "producer/sqs_commands.h"
 #include "producer/urls.h"
@@ -37,6 +38,7 @@ int Main(int argc, char** argv) {
   AddSqsQueueCommands(commands);
   AddSqsMessageCommands(commands);
   AddSqsMoveTaskCommands(commands);
+  AddEnqueueCommands(commands);
 
   // CLI11 reports a bad command line, and --help, by throwing; both end here.
   try {

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bucket_layout.h"
 #include "worker/image_format.h"
 #include "worker/job_error.h"
 
@@ -25,13 +26,15 @@ struct JobDefaults {
   std::vector<uint32_t> sizes = {1000, 200};
   std::optional<ImageFormat> format;  // nullopt: the input's own format
   uint32_t quality = 85;
-  std::string source_prefix = "pending/";  // stripped from a key to name its outputs
+  std::string source_prefix = layout::kPending;  // left out of output keys
   // Where an upload under source_prefix may wait once a producer has claimed
-  // it (docs/producer.md): "pending/a/cat.jpg" is also looked for at
-  // "queued/a/cat.jpg" and "claimed/a/cat.jpg".
-  std::vector<std::string> waiting_prefixes = {"queued/", "claimed/"};
-  std::string output_prefix = "resized/";
-  std::string done_prefix = "originals/";  // empty: the original stays where it is
+  // it (common/bucket_layout.h): "pending/a/cat.jpg" is also looked for at
+  // "claimed/a/cat.jpg" and "queued/a/cat.jpg". In the order an upload moves
+  // through them: a producer renames claimed/ to queued/ just as a worker may
+  // receive the job, and looking in that order cannot miss a forward move.
+  std::vector<std::string> waiting_prefixes = {layout::kClaimed, layout::kQueued};
+  std::string output_prefix = layout::kResized;
+  std::string done_prefix = layout::kOriginals;  // empty: the original stays where it is
 };
 
 struct Job {

@@ -31,6 +31,9 @@ JobOutcome<JobReport> JobRunner::Run(const Job& job, const StopCheck& stop) cons
     if (done.ok()) {
       original = std::move(done);
       report.already_done = true;
+    } else if (done.error().reason != FailureReason::kNoSuchKey) {
+      // There, but unreadable: a disk error must stay transient.
+      original = std::move(done);
     }
   }
   if (!original.ok()) return original.error();

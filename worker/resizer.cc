@@ -11,21 +11,26 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // What the progress callback found; read after each ImageMagick call.
+// Atomic: ImageMagick's OpenMP loops (resize, colorspace) call the callback
+// from several threads at once.
 struct StopState {
   const StopCheck* check;
-  bool timed_out = false;
-  bool cancelled = false;
+  std::atomic<bool> timed_out{false};
+  std::atomic<bool> cancelled{false};
 };
 
 MagickCore::MagickBooleanType OnProgress(const char*, const MagickCore::MagickOffsetType,
                                          const MagickCore::MagickSizeType, void* data) {
   auto* state = static_cast<StopState*>(data);
   if (state->check->cancel != nullptr && state->check->cancel->load(std::memory_order_relaxed)) {
-    state->cancelled = true;
+    state->cancelled.store(true, std::memory_order_relaxed);
   } else if (Clock::now() >= state->check->deadline) {
-    state->timed_out = true;
+    state->timed_out.store(true, std::memory_order_relaxed);
   }
-  return (state->timed_out || state->cancelled) ? MagickCore::MagickFalse : MagickCore::MagickTrue;
+  return (state->timed_out.load(std::memory_order_relaxed) ||
+          state->cancelled.load(std::memory_order_relaxed))
+             ? MagickCore::MagickFalse
+             : MagickCore::MagickTrue;
 }
 
 bool SwapsSides(Magick::OrientationType orientation) {
