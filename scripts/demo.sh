@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: installs what is missing, builds, then
 # runs the pipeline on this machine: a local broker with its durable data
-# directory, two workers, and the sample photos of examples/pending/ as the
-# uploads of bucket "photos". Each photo becomes one job; the workers write
-# resized/<name>-1000.jpg and -200.jpg and move the original to originals/.
+# directory, two workers, and the producer over the sample photos of
+# examples/pending/, copied in as the uploads of bucket "photos". The producer
+# enqueues one job per photo; the workers write resized/<name>-1000.jpg and
+# -200.jpg and move the original to originals/.
 # Prints the outputs, the throughput and where the metrics are, then stops
 # everything (the workers drain on SIGTERM). Safe to run again: each run
 # starts from fresh uploads.
@@ -67,20 +68,15 @@ done
 PIDS+=($BROKER_PID)
 
 START_NS=$(date +%s%N)
-ENTRIES=$(for photo in "${PHOTOS[@]}"; do
-  key="pending/samples/$(basename "$photo")"
-  jq -nc --arg id "$(basename "$photo" .jpg)" --arg key "$key" \
-    '{Id: ($id | gsub("[^A-Za-z0-9_-]"; "_")), MessageBody: ({bucket: "photos", key: $key} | tojson)}'
-done | jq -sc .)
-printf '\n\033[1m$ %s send-message-batch --queue-name %s --entries <%d jobs>\033[0m\n' \
-  "$CLI" "$QUEUE" "${#PHOTOS[@]}" >&2
-"$CLI" send-message-batch --queue-name "$QUEUE" --entries "$ENTRIES" >/dev/null
+step "$CLI" enqueue --queue-name "$QUEUE" --bucket-root "$BUCKET_ROOT" --bucket photos
 
 expected=$(( ${#PHOTOS[@]} * 2 ))
 printf '\nWaiting for %d outputs from 2 workers...\n' "$expected"
 for _ in $(seq 1200); do
   done_count=$( (find "$BUCKET/resized" -name '*.jpg' 2>/dev/null || true) | wc -l)
-  [ "$done_count" -ge "$expected" ] && [ -z "$(ls -A "$BUCKET/pending/samples")" ] && break
+  [ "$done_count" -ge "$expected" ] &&
+    [ "$( (find "$BUCKET/pending" "$BUCKET/claimed" "$BUCKET/queued" -type f 2>/dev/null || true) | wc -l)" -eq 0 ] &&
+    break
   sleep 0.1
 done
 END_NS=$(date +%s%N)
