@@ -11,7 +11,12 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libssl-dev librocksdb-dev
   libmagick++-dev imagemagick
   jq
+  python3 python3-yaml prometheus
 )
+# kubectl renders the Kubernetes manifests in the deploy tests. Any kubectl
+# will do; Debian's (kubernetes-client) only when none is installed, since
+# other packagings of it own the same file.
+if ! command -v kubectl >/dev/null; then PACKAGES+=(kubernetes-client); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
