@@ -1,6 +1,7 @@
 #include "producer/enqueue_commands.h"
 
 #include <fcntl.h>
+#include <prometheus/exposer.h>
 #include <spdlog/spdlog.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "common/logging.h"
 #include "producer/enqueuer.h"
 #include "producer/exit_codes.h"
+#include "producer/metrics.h"
 #include "producer/progress.h"
 #include "producer/upload_watcher.h"
 #include "producer/uploads.h"
@@ -112,8 +114,14 @@ std::variant<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f) {
 
 // Claims `upload` and hands it to the enqueuer; counts what happened.
 struct ClaimCounts {
-  uint64_t skipped = 0;
+  std::atomic<uint64_t> skipped{0};  // read by the metrics exposer's thread
+  std::atomic<uint64_t> failed{0};
   std::vector<std::string> failures;
+
+  void Failed(std::string why) {
+    failures.push_back(std::move(why));
+    ++failed;
+  }
 };
 void ClaimAndSubmit(BucketUploads& uploads, Enqueuer& enqueuer, const Upload& upload,
                     ClaimCounts* counts) {
@@ -126,7 +134,7 @@ void ClaimAndSubmit(BucketUploads& uploads, Enqueuer& enqueuer, const Upload& up
       ++counts->skipped;  // another producer took it first
       break;
     case ClaimResult::kFailed:
-      counts->failures.push_back(upload.path + ": " + error);
+      counts->Failed(upload.path + ": " + error);
       break;
   }
 }
@@ -154,7 +162,7 @@ int Summarize(Enqueuer& enqueuer, const ClaimCounts& claims, uint64_t uploaded) 
   OutputJson out = OutputJson::object();
   if (uploaded > 0) out["Uploaded"] = uploaded;
   out["Enqueued"] = counts.enqueued;
-  out["Skipped"] = claims.skipped;
+  out["Skipped"] = claims.skipped.load();
   out["Failed"] = failures.size();
   if (!failures.empty()) out["Failures"] = failures;
   for (const std::string& f : failures) {
@@ -235,6 +243,7 @@ Status Place(const std::string& bucket_dir, const std::string& prefix, const std
 void AddEnqueue(CommandSet& set) {
   struct Flags : JobFlags {
     bool watch = false;
+    std::string metrics_listen;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = set.Add(
@@ -252,6 +261,23 @@ void AddEnqueue(CommandSet& set) {
         }
         Enqueuer enqueuer(run.options, run.uploads.get());
         ClaimCounts claims;
+        // The exposer holds collectables weakly: the metrics must outlive it.
+        std::shared_ptr<ProducerMetrics> metrics;
+        std::unique_ptr<prometheus::Exposer> exposer;
+        if (!f->metrics_listen.empty()) {
+          try {
+            exposer = std::make_unique<prometheus::Exposer>(f->metrics_listen, 1);
+          } catch (const std::exception& e) {
+            return ReportUsageError("--metrics-listen: cannot serve on " + f->metrics_listen +
+                                    ": " + e.what());
+          }
+          metrics = std::make_shared<ProducerMetrics>([&] {
+            const EnqueueCounts sent = enqueuer.counts();
+            return ProducerCounts{sent.enqueued, claims.skipped.load(),
+                                  claims.failed.load() + sent.failed};
+          });
+          exposer->RegisterCollectable(metrics);
+        }
         {
           Progress progress(isatty(STDERR_FILENO) != 0, [&] { return enqueuer.counts().enqueued; });
           if (f->watch) {
@@ -266,6 +292,8 @@ void AddEnqueue(CommandSet& set) {
   AddJobFlags(cmd, f.get());
   cmd->add_flag("--watch", f->watch,
                 "Keep running: enqueue uploads as they are completely written (inotify)");
+  cmd->add_option("--metrics-listen", f->metrics_listen,
+                  "HOST:PORT to serve Prometheus' /metrics on (default: none)");
 }
 
 void AddUpload(CommandSet& set) {
@@ -288,7 +316,7 @@ void AddUpload(CommandSet& set) {
         for (const std::string& file : f->files) {
           Upload placed;
           if (Status s = Place(run.uploads->dir(), f->prefix, file, &placed); !s.ok()) {
-            claims.failures.push_back(file + ": " + s.detail());
+            claims.Failed(file + ": " + s.detail());
             continue;
           }
           ++uploaded;

@@ -109,6 +109,11 @@ JobOutcome<Fd> OpenOrMakeDir(int bucket_fd, const std::string& dir) {
         return StorageError("cannot create directory " + prefix, errno);
       }
       fd = Fd(OpenBeneath(bucket_fd, prefix, O_RDONLY | O_DIRECTORY));
+      if (!fd.valid() && errno == ENOENT) {
+        // mkdir found a name there that does not resolve: a dangling symlink.
+        // Not kNoSuchKey, which a caller takes to mean that the source is gone.
+        return JobError{FailureReason::kInvalidKey, "dangling symlink at directory " + prefix};
+      }
     }
     if (!fd.valid()) return OpenError(prefix, errno);
     if (end == std::string::npos) return fd;

@@ -383,5 +383,21 @@ TEST_F(BucketStoreTest, MoveOutOfTheBucketIsInvalidKey) {
   EXPECT_TRUE(List(Outside()).empty());
 }
 
+// A dangling symlink where a directory must be made is the key's fault; it
+// must not look like a missing source (JobRunner then takes the original as
+// moved by another delivery and leaves it where it is).
+TEST_F(BucketStoreTest, DanglingSymlinkInTheWayOfADirectoryIsInvalidKey) {
+  Put("pending/cat.jpg", "x");
+  Symlink("missing", "originals");
+  auto moved = store_->Move("photos", "pending/cat.jpg", "originals/cat.jpg");
+  ASSERT_FALSE(moved.ok());
+  EXPECT_EQ(moved.error().reason, FailureReason::kInvalidKey) << moved.error().detail;
+  EXPECT_TRUE(fs::exists(Bucket() / "pending/cat.jpg"));
+  Symlink("../nowhere", "resized/a");
+  auto written = store_->Write("photos", "resized/a/cat.jpg", "x");
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().reason, FailureReason::kInvalidKey) << written.error().detail;
+}
+
 }  // namespace
 }  // namespace sluice::worker

@@ -201,5 +201,33 @@ TEST_F(JobRunnerTest, InputOverTheByteLimitIsTooLarge) {
   EXPECT_EQ(Keys(), (std::vector<std::string>{"pending/cat.png"}));
 }
 
+// A done copy that is there but cannot be read keeps its own reason: were it
+// reported as no_such_key, a disk error under originals/ would dead-letter the
+// job instead of retrying it.
+TEST_F(JobRunnerTest, UnreadableDoneCopyKeepsItsReason) {
+  Put("originals/cat.png", sluice::testing::MakeImage(64, 64, "PNG"));
+  JobRunnerOptions options;
+  options.max_input_bytes = 10;
+  auto report = Run(MakeJob("pending/cat.png"), options);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().reason, FailureReason::kTooLarge) << report.error().detail;
+}
+
+// The upload moves pending/ -> claimed/ -> queued/ while the job may already
+// be running; wherever it is, it is found and ends at its done key.
+TEST_F(JobRunnerTest, OriginalWaitingUnderAProducersPrefixIsFoundAndMoved) {
+  const std::string png = sluice::testing::MakeImage(64, 64, "PNG");
+  for (const std::string prefix : {"claimed/", "queued/"}) {
+    SCOPED_TRACE(prefix);
+    Put(prefix + "cat.png", png);
+    auto report = Run(MakeJob("pending/cat.png", {32}));
+    ASSERT_TRUE(report.ok()) << report.error().detail;
+    EXPECT_FALSE(report->already_done);
+    EXPECT_EQ(Keys(), (std::vector<std::string>{"originals/cat.png", "resized/cat-32.png"}));
+    fs::remove_all(Bucket());
+    fs::create_directories(Bucket());
+  }
+}
+
 }  // namespace
 }  // namespace sluice::worker

@@ -342,6 +342,17 @@ TEST(OutputKeyTest, EmptySourcePrefixStripsNothing) {
             "resized/pending/cat-200.jpg");
 }
 
+// An upload only moves forward, pending/ -> claimed/ -> queued/, each move one
+// rename, and the producer renames claimed/ to queued/ just after the send that
+// a worker may receive at once. Looked for in any other order (queued/ before
+// claimed/), the upload can be in neither when each is looked at, and a good
+// job would be dead-lettered as no_such_key.
+TEST(SourceKeysTest, FollowTheUploadsLifecycle) {
+  EXPECT_EQ(
+      SourceKeys("pending/a/cat.jpg", {}),
+      (std::vector<std::string>{"pending/a/cat.jpg", "claimed/a/cat.jpg", "queued/a/cat.jpg"}));
+}
+
 TEST(DoneKeyTest, MovesUnderTheDonePrefix) {
   EXPECT_EQ(DoneKey("pending/a/cat.jpg", {}), "originals/a/cat.jpg");
   EXPECT_EQ(DoneKey("uploads/cat.jpg", {}), "originals/uploads/cat.jpg");
