@@ -229,6 +229,10 @@ JobOutcome<bool> BucketStore::Write(const std::string& bucket, const std::string
   }
   if (fdatasync(fd.get()) != 0) return fail("cannot sync");
   if (renameat(dir->get(), temp.c_str(), dir->get(), name.c_str()) != 0) {
+    if (errno == EISDIR || errno == ENOTEMPTY) {
+      unlinkat(dir->get(), temp.c_str(), 0);
+      return JobError{FailureReason::kInvalidKey, "a directory is in the way of " + key};
+    }
     return fail("cannot rename into");
   }
   if (fsync(dir->get()) != 0) return StorageError("cannot sync the directory of " + key, errno);

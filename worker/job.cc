@@ -38,6 +38,14 @@ JobOutcome<Job> FromResizeJob(const pb::ResizeJob& spec, const JobDefaults& defa
   job.quality = spec.quality() == 0 ? defaults.quality : spec.quality();
   if (job.quality > 100) return Invalid("quality must be 1-100");
   job.output_prefix = spec.output_prefix().empty() ? defaults.output_prefix : spec.output_prefix();
+  std::vector<std::string> reserved = defaults.waiting_prefixes;
+  reserved.push_back(defaults.source_prefix);
+  reserved.push_back(defaults.done_prefix);
+  for (const std::string& prefix : reserved) {
+    if (!prefix.empty() && job.output_prefix.starts_with(prefix)) {
+      return Invalid("output_prefix '" + job.output_prefix + "' is where uploads are kept");
+    }
+  }
   return job;
 }
 

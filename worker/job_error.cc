@@ -6,6 +6,7 @@ bool IsPermanent(FailureReason reason) {
   switch (reason) {
     case FailureReason::kStorage:
     case FailureReason::kBroker:
+    case FailureReason::kBusy:
     case FailureReason::kCancelled:
     case FailureReason::kInternal:
       return false;
@@ -34,6 +35,8 @@ std::string_view ReasonName(FailureReason reason) {
       return "storage";
     case FailureReason::kBroker:
       return "broker";
+    case FailureReason::kBusy:
+      return "busy";
     case FailureReason::kCancelled:
       return "cancelled";
     case FailureReason::kInternal:

@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
     return kExitCannotStart;
   }
   exposer->RegisterCollectable(registry);
-  sluice::worker::WorkerMetrics metrics(registry, options.concurrency);
+  sluice::worker::WorkerMetrics metrics(registry, options.concurrency, defaults.sizes);
 
   sluice::worker::BucketStore store(bucket_root);
   sluice::worker::JobRunnerOptions runner_options;

@@ -1,5 +1,6 @@
 #include "worker/metrics.h"
 
+#include <algorithm>
 #include <string>
 
 namespace sluice::worker {
@@ -30,8 +31,10 @@ std::string_view JobResultName(JobResult result) {
   return "unknown";
 }
 
-WorkerMetrics::WorkerMetrics(std::shared_ptr<prometheus::Registry> registry, int concurrency)
-    : jobs_(BuildCounter()
+WorkerMetrics::WorkerMetrics(std::shared_ptr<prometheus::Registry> registry, int concurrency,
+                             std::vector<uint32_t> sizes)
+    : sizes_(std::move(sizes)),
+      jobs_(BuildCounter()
                 .Name("sluice_worker_jobs_total")
                 .Help("Jobs (messages) finished, by result: ok, failed (retried later), invalid "
                       "(dropped, no dead-letter queue), dead_lettered")
@@ -105,7 +108,10 @@ void WorkerMetrics::Resized(double seconds) { resize_seconds_.Observe(seconds); 
 void WorkerMetrics::QueueWait(double seconds) { queue_wait_seconds_.Observe(seconds); }
 
 void WorkerMetrics::ImageWritten(uint32_t box) {
-  images_.Add({{"size", std::to_string(box)}}).Increment();
+  // Jobs choose their sizes; only the worker's own get a series each, so that
+  // jobs cannot make the label set grow without bound.
+  const bool known = std::find(sizes_.begin(), sizes_.end(), box) != sizes_.end();
+  images_.Add({{"size", known ? std::to_string(box) : "other"}}).Increment();
 }
 
 }  // namespace sluice::worker

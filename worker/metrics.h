@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "worker/job_error.h"
 
@@ -29,7 +30,9 @@ std::string_view JobResultName(JobResult result);
 
 class WorkerMetrics {
  public:
-  explicit WorkerMetrics(std::shared_ptr<prometheus::Registry> registry, int concurrency);
+  // `sizes` are the worker's default sizes: the values of the size label.
+  WorkerMetrics(std::shared_ptr<prometheus::Registry> registry, int concurrency,
+                std::vector<uint32_t> sizes);
 
   void JobDone(JobResult result, double seconds);
   void JobFailure(FailureReason reason);
@@ -42,6 +45,7 @@ class WorkerMetrics {
   prometheus::Gauge& in_flight() { return in_flight_; }
 
  private:
+  const std::vector<uint32_t> sizes_;
   prometheus::Family<prometheus::Counter>& jobs_;
   prometheus::Family<prometheus::Counter>& failures_;
   prometheus::Family<prometheus::Counter>& images_;

@@ -43,7 +43,9 @@ bool SwapsSides(Magick::OrientationType orientation) {
 JobError FromMagick(const std::exception& e) {
   const std::string what = e.what();
   if (dynamic_cast<const Magick::ErrorResourceLimit*>(&e) != nullptr) {
-    return {FailureReason::kTooLarge, "over ImageMagick's resource limits: " + what};
+    // The image passed our own size checks, so what ran short is the memory
+    // all jobs share: worth a retry when fewer jobs hold it.
+    return {FailureReason::kBusy, "ImageMagick's resource limits were reached: " + what};
   }
   if (dynamic_cast<const Magick::ErrorPolicy*>(&e) != nullptr) {
     return {FailureReason::kUnsupportedFormat, "refused by the ImageMagick policy: " + what};

@@ -280,6 +280,16 @@ TEST_F(BucketStoreTest, WriteCreatesDirectoriesAndLeavesNoTemporaryFiles) {
                                                       "resized/a/b/cat-200.jpg"}));
 }
 
+// Renaming over a directory can never work: the job's fault, not a retry.
+TEST_F(BucketStoreTest, WriteOverADirectoryIsInvalidKeyAndLeavesNoTemporaryFile) {
+  fs::create_directories(Bucket() / "resized/cat-200.jpg/inside");
+  auto written = store_->Write("photos", "resized/cat-200.jpg", "data");
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().reason, FailureReason::kInvalidKey);
+  EXPECT_EQ(List(Bucket()), (std::vector<std::string>{"resized", "resized/cat-200.jpg",
+                                                      "resized/cat-200.jpg/inside"}));
+}
+
 TEST_F(BucketStoreTest, WriteAtTheTopOfTheBucket) {
   auto written = store_->Write("photos", "top.jpg", "top");
   ASSERT_TRUE(written.ok()) << written.error().detail;

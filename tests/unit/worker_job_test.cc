@@ -100,6 +100,17 @@ TEST(ParseJobsTest, OutputPrefix) {
   EXPECT_EQ(ParseOne(R"({"bucket":"b","key":"k","output_prefix":"out/"})").output_prefix, "out/");
 }
 
+// Outputs there would be taken for uploads, or overwrite the originals.
+TEST(ParseJobsTest, OutputPrefixMayNotBeWhereUploadsAreKept) {
+  for (const char* prefix : {"pending/", "claimed/x/", "queued/", "originals/"}) {
+    EXPECT_EQ(
+        Refusal(std::string(R"({"bucket":"b","key":"k","output_prefix":")") + prefix + R"("})"),
+        FailureReason::kInvalidJob)
+        << prefix;
+  }
+  EXPECT_EQ(Refusal(R"({"bucket":"b","key":"k","output_prefix":"pendingish/"})"), std::nullopt);
+}
+
 // A newer producer may add fields; an older worker must still do the job.
 TEST(ParseJobsTest, UnknownFieldsAreIgnored) {
   const Job job = ParseOne(R"({"bucket":"b","key":"k","priority":7,"extra":{"a":[1]}})");
