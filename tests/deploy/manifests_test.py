@@ -3,6 +3,7 @@ environment variable and reference in what `kubectl kustomize` renders is one
 that exists (issue #7). The fleet test runs them; this one reads them."""
 import json
 import os
+import subprocess
 import unittest
 
 import yaml
@@ -168,6 +169,13 @@ class RenderedManifestsTest(unittest.TestCase):
                     if o["kind"] == "PrometheusRule")
         with open(os.path.join(SOURCE_DIR, "deploy/prometheus/rules.yml")) as f:
             self.assertEqual(rule["spec"], yaml.safe_load(f))
+
+    def test_promtool_accepts_the_rules(self):
+        result = subprocess.run(["promtool", "check", "rules",
+                                 os.path.join(SOURCE_DIR, "deploy/prometheus/rules.yml")],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("SUCCESS", result.stdout)
 
     def test_dashboard_config_map_is_the_dashboard(self):
         config = next(o for o in self.base if o["kind"] == "ConfigMap"
