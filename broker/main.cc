@@ -18,6 +18,7 @@
 #include "broker/storage.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/metrics_server.h"
 
 namespace {
 
@@ -84,21 +85,13 @@ int main(int argc, char** argv) {
 
   // The exposer's and ZeroMQ's threads must not take SIGTERM/SIGINT: the
   // server's poll in this thread has to be interrupted so it stops at once.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = sluice::BlockStopSignals();
   auto registry = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<prometheus::Exposer> exposer;
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(metrics_listen, 1);
-  } catch (const std::exception& e) {
-    spdlog::critical("event=start_failed error=\"cannot serve metrics on {}: {}\"", metrics_listen,
-                     e.what());
+  auto exposer = sluice::ServeMetrics(metrics_listen, registry);
+  if (!exposer.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"", exposer.status().detail());
     return kExitCannotStart;
   }
-  exposer->RegisterCollectable(registry);
 
   sluice::SystemClock clock;
   sluice::EngineOptions options;

@@ -18,6 +18,7 @@
 
 #include "common/bucket_layout.h"
 #include "common/logging.h"
+#include "common/metrics_server.h"
 #include "producer/enqueuer.h"
 #include "producer/exit_codes.h"
 #include "producer/metrics.h"
@@ -265,18 +266,15 @@ void AddEnqueue(CommandSet& set) {
         std::shared_ptr<ProducerMetrics> metrics;
         std::unique_ptr<prometheus::Exposer> exposer;
         if (!f->metrics_listen.empty()) {
-          try {
-            exposer = std::make_unique<prometheus::Exposer>(f->metrics_listen, 1);
-          } catch (const std::exception& e) {
-            return ReportUsageError("--metrics-listen: cannot serve on " + f->metrics_listen +
-                                    ": " + e.what());
-          }
           metrics = std::make_shared<ProducerMetrics>([&] {
             const EnqueueCounts sent = enqueuer.counts();
             return ProducerCounts{sent.enqueued, claims.skipped.load(),
                                   claims.failed.load() + sent.failed};
           });
-          exposer->RegisterCollectable(metrics);
+          auto served = ServeMetrics(f->metrics_listen, metrics);
+          if (!served.ok())
+            return ReportUsageError("--metrics-listen: " + served.status().detail());
+          exposer = std::move(*served);
         }
         {
           Progress progress(isatty(STDERR_FILENO) != 0, [&] { return enqueuer.counts().enqueued; });

@@ -14,6 +14,7 @@
 
 #include "client/client.h"
 #include "common/logging.h"
+#include "common/metrics_server.h"
 #include "worker/bucket_store.h"
 #include "worker/cores.h"
 #include "worker/job_runner.h"
@@ -134,22 +135,13 @@ int main(int argc, char** argv) {
   }
 
   // Only the main thread takes SIGTERM/SIGINT, in sigwait below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
+  const sigset_t stop_signals = sluice::BlockStopSignals();
   auto registry = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<prometheus::Exposer> exposer;
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(metrics_listen, 1);
-  } catch (const std::exception& e) {
-    spdlog::critical("event=start_failed error=\"cannot serve metrics on {}: {}\"", metrics_listen,
-                     e.what());
+  auto exposer = sluice::ServeMetrics(metrics_listen, registry);
+  if (!exposer.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"", exposer.status().detail());
     return kExitCannotStart;
   }
-  exposer->RegisterCollectable(registry);
   sluice::worker::WorkerMetrics metrics(registry, options.concurrency, defaults.sizes);
 
   sluice::worker::BucketStore store(bucket_root);

@@ -15,6 +15,8 @@
 namespace sluice {
 namespace {
 
+using testing::MetricValue;
+
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::BrokerProcess;
@@ -41,16 +43,6 @@ pb::ReceiveMessageRequest ReceiveReq(const std::string& queue, int wait_s, int m
   req.set_wait_time_seconds(wait_s);
   req.set_max_number_of_messages(max);
   return req;
-}
-
-// The value of one sample in a Prometheus text exposition, or -1.
-double MetricValue(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
 }
 
 class BrokerTest : public ::testing::Test {

@@ -51,6 +51,10 @@ class BrokerProcess {
 // GET http://127.0.0.1:<port><path>; the response body, or "" on failure.
 std::string HttpGet(int port, const std::string& path);
 
+// The value of one sample (`series`: name and labels as exposed) in a
+// Prometheus text exposition, or -1 when it is not there.
+double MetricValue(const std::string& text, const std::string& series);
+
 }  // namespace sluice::testing
 
 #endif  // SLUICE_TESTS_SUPPORT_BROKER_PROCESS_H_

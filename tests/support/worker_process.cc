@@ -44,13 +44,4 @@ double WorkerProcess::Metric(const std::string& series) const {
   return MetricValue(ScrapeMetrics(), series);
 }
 
-double MetricValue(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
-
 }  // namespace sluice::testing

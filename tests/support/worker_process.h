@@ -1,7 +1,6 @@
 // WorkerProcess: the real sluice-worker binary, started for a test against a
 // broker endpoint and a bucket root, with a free metrics port, and serving
-// /metrics when the constructor returns. MetricValue reads one sample from
-// a Prometheus text exposition.
+// /metrics when the constructor returns.
 #ifndef SLUICE_TESTS_SUPPORT_WORKER_PROCESS_H_
 #define SLUICE_TESTS_SUPPORT_WORKER_PROCESS_H_
 
@@ -9,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/broker_process.h"
 #include "tests/support/subprocess.h"
 
 namespace sluice::testing {
@@ -43,11 +43,6 @@ class WorkerProcess {
   int metrics_port_ = 0;
   std::unique_ptr<Subprocess> process_;
 };
-
-// The value of `series` (a name with its labels exactly as exposed, e.g.
-// `sluice_worker_jobs_total{result="ok"}`) in a Prometheus text exposition,
-// or -1 when it is not there.
-double MetricValue(const std::string& text, const std::string& series);
 
 }  // namespace sluice::testing
 
