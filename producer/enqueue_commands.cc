@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +35,12 @@ constexpr int kSenders = 8;
 // A --watch producer also rescans pending/ this often, in case an event was
 // missed (a writer that never closes, an overflow not reported).
 constexpr auto kRescanPeriod = std::chrono::seconds(30);
+// A --watch scan leaves an upload modified less than this ago: a scan cannot
+// tell a file still being written (cp -r or scp -r into a new directory, a
+// writer slower than kRescanPeriod) from a complete one, and its directory is
+// watched by now, so its writer's close is reported. One that was complete
+// already is taken by another scan, run this soon after.
+constexpr auto kSettle = std::chrono::seconds(2);
 
 std::atomic<bool> g_stop{false};
 void OnStopSignal(int) { g_stop = true; }
@@ -141,9 +148,11 @@ void ClaimAndSubmit(BucketUploads& uploads, Enqueuer& enqueuer, const Upload& up
 }
 
 // Sends what an earlier run claimed but may not have sent, then claims and
-// sends everything in pending/. Returns how many uploads it found.
-uint64_t Scan(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts,
-              bool recover_claimed) {
+// sends everything in pending/ (with `settle`, only what was last modified
+// longer ago than that; `*left` tells whether anything was left). Returns
+// how many uploads it found.
+uint64_t Scan(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts, bool recover_claimed,
+              std::chrono::nanoseconds settle = {}, bool* left = nullptr) {
   uint64_t found = 0;
   if (recover_claimed) {
     for (const Upload& upload : uploads.List(layout::kClaimed, nullptr)) {
@@ -151,8 +160,17 @@ uint64_t Scan(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts,
       ++found;
     }
   }
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
   const std::vector<Upload> pending = uploads.List(layout::kPending, nullptr);
-  for (const Upload& upload : pending) ClaimAndSubmit(uploads, enqueuer, upload, counts);
+  for (const Upload& upload : pending) {
+    if (std::llabs(now_ns - upload.mtime_ns) < settle.count()) {
+      *left = true;
+      continue;
+    }
+    ClaimAndSubmit(uploads, enqueuer, upload, counts);
+  }
   return found + pending.size();
 }
 
@@ -185,9 +203,10 @@ int Watch(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts) {
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
   // After the watch exists, so nothing lands unseen between scan and watch.
-  Scan(uploads, enqueuer, counts, /*recover_claimed=*/true);
+  bool left = false;
+  Scan(uploads, enqueuer, counts, /*recover_claimed=*/true, kSettle, &left);
   spdlog::info("event=watching dir={}", pending);
-  auto last_scan = std::chrono::steady_clock::now();
+  auto next_scan = std::chrono::steady_clock::now() + (left ? kSettle : kRescanPeriod);
   while (!g_stop) {
     UploadWatcher::Events events = (*watcher)->Wait(std::chrono::milliseconds(500));
     for (const std::string& path : events.files) {
@@ -196,9 +215,10 @@ int Watch(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts) {
         ClaimAndSubmit(uploads, enqueuer, upload, counts);
       }
     }
-    if (events.rescan || std::chrono::steady_clock::now() - last_scan > kRescanPeriod) {
-      Scan(uploads, enqueuer, counts, /*recover_claimed=*/false);
-      last_scan = std::chrono::steady_clock::now();
+    if (events.rescan || std::chrono::steady_clock::now() >= next_scan) {
+      left = false;
+      Scan(uploads, enqueuer, counts, /*recover_claimed=*/false, kSettle, &left);
+      next_scan = std::chrono::steady_clock::now() + (left ? kSettle : kRescanPeriod);
     }
   }
   spdlog::info("event=stopping");
