@@ -15,8 +15,10 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <thread>
 #include <variant>
 
+#include "common/backoff.h"
 #include "common/bucket_layout.h"
 #include "common/logging.h"
 #include "common/metrics_server.h"
@@ -41,6 +43,8 @@ constexpr auto kRescanPeriod = std::chrono::seconds(30);
 // watched by now, so its writer's close is reported. One that was complete
 // already is taken by another scan, run this soon after.
 constexpr auto kSettle = std::chrono::seconds(2);
+
+constexpr size_t kMaxFailuresListed = 100;
 
 std::atomic<bool> g_stop{false};
 void OnStopSignal(int) { g_stop = true; }
@@ -81,8 +85,9 @@ struct Run {
   EnqueuerOptions options;
 };
 
-// Checks the bucket and the queue; an exit code when either is wrong.
-std::variant<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f) {
+// Checks the bucket and the queue; an exit code when either is wrong. With
+// `wait`, an unreachable broker or a missing queue is waited for.
+std::variant<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f, bool wait) {
   if (f.bucket.empty() || f.bucket == "." || f.bucket == ".." ||
       f.bucket.find('/') != std::string::npos) {
     return ReportUsageError("--bucket: '" + f.bucket + "' is not a bucket name");
@@ -99,6 +104,21 @@ std::variant<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f) {
   req.set_queue_name(f.queue_name);
   req.add_attribute_names("FifoQueue");
   auto attributes = client.GetQueueAttributes(req);
+  // A --watch producer outlives outages: in a cluster it may start before
+  // the broker is up or the queue-setup Job has run. It waits for both.
+  Backoff backoff(200, 10'000);
+  bool warned = false;
+  while (wait && !attributes.ok() && !g_stop &&
+         (attributes.status().code() == pb::UNAVAILABLE ||
+          attributes.status().code() == pb::QUEUE_DOES_NOT_EXIST)) {
+    if (!warned) {
+      spdlog::warn("event=waiting_for_queue queue={} error=\"{}\"", f.queue_name,
+                   attributes.status().ToString());
+      warned = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff.Next()));
+    attributes = client.GetQueueAttributes(req);
+  }
   if (!attributes.ok()) return ReportCallError(attributes.status(), "GetQueueAttributes");
 
   Run run;
@@ -126,8 +146,10 @@ struct ClaimCounts {
   std::atomic<uint64_t> failed{0};
   std::vector<std::string> failures;
 
+  // A --watch producer meets an unclaimable upload at every rescan: the
+  // summary keeps the first ones, the counter all of them.
   void Failed(std::string why) {
-    failures.push_back(std::move(why));
+    if (failures.size() < kMaxFailuresListed) failures.push_back(std::move(why));
     ++failed;
   }
 };
@@ -182,7 +204,7 @@ int Summarize(Enqueuer& enqueuer, const ClaimCounts& claims, uint64_t uploaded) 
   if (uploaded > 0) out["Uploaded"] = uploaded;
   out["Enqueued"] = counts.enqueued;
   out["Skipped"] = claims.skipped.load();
-  out["Failed"] = failures.size();
+  out["Failed"] = claims.failed.load() + counts.failed;
   if (!failures.empty()) out["Failures"] = failures;
   for (const std::string& f : failures) {
     std::fprintf(stderr, "sluice-producer: not enqueued: %s\n", f.c_str());
@@ -200,8 +222,6 @@ int Watch(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts) {
     spdlog::error("event=watch_failed error=\"{}\"", watcher.status().detail());
     return kExitSomeFailed;
   }
-  std::signal(SIGINT, OnStopSignal);
-  std::signal(SIGTERM, OnStopSignal);
   // After the watch exists, so nothing lands unseen between scan and watch.
   bool left = false;
   Scan(uploads, enqueuer, counts, /*recover_claimed=*/true, kSettle, &left);
@@ -273,7 +293,11 @@ void AddEnqueue(CommandSet& set) {
       "each; --watch keeps enqueueing new uploads as they arrive",
       [f](const CommandContext& ctx) {
         InitLogging("producer", "info");
-        auto prepared = Prepare(ctx, *f);
+        if (f->watch) {
+          std::signal(SIGINT, OnStopSignal);
+          std::signal(SIGTERM, OnStopSignal);
+        }
+        auto prepared = Prepare(ctx, *f, /*wait=*/f->watch);
         if (std::holds_alternative<int>(prepared)) return std::get<int>(prepared);
         Run& run = std::get<Run>(prepared);
         run.options.retry_forever = f->watch;
@@ -325,7 +349,7 @@ void AddUpload(CommandSet& set) {
       [f](const CommandContext& ctx) {
         InitLogging("producer", "info");
         if (!f->prefix.empty() && f->prefix.back() != '/') f->prefix += '/';
-        auto prepared = Prepare(ctx, *f);
+        auto prepared = Prepare(ctx, *f, /*wait=*/false);
         if (std::holds_alternative<int>(prepared)) return std::get<int>(prepared);
         Run& run = std::get<Run>(prepared);
         Enqueuer enqueuer(run.options, run.uploads.get());

@@ -536,18 +536,29 @@ TEST_F(ProducerOutageTest, WatchKeepsUploadsThroughABrokerRestartAndSendsEachOnc
   EXPECT_EQ(FilesUnder(Path("queued")).size(), before.size() + during.size());
 }
 
-TEST_F(ProducerOutageTest, WatchWithoutABrokerAtStartExits255AndMovesNothing) {
-  // The queue is checked before the first claim, --watch or not
-  // (docs/producer.md): a producer started before its broker exits, and its
-  // supervisor restarts it.
+TEST_F(ProducerOutageTest, WatchStartedBeforeItsBrokerAndQueueWaitsForThem) {
+  // In a cluster the producer may start before the broker, and before the
+  // queue-setup Job: --watch waits for both, claiming nothing meanwhile.
   testing::WriteFile(Path("pending/a.jpg"), "a");
   std::vector<std::string> argv = EnqueueArgv();
   argv.push_back("--watch");
-  const CommandResult r = testing::RunCommand(argv);
-  EXPECT_EQ(r.exit_code, 255) << r.err;
-  EXPECT_NE(r.err.find("Could not reach the broker"), std::string::npos) << r.err;
-  EXPECT_EQ(FilesUnder(Path("pending")), std::set<std::string>{"a.jpg"});
-  EXPECT_TRUE(FilesUnder(Path("claimed")).empty());
+  Subprocess producer(argv);
+  ASSERT_TRUE(WaitFor(
+      [&] { return producer.Stderr().find("event=waiting_for_queue") != std::string::npos; },
+      kTimeout))
+      << producer.Stderr();
+  broker_ = testing::StartBroker(endpoint_, dir_.path() + "/data");
+  ASSERT_TRUE(producer.Running()) << producer.Stderr();
+  EXPECT_EQ(FilesUnder(Path("pending")), std::set<std::string>{"a.jpg"}) << "nothing claimed";
+
+  pb::CreateQueueRequest create;
+  create.set_queue_name(kQueue);
+  ASSERT_TRUE(client_.CreateQueue(create).ok());
+  std::map<std::string, int> counts;
+  ASSERT_TRUE(DrainUntil(&counts, {"pending/a.jpg"})) << producer.Stderr();
+  producer.Signal(SIGTERM);
+  ASSERT_EQ(producer.Wait(seconds(20)), 0) << producer.Stderr();
+  EXPECT_EQ(counts, (std::map<std::string, int>{{"pending/a.jpg", 1}}));
 }
 
 // --- Exit codes -------------------------------------------------------------------
