@@ -120,7 +120,7 @@ make_files() {
 }
 
 # The files are made once; after each run, queued/ (where the run left them)
-# becomes pending/ again. Each run has a fresh broker (so no deduplication id
+# becomes pending/ again, without the run's sent journal. Each run has a fresh broker (so no deduplication id
 # is known to it) on a fresh data directory.
 BUCKETS="$OUT/enqueue/buckets"
 mkdir -p "$BUCKETS/b"
@@ -154,7 +154,8 @@ for run in $(seq "$RUNS"); do
   rates+=("$rate")
   cpu+=("$usage")
   stop_all
-  rm -rf "$OUT/enqueue/data-$run" "$BUCKETS/b/pending"
+  # The run's sent journal goes: the next run's broker knows none of these.
+  rm -rf "$OUT/enqueue/data-$run" "$BUCKETS/b/pending" "$BUCKETS/b/queued/.sluice-sent"
   mv "$BUCKETS/b/queued" "$BUCKETS/b/pending"
 done
 rm -rf "$OUT/enqueue"

@@ -26,6 +26,7 @@
 #include "producer/exit_codes.h"
 #include "producer/metrics.h"
 #include "producer/progress.h"
+#include "producer/sent_journal.h"
 #include "producer/upload_watcher.h"
 #include "producer/uploads.h"
 
@@ -82,6 +83,7 @@ void AddJobFlags(CLI::App* cmd, JobFlags* f) {
 // Everything an enqueue run needs once its flags are checked.
 struct Run {
   std::unique_ptr<BucketUploads> uploads;
+  std::unique_ptr<SentJournal> journal;
   EnqueuerOptions options;
 };
 
@@ -123,6 +125,12 @@ std::variant<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f, boo
 
   Run run;
   run.uploads = std::make_unique<BucketUploads>(dir);
+  auto journal = SentJournal::Open(dir);
+  if (!journal.ok()) {
+    std::fprintf(stderr, "sluice-producer: error: %s\n", journal.status().detail().c_str());
+    return kExitSomeFailed;
+  }
+  run.journal = std::move(*journal);
   run.options.endpoint = ctx.endpoint;
   run.options.client_options = ctx.client_options;
   run.options.queue_name = f.queue_name;
@@ -169,15 +177,19 @@ void ClaimAndSubmit(BucketUploads& uploads, Enqueuer& enqueuer, const Upload& up
   }
 }
 
-// Sends what an earlier run claimed but may not have sent, then claims and
-// sends everything in pending/ (with `settle`, only what was last modified
-// longer ago than that; `*left` tells whether anything was left). Returns
-// how many uploads it found.
-uint64_t Scan(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts, bool recover_claimed,
-              std::chrono::nanoseconds settle = {}, bool* left = nullptr) {
+// With `recover_from`, first sends every upload in queued/ that no journal
+// named when it was opened: claimed by a run that may not have sent it (or by
+// another producer still sending it; the deduplication id makes that second
+// send harmless). Then claims and sends everything in pending/ (with
+// `settle`, only what was last modified longer ago than that; `*left` tells
+// whether anything was left). Returns how many uploads it found.
+uint64_t Scan(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts,
+              const SentJournal* recover_from, std::chrono::nanoseconds settle = {},
+              bool* left = nullptr) {
   uint64_t found = 0;
-  if (recover_claimed) {
-    for (const Upload& upload : uploads.List(layout::kClaimed, nullptr)) {
+  if (recover_from != nullptr) {
+    for (const Upload& upload : uploads.List(layout::kQueued, nullptr)) {
+      if (recover_from->Sent(upload)) continue;
       enqueuer.Submit(upload);
       ++found;
     }
@@ -215,7 +227,8 @@ int Summarize(Enqueuer& enqueuer, const ClaimCounts& claims, uint64_t uploaded) 
   return failures.empty() ? kExitOk : kExitSomeFailed;
 }
 
-int Watch(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts) {
+int Watch(BucketUploads& uploads, const SentJournal& journal, Enqueuer& enqueuer,
+          ClaimCounts* counts) {
   const std::string pending = uploads.dir() + "/" + layout::kPending;
   auto watcher = UploadWatcher::Open(pending);
   if (!watcher.ok()) {
@@ -224,7 +237,7 @@ int Watch(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts) {
   }
   // After the watch exists, so nothing lands unseen between scan and watch.
   bool left = false;
-  Scan(uploads, enqueuer, counts, /*recover_claimed=*/true, kSettle, &left);
+  Scan(uploads, enqueuer, counts, &journal, kSettle, &left);
   spdlog::info("event=watching dir={}", pending);
   auto next_scan = std::chrono::steady_clock::now() + (left ? kSettle : kRescanPeriod);
   while (!g_stop) {
@@ -237,7 +250,7 @@ int Watch(BucketUploads& uploads, Enqueuer& enqueuer, ClaimCounts* counts) {
     }
     if (events.rescan || std::chrono::steady_clock::now() >= next_scan) {
       left = false;
-      Scan(uploads, enqueuer, counts, /*recover_claimed=*/false, kSettle, &left);
+      Scan(uploads, enqueuer, counts, /*recover_from=*/nullptr, kSettle, &left);
       next_scan = std::chrono::steady_clock::now() + (left ? kSettle : kRescanPeriod);
     }
   }
@@ -304,7 +317,7 @@ void AddEnqueue(CommandSet& set) {
         if (f->watch) {
           std::filesystem::create_directories(run.uploads->dir() + "/" + layout::kPending);
         }
-        Enqueuer enqueuer(run.options, run.uploads.get());
+        Enqueuer enqueuer(run.options, run.journal.get());
         ClaimCounts claims;
         // The exposer holds collectables weakly: the metrics must outlive it.
         std::shared_ptr<ProducerMetrics> metrics;
@@ -323,9 +336,11 @@ void AddEnqueue(CommandSet& set) {
         {
           Progress progress(isatty(STDERR_FILENO) != 0, [&] { return enqueuer.counts().enqueued; });
           if (f->watch) {
-            if (int code = Watch(*run.uploads, enqueuer, &claims); code != kExitOk) return code;
+            if (int code = Watch(*run.uploads, *run.journal, enqueuer, &claims); code != kExitOk) {
+              return code;
+            }
           } else {
-            progress.SetTotal(Scan(*run.uploads, enqueuer, &claims, /*recover_claimed=*/true));
+            progress.SetTotal(Scan(*run.uploads, enqueuer, &claims, run.journal.get()));
           }
           enqueuer.Finish();
         }
@@ -352,7 +367,7 @@ void AddUpload(CommandSet& set) {
         auto prepared = Prepare(ctx, *f, /*wait=*/false);
         if (std::holds_alternative<int>(prepared)) return std::get<int>(prepared);
         Run& run = std::get<Run>(prepared);
-        Enqueuer enqueuer(run.options, run.uploads.get());
+        Enqueuer enqueuer(run.options, run.journal.get());
         ClaimCounts claims;
         uint64_t uploaded = 0;
         for (const std::string& file : f->files) {

@@ -13,8 +13,8 @@ constexpr size_t kBatch = 10;
 
 }  // namespace
 
-Enqueuer::Enqueuer(EnqueuerOptions options, BucketUploads* uploads)
-    : options_(std::move(options)), uploads_(uploads) {
+Enqueuer::Enqueuer(EnqueuerOptions options, SentJournal* journal)
+    : options_(std::move(options)), journal_(journal) {
   for (int i = 0; i < std::max(1, options_.senders); ++i) {
     senders_.push_back(std::make_unique<Sender>());
   }
@@ -47,10 +47,10 @@ void Enqueuer::Finish() {
   for (auto& sender : senders_) {
     if (sender->thread.joinable()) sender->thread.join();
   }
-  // What a stopped sender still held stays in claimed/ for the next run.
+  // What a stopped sender still held stays unjournaled for the next run.
   for (auto& sender : senders_) {
     for (const Upload& upload : sender->queue) {
-      Fail(upload, "not sent (left in claimed/ for the next run): " + fatal().ToString());
+      Fail(upload, "not sent (left for the next run): " + fatal().ToString());
     }
     sender->queue.clear();
   }
@@ -114,13 +114,12 @@ bool Enqueuer::SendBatch(Client& client, const std::vector<Upload>& batch) {
   while (true) {
     auto resp = client.SendMessageBatch(req);
     if (resp.ok()) {
-      for (const auto& ok : resp->successful()) {
-        const Upload& upload = batch[std::stoul(ok.id())];
-        if (Status s = uploads_->Confirm(upload); !s.ok()) {
-          // Sent, but left in claimed/: the next run sends it again, which
-          // the deduplication id makes harmless for five minutes.
-          spdlog::warn("event=confirm_failed path=\"{}\" error=\"{}\"", upload.path, s.detail());
-        }
+      std::vector<Upload> sent;
+      for (const auto& ok : resp->successful()) sent.push_back(batch[std::stoul(ok.id())]);
+      if (Status s = journal_->Append(sent); !s.ok()) {
+        // Sent but not journaled: the next start sends them again, which the
+        // deduplication id makes harmless for five minutes.
+        spdlog::warn("event=journal_failed uploads={} error=\"{}\"", sent.size(), s.detail());
       }
       for (const auto& failed : resp->failed()) {
         Fail(batch[std::stoul(failed.id())],

@@ -1,15 +1,16 @@
 // Enqueuer: sends the jobs of claimed uploads, in batches of up to 10, from
 // several sender threads at once (each with its own broker connection, so
-// their fsyncs are shared by the broker's group commit), and moves each
-// upload from claimed/ to queued/ once its send is acknowledged.
+// their fsyncs are shared by the broker's group commit), and appends each
+// batch to the sent journal once the broker has acknowledged it.
 //
 // On a FIFO queue an upload goes to the sender its message group hashes to,
 // so a group's jobs are sent in the order they were submitted.
 //
 // When the broker cannot be reached, a sender either gives up (a one-shot
-// scan: the uploads stay in claimed/ and the next run sends them) or, with
-// `retry_forever` (--watch), keeps its batch and retries with backoff until
-// the broker answers or Stop() is called. Either way nothing is lost.
+// scan: the uploads stay in queued/, unjournaled, and the next run sends
+// them) or, with `retry_forever` (--watch), keeps its batch and retries with
+// backoff until the broker answers or Stop() is called. Either way nothing is
+// lost.
 #ifndef SLUICE_PRODUCER_ENQUEUER_H_
 #define SLUICE_PRODUCER_ENQUEUER_H_
 
@@ -24,6 +25,7 @@
 
 #include "client/client.h"
 #include "producer/job_message.h"
+#include "producer/sent_journal.h"
 #include "producer/uploads.h"
 
 namespace sluice {
@@ -44,14 +46,14 @@ struct EnqueueCounts {
 
 class Enqueuer {
  public:
-  Enqueuer(EnqueuerOptions options, BucketUploads* uploads);
+  Enqueuer(EnqueuerOptions options, SentJournal* journal);
   ~Enqueuer();  // Finish()
 
   // Queues a claimed upload for sending.
   void Submit(const Upload& upload);
   // Sends everything submitted (or gives up on it), then stops the senders.
   void Finish();
-  // Makes retrying senders give up; what they hold stays in claimed/.
+  // Makes retrying senders give up; what they hold is left unjournaled.
   void Stop();
 
   EnqueueCounts counts() const;
@@ -73,7 +75,7 @@ class Enqueuer {
   void Fail(const Upload& upload, const std::string& why);
 
   const EnqueuerOptions options_;
-  BucketUploads* uploads_;
+  SentJournal* journal_;
   std::vector<std::unique_ptr<Sender>> senders_;
   uint64_t next_sender_ = 0;
 

@@ -24,7 +24,8 @@ std::vector<prometheus::MetricFamily> ProducerMetrics::Collect() const {
       Counter("sluice_producer_uploads_skipped_total", "Uploads another producer claimed first",
               counts.skipped),
       Counter("sluice_producer_uploads_failed_total",
-              "Uploads that could not be claimed or sent (they stay in pending/ or claimed/)",
+              "Uploads that could not be claimed or sent (they stay in pending/, or unjournaled in "
+              "queued/)",
               counts.failed),
   };
 }

@@ -113,7 +113,7 @@ ClaimResult BucketUploads::Claim(const Upload& upload, std::string* error) {
     *error = "cannot read " + from + ": " + std::strerror(errno);
     return ClaimResult::kFailed;
   }
-  const std::string to_key = layout::kClaimed + upload.path;
+  const std::string to_key = layout::kQueued + upload.path;
   if (Status s = MakeParents(to_key); !s.ok()) {
     *error = s.detail();
     return ClaimResult::kFailed;
@@ -121,22 +121,13 @@ ClaimResult BucketUploads::Claim(const Upload& upload, std::string* error) {
   const std::string to = dir_ + "/" + to_key;
   if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
     if (errno == ENOENT) return ClaimResult::kGone;
-    *error = errno == EEXIST ? to + " exists: an upload of the same name is still being enqueued"
+    // EEXIST: an earlier upload of this path is still in queued/ (its job
+    // not yet done); replacing it would hand that job this file.
+    *error = errno == EEXIST ? to + " exists: an upload of the same name is still queued"
                              : "cannot claim " + from + ": " + std::strerror(errno);
     return ClaimResult::kFailed;
   }
   return ClaimResult::kClaimed;
-}
-
-Status BucketUploads::Confirm(const Upload& upload) {
-  const std::string to_key = layout::kQueued + upload.path;
-  if (Status s = MakeParents(to_key); !s.ok()) return s;
-  const std::string from = dir_ + "/" + layout::kClaimed + upload.path;
-  if (rename(from.c_str(), (dir_ + "/" + to_key).c_str()) != 0 && errno != ENOENT) {
-    // ENOENT: a worker took it from claimed/ already; it is done or nearly.
-    return IoError("cannot move " + from + " to queued/", errno);
-  }
-  return Status::Ok();
 }
 
 }  // namespace sluice

@@ -1,7 +1,8 @@
-// Uploads: the files waiting in a bucket, and the renames that move one from
-// state to state (common/bucket_layout.h). The rename out of pending/ is the
-// claim: rename is atomic, so of two producers that see the same file exactly
-// one moves it, and the other finds it gone and skips it.
+// Uploads: the files waiting in a bucket, and the rename that claims one
+// (common/bucket_layout.h). The claim moves it from pending/ to queued/:
+// rename is atomic, so of two producers that see the same file exactly one
+// moves it, and the other finds it gone and skips it. Which claimed uploads
+// have had their job sent is the sent journal's (producer/sent_journal.h).
 //
 // A file counts as an upload once it is completely written: a regular file
 // whose name is not a temporary one (a dot-file, or ending in .part, .tmp,
@@ -42,19 +43,17 @@ class BucketUploads {
 
   const std::string& dir() const { return dir_; }
 
-  // Every complete upload under `prefix` ("pending/" or "claimed/"), in name
+  // Every complete upload under `prefix` ("pending/" or "queued/"), in name
   // order, depth first; `skipped` (when not null) counts what is there but is
   // not an upload (symlinks, devices, temporary names).
   std::vector<Upload> List(const std::string& prefix, size_t* skipped) const;
   // The upload at `prefix` + `path`, if it is one.
   bool Stat(const std::string& prefix, const std::string& path, Upload* out) const;
 
-  // pending/<path> to claimed/<path>. kGone when another producer (or a
+  // pending/<path> to queued/<path>. kGone when another producer (or a
   // worker) moved it first; kFailed, with `error` set, when it cannot be
-  // read or an upload of the same path is still being claimed.
+  // read or an earlier upload of the same path is still in queued/.
   ClaimResult Claim(const Upload& upload, std::string* error);
-  // claimed/<path> to queued/<path>, once its job is in the queue.
-  Status Confirm(const Upload& upload);
 
  private:
   // mkdir -p of the directory part of `key`, remembered once made.

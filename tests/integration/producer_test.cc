@@ -23,6 +23,9 @@
 #include <vector>
 
 #include "client/client.h"
+#include "common/bucket_layout.h"
+#include "producer/sent_journal.h"
+#include "producer/uploads.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/test_images.h"
 #include "tests/support/worker_process.h"
@@ -46,13 +49,37 @@ constexpr auto kTimeout = seconds(60);
 constexpr char kShortCallTimeoutMs[] = "500";
 
 // Every file's path under `dir` (recursively), relative; empty when missing.
+// Dot-directories are left out: queued/.sluice-sent/ holds the producers'
+// journals, not uploads.
 std::set<std::string> FilesUnder(const std::string& dir) {
   std::set<std::string> files;
   if (!fs::exists(dir)) return files;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (!entry.is_directory()) files.insert(fs::relative(entry.path(), dir).string());
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (!it->is_directory()) {
+      files.insert(fs::relative(it->path(), dir).string());
+    } else if (it->path().filename().string().starts_with(".")) {
+      it.disable_recursion_pending();
+    }
   }
   return files;
+}
+
+// The uploads in `bucket_dir`'s queued/ that no producer's sent journal
+// names: claimed, but their send not (yet) acknowledged.
+std::set<std::string> Unjournaled(const std::string& bucket_dir) {
+  std::set<std::string> sent;
+  const std::string journals = bucket_dir + "/" + layout::kSentJournals;
+  if (fs::exists(journals)) {
+    for (const auto& journal : fs::directory_iterator(journals)) {
+      for (std::string& entry : SentJournal::ReadEntries(journal.path())) sent.insert(entry);
+    }
+  }
+  std::set<std::string> unjournaled;
+  for (const Upload& upload : BucketUploads(bucket_dir).List(layout::kQueued, nullptr)) {
+    if (!sent.contains(SentJournal::Entry(upload))) unjournaled.insert(upload.path);
+  }
+  return unjournaled;
 }
 
 // The "key" of a job message's body.
@@ -225,9 +252,9 @@ TEST_F(ProducerTest, TwoProducersAtOnceEnqueueEveryUploadExactlyOnce) {
   EXPECT_EQ(out_a["Failed"], 0);
   EXPECT_EQ(out_b["Failed"], 0);
   // Every upload was sent by one of them. Not exactly once by the counts: a
-  // producer starts by re-sending what it finds in claimed/, which may be
-  // the other's uploads still in flight (docs/producer.md, "or is still
-  // sending it"); the broker drops those by their deduplication id, and
+  // producer starts by re-sending what it finds in queued/ unjournaled, which
+  // may be the other's uploads still in flight (docs/producer.md, "or is
+  // still sending it"); the broker drops those by their deduplication id, and
   // "Enqueued" counts them anyway. The queue below is the exactly-once proof.
   EXPECT_GE(enqueued_a + enqueued_b, kFiles);
   // Each sent an upload at most once, and either claimed an upload it found
@@ -240,7 +267,7 @@ TEST_F(ProducerTest, TwoProducersAtOnceEnqueueEveryUploadExactlyOnce) {
   EXPECT_EQ(CountKeys(Drain()), OnceEach(paths));
   EXPECT_EQ(FilesUnder(Path("queued")), paths);
   EXPECT_TRUE(FilesUnder(Path("pending")).empty());
-  EXPECT_TRUE(FilesUnder(Path("claimed")).empty());
+  EXPECT_TRUE(Unjournaled(Path("")).empty());
 }
 
 TEST_F(ProducerTest, KillNineMidScanThenRestartEnqueuesEveryUploadOnce) {
@@ -268,20 +295,23 @@ TEST_F(ProducerTest, KillNineMidScanThenRestartEnqueuesEveryUploadOnce) {
     first.Signal(SIGKILL);
     ASSERT_EQ(first.Wait(seconds(10)), -SIGKILL) << "it finished first: nothing was tested";
     const size_t pending = FilesUnder(Path("pending", bucket)).size();
-    const size_t claimed = FilesUnder(Path("claimed", bucket)).size();
     const size_t queued = FilesUnder(Path("queued", bucket)).size();
-    ASSERT_GT(pending + claimed, 0u) << "killed after its last rename: nothing was tested";
-    // Jobs in the queue beyond queued/: sent, not yet confirmed; the restart
-    // sends them again and the broker must drop them.
-    std::printf("round %d: killed with %zu pending, %zu claimed, %zu queued, %d jobs sent\n", round,
-                pending, claimed, queued, Attribute("ApproximateNumberOfMessages"));
+    const size_t unjournaled = Unjournaled(Path("", bucket)).size();
+    ASSERT_GT(pending + unjournaled, 0u)
+        << "killed after its last journal entry: nothing was tested";
+    // Jobs in the queue beyond the journaled ones: sent, not yet journaled;
+    // the restart sends them again and the broker must drop them.
+    std::printf(
+        "round %d: killed with %zu pending, %zu queued of which %zu unjournaled, %d jobs "
+        "sent\n",
+        round, pending, queued, unjournaled, Attribute("ApproximateNumberOfMessages"));
 
-    // The restart sends what was claimed again (the broker drops those that
-    // made it, by their deduplication id) and claims the rest.
+    // The restart sends what was claimed but not journaled again (the broker
+    // drops those that made it, by their deduplication id) and claims the rest.
     const CommandResult second = Enqueue({}, kQueue, bucket);
     ASSERT_EQ(second.exit_code, 0) << second.err;
     const json out = json::parse(second.out);
-    EXPECT_EQ(out["Enqueued"], pending + claimed) << out.dump();
+    EXPECT_EQ(out["Enqueued"], pending + unjournaled) << out.dump();
     EXPECT_EQ(out["Failed"], 0);
 
     std::map<std::string, int> want;
@@ -289,7 +319,7 @@ TEST_F(ProducerTest, KillNineMidScanThenRestartEnqueuesEveryUploadOnce) {
     EXPECT_EQ(CountKeys(Drain()), want);
     EXPECT_EQ(FilesUnder(Path("queued", bucket)), paths);
     EXPECT_TRUE(FilesUnder(Path("pending", bucket)).empty());
-    EXPECT_TRUE(FilesUnder(Path("claimed", bucket)).empty());
+    EXPECT_TRUE(Unjournaled(Path("", bucket)).empty());
     if (HasFailure()) {
       ADD_FAILURE() << "broker running: " << broker_.process().Running() << "; its log:\n"
                     << broker_.process().Stderr();
@@ -394,7 +424,7 @@ TEST_F(ProducerTest, WatchEnqueuesFilesOnceCompleteAndNeverTemporaryOnes) {
             OnceEach({"before.jpg", "marker1.jpg", "slow/big.jpg", "x.jpg", "newdir/sub/1.jpg",
                       "newdir/sub/2.jpg", "newdir/sub/3.jpg", "marker2.jpg"}));
   EXPECT_EQ(FilesUnder(Path("pending")), (std::set<std::string>{"y.jpg.part", ".z.jpg", "w.jpg~"}));
-  EXPECT_TRUE(FilesUnder(Path("claimed")).empty());
+  EXPECT_TRUE(Unjournaled(Path("")).empty());
 }
 
 TEST_F(ProducerTest, WatchScanLeavesAFileStillBeingWrittenToItsClose) {
@@ -513,8 +543,7 @@ TEST_F(ProducerOutageTest, WatchKeepsUploadsThroughABrokerRestartAndSendsEachOnc
     during.insert("pending/" + p);
   }
   // The producer claims them and keeps them while it cannot send them.
-  ASSERT_TRUE(
-      WaitFor([&] { return FilesUnder(Path("claimed")).size() == during.size(); }, kTimeout))
+  ASSERT_TRUE(WaitFor([&] { return Unjournaled(Path("")).size() == during.size(); }, kTimeout))
       << producer->Stderr();
   EXPECT_TRUE(FilesUnder(Path("pending")).empty());
   ASSERT_TRUE(WaitFor(
@@ -523,7 +552,7 @@ TEST_F(ProducerOutageTest, WatchKeepsUploadsThroughABrokerRestartAndSendsEachOnc
 
   StartBroker();
   ASSERT_TRUE(DrainUntil(&counts, during)) << producer->Stderr();
-  ASSERT_TRUE(WaitFor([&] { return FilesUnder(Path("claimed")).empty(); }, kTimeout));
+  ASSERT_TRUE(WaitFor([&] { return Unjournaled(Path("")).empty(); }, kTimeout));
   producer->Signal(SIGTERM);
   ASSERT_EQ(producer->Wait(seconds(20)), 0) << producer->Stderr();
   EXPECT_EQ(json::parse(producer->Stdout())["Failed"], 0);
@@ -583,7 +612,7 @@ TEST_F(ProducerTest, UnknownQueueExits254AndMovesNothing) {
   EXPECT_EQ(r.exit_code, 254);
   EXPECT_NE(r.err.find("QueueDoesNotExist"), std::string::npos) << r.err;
   EXPECT_EQ(FilesUnder(Path("pending")), paths);
-  EXPECT_TRUE(FilesUnder(Path("claimed")).empty());
+  EXPECT_TRUE(FilesUnder(Path("queued")).empty());
 }
 
 TEST_F(ProducerTest, UnreachableBrokerExits255AndMovesNothing) {
@@ -594,16 +623,16 @@ TEST_F(ProducerTest, UnreachableBrokerExits255AndMovesNothing) {
   EXPECT_EQ(r.exit_code, 255) << r.err;
   EXPECT_NE(r.err.find("Could not reach the broker"), std::string::npos) << r.err;
   EXPECT_EQ(FilesUnder(Path("pending")), paths);
-  EXPECT_TRUE(FilesUnder(Path("claimed")).empty());
+  EXPECT_TRUE(FilesUnder(Path("queued")).empty());
 }
 
 TEST_F(ProducerTest, UploadThatCannotBeClaimedExits1AndTheRestGoOn) {
-  // claimed/blocked is a symlink to a file (so no upload the start-up
+  // queued/blocked is a symlink to a file (so no upload the start-up
   // recovery would send), so pending/blocked/x.jpg cannot be claimed: the
   // rename fails with ENOTDIR, as root too.
-  fs::create_directories(Path("claimed"));
+  fs::create_directories(Path("queued"));
   testing::WriteFile(dir_.path() + "/elsewhere", "in the way");
-  fs::create_symlink(dir_.path() + "/elsewhere", Path("claimed/blocked"));
+  fs::create_symlink(dir_.path() + "/elsewhere", Path("queued/blocked"));
   Put("pending/blocked/x.jpg", "x");
   Put("pending/ok/y.jpg", "y");
   const CommandResult r = Enqueue();
@@ -744,7 +773,6 @@ TEST_F(ProducerTest, PipelineTurnsEverySamplePhotoIntoOutputs) {
   }
   EXPECT_EQ(FilesUnder(Path("resized")).size(), 2 * names.size());
   EXPECT_TRUE(FilesUnder(Path("pending")).empty());
-  EXPECT_TRUE(FilesUnder(Path("claimed")).empty());
   EXPECT_TRUE(FilesUnder(Path("queued")).empty());
   EXPECT_EQ(Attribute("ApproximateNumberOfMessages"), 0);
   EXPECT_EQ(Attribute("ApproximateNumberOfMessagesNotVisible"), 0);

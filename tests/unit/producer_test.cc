@@ -1,7 +1,7 @@
 // Unit tests of the producer's pieces that need no broker: which names are
 // uploads, the job message (deduplication id, message group, JSON body), the
-// claim renames of BucketUploads on a temporary directory, and the inotify
-// watcher on one.
+// claim renames of BucketUploads and the sent journal on a temporary
+// directory, and the inotify watcher on one.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +19,7 @@
 #include "common/bucket_layout.h"
 #include "common/digest.h"
 #include "producer/job_message.h"
+#include "producer/sent_journal.h"
 #include "producer/upload_watcher.h"
 #include "producer/uploads.h"
 
@@ -234,7 +235,8 @@ TEST_F(BucketUploadsTest, ListIsNameOrderDepthFirstAndSkipsWhatIsNotAnUpload) {
   fs::create_directories(Path("pending/empty"));
   fs::create_symlink(Path("pending/top.jpg"), Path("pending/link.jpg"));
   fs::create_directory_symlink(Path("pending/a"), Path("pending/linkdir"));
-  Put("claimed/elsewhere.jpg");  // another state: not listed
+  Put("queued/elsewhere.jpg");              // another state: not listed
+  Put("queued/.sluice-sent/1-ab.journal");  // the sent journals are not uploads
 
   BucketUploads uploads(dir_);
   size_t skipped = 0;
@@ -249,9 +251,9 @@ TEST_F(BucketUploadsTest, ListIsNameOrderDepthFirstAndSkipsWhatIsNotAnUpload) {
   EXPECT_EQ(listed[0].inode, st.st_ino);
   EXPECT_EQ(listed[0].mtime_ns, st.st_mtim.tv_sec * 1'000'000'000 + st.st_mtim.tv_nsec);
 
-  EXPECT_EQ(Paths(uploads.List(layout::kClaimed, nullptr)),
+  EXPECT_EQ(Paths(uploads.List(layout::kQueued, nullptr)),
             std::vector<std::string>{"elsewhere.jpg"});
-  EXPECT_TRUE(uploads.List(layout::kQueued, nullptr).empty()) << "a missing state is empty";
+  EXPECT_TRUE(uploads.List(layout::kOriginals, nullptr).empty()) << "a missing state is empty";
 }
 
 TEST_F(BucketUploadsTest, StatAcceptsOnlyCompleteRegularFiles) {
@@ -270,7 +272,7 @@ TEST_F(BucketUploadsTest, StatAcceptsOnlyCompleteRegularFiles) {
   EXPECT_FALSE(uploads.Stat(layout::kPending, "a/missing.jpg", &u));
 }
 
-TEST_F(BucketUploadsTest, ClaimMovesTheFileToClaimedAndConfirmToQueued) {
+TEST_F(BucketUploadsTest, ClaimMovesTheFileToQueued) {
   Put("pending/alice/2026/cat.jpg", "meow");
   BucketUploads uploads(dir_);
   Upload u;
@@ -278,11 +280,10 @@ TEST_F(BucketUploadsTest, ClaimMovesTheFileToClaimedAndConfirmToQueued) {
   std::string error;
   ASSERT_EQ(uploads.Claim(u, &error), ClaimResult::kClaimed) << error;
   EXPECT_FALSE(fs::exists(Path("pending/alice/2026/cat.jpg")));
-  EXPECT_EQ(Read("claimed/alice/2026/cat.jpg"), "meow");
-
-  ASSERT_TRUE(uploads.Confirm(u).ok());
-  EXPECT_FALSE(fs::exists(Path("claimed/alice/2026/cat.jpg")));
   EXPECT_EQ(Read("queued/alice/2026/cat.jpg"), "meow");
+  Upload moved;
+  ASSERT_TRUE(uploads.Stat(layout::kQueued, "alice/2026/cat.jpg", &moved));
+  EXPECT_EQ(SentJournal::Entry(moved), SentJournal::Entry(u)) << "same file, same identity";
 }
 
 TEST_F(BucketUploadsTest, ClaimOfAFileAlreadyTakenIsGone) {
@@ -295,11 +296,11 @@ TEST_F(BucketUploadsTest, ClaimOfAFileAlreadyTakenIsGone) {
   ASSERT_EQ(other.Claim(u, &error), ClaimResult::kClaimed) << error;
   EXPECT_EQ(uploads.Claim(u, &error), ClaimResult::kGone);
   EXPECT_EQ(uploads.Claim(At("never-there.jpg"), &error), ClaimResult::kGone);
-  EXPECT_TRUE(fs::exists(Path("claimed/cat.jpg")));
+  EXPECT_TRUE(fs::exists(Path("queued/cat.jpg")));
 }
 
-TEST_F(BucketUploadsTest, ClaimFailsWhenTheSameNameIsStillClaimed) {
-  Put("claimed/cat.jpg", "the earlier upload");
+TEST_F(BucketUploadsTest, ClaimFailsWhenTheSameNameIsStillQueued) {
+  Put("queued/cat.jpg", "the earlier upload");
   Put("pending/cat.jpg", "a new upload of the same name");
   BucketUploads uploads(dir_);
   Upload u;
@@ -308,7 +309,7 @@ TEST_F(BucketUploadsTest, ClaimFailsWhenTheSameNameIsStillClaimed) {
   EXPECT_EQ(uploads.Claim(u, &error), ClaimResult::kFailed);
   EXPECT_NE(error.find("exists"), std::string::npos) << error;
   // Neither is lost: the new one waits in pending/ for a later run.
-  EXPECT_EQ(Read("claimed/cat.jpg"), "the earlier upload");
+  EXPECT_EQ(Read("queued/cat.jpg"), "the earlier upload");
   EXPECT_EQ(Read("pending/cat.jpg"), "a new upload of the same name");
 }
 
@@ -325,12 +326,136 @@ TEST_F(BucketUploadsTest, ClaimFailsForAnUnreadableFile) {
   EXPECT_TRUE(fs::exists(Path("pending/secret.jpg")));
 }
 
-TEST_F(BucketUploadsTest, ConfirmOfAnUploadAWorkerTookAlreadyIsFine) {
-  // A worker may take the original from claimed/ before the producer's
-  // confirm: the job is done or being done, so there is nothing to move.
+// --- SentJournal -------------------------------------------------------------------
+
+using SentJournalTest = BucketUploadsTest;
+
+// The journals in queued/.sluice-sent/, by file name.
+std::set<std::string> Journals(const std::string& bucket) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(bucket + "/" + layout::kSentJournals)) {
+    names.insert(e.path().filename().string());
+  }
+  return names;
+}
+
+// Claims pending/<path> (put there first) and returns it as it is in queued/.
+Upload Claimed(BucketUploads& uploads, const std::string& path) {
+  Upload u;
+  std::string error;
+  EXPECT_TRUE(uploads.Stat(layout::kPending, path, &u)) << path;
+  EXPECT_EQ(uploads.Claim(u, &error), ClaimResult::kClaimed) << error;
+  return u;
+}
+
+TEST_F(SentJournalTest, AppendsOneLinePerUploadAndReadsThemBack) {
+  auto journal = SentJournal::Open(dir_);
+  ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  EXPECT_EQ((*journal)->recovered(), 0u);
+  EXPECT_EQ(fs::path((*journal)->path()).parent_path(), fs::path(Path("queued/.sluice-sent")));
+  const Upload odd = At("a/new\nline\\.jpg");  // a newline and a backslash in a name
+  const std::vector<Upload> batch = {At("a/cat.jpg"), At("b/dog with spaces.jpg"), odd};
+  ASSERT_TRUE((*journal)->Append(batch).ok());
+  ASSERT_TRUE((*journal)->Append({At("c/last.jpg")}).ok());
+
+  const std::vector<std::string> entries = SentJournal::ReadEntries((*journal)->path());
+  ASSERT_EQ(entries.size(), 4u) << "one line each, newline in a name escaped";
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Upload back;
+    ASSERT_TRUE(SentJournal::ParseEntry(entries[i], &back)) << entries[i];
+    EXPECT_EQ(back.path, batch[i].path);
+    EXPECT_EQ(back.size, batch[i].size);
+    EXPECT_EQ(back.mtime_ns, batch[i].mtime_ns);
+    EXPECT_EQ(back.inode, batch[i].inode);
+  }
+  Upload junk;
+  EXPECT_FALSE(SentJournal::ParseEntry("not an entry", &junk));
+}
+
+TEST_F(SentJournalTest, ATornLastLineIsNotAnEntry) {
+  Put("queued/.sluice-sent/x.journal", "1 2 3 a.jpg\n1 2 3 b.j");
+  EXPECT_EQ(SentJournal::ReadEntries(Path("queued/.sluice-sent/x.journal")),
+            std::vector<std::string>{"1 2 3 a.jpg"});
+}
+
+TEST_F(SentJournalTest, RecoveredSetIsWhatEveryJournalNamesByPathAndIdentity) {
+  Put("pending/sent.jpg");
+  Put("pending/unsent.jpg");
   BucketUploads uploads(dir_);
-  EXPECT_TRUE(uploads.Confirm(At("a/gone.jpg")).ok());
-  EXPECT_FALSE(fs::exists(Path("queued/a/gone.jpg")));
+  const Upload sent = Claimed(uploads, "sent.jpg");
+  const Upload unsent = Claimed(uploads, "unsent.jpg");
+  auto first = SentJournal::Open(dir_);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE((*first)->Append({sent}).ok());
+
+  auto second = SentJournal::Open(dir_);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE((*second)->Sent(sent));
+  EXPECT_FALSE((*second)->Sent(unsent)) << "claimed, never acknowledged";
+  // A new upload at a sent one's path (the first one done by a worker) is
+  // another file: the old entry does not stand for it.
+  Upload replaced = sent;
+  replaced.inode += 1;
+  EXPECT_FALSE((*second)->Sent(replaced));
+  EXPECT_FALSE((*first)->Sent(sent)) << "a journal's own later appends are not recovered";
+}
+
+TEST_F(SentJournalTest, ADeadProducersJournalIsMergedAndDeleted) {
+  Put("pending/still-queued.jpg");
+  Put("pending/done.jpg");
+  Put("pending/replaced.jpg", "first");
+  BucketUploads uploads(dir_);
+  const Upload still = Claimed(uploads, "still-queued.jpg");
+  const Upload done = Claimed(uploads, "done.jpg");
+  const Upload replaced = Claimed(uploads, "replaced.jpg");
+  std::string dead_name;
+  {
+    auto dead = SentJournal::Open(dir_);
+    ASSERT_TRUE(dead.ok());
+    dead_name = fs::path((*dead)->path()).filename();
+    ASSERT_TRUE((*dead)->Append({still, done, replaced}).ok());
+  }  // its producer is gone: the lock is released, the file stays
+  ASSERT_TRUE(Journals(dir_).contains(dead_name));
+  // A worker finished done.jpg; replaced.jpg's path holds a new file.
+  fs::rename(Path("queued/done.jpg"), Path("originals-done.jpg"));
+  fs::remove(Path("queued/replaced.jpg"));
+  Put("tmp/replaced.jpg", "second, a new file");
+  fs::rename(Path("tmp/replaced.jpg"), Path("queued/replaced.jpg"));
+
+  auto journal = SentJournal::Open(dir_);
+  ASSERT_TRUE(journal.ok());
+  EXPECT_TRUE((*journal)->Sent(still));
+  EXPECT_EQ(Journals(dir_), std::set<std::string>{fs::path((*journal)->path()).filename()})
+      << "the dead one is deleted";
+  EXPECT_EQ(SentJournal::ReadEntries((*journal)->path()),
+            std::vector<std::string>{SentJournal::Entry(still)})
+      << "only what is still in queued/ is carried over";
+
+  // And the next producer still knows still-queued.jpg was sent.
+  journal->reset();
+  auto next = SentJournal::Open(dir_);
+  ASSERT_TRUE(next.ok());
+  EXPECT_TRUE((*next)->Sent(still));
+  Upload now;
+  ASSERT_TRUE(uploads.Stat(layout::kQueued, "replaced.jpg", &now));
+  EXPECT_FALSE((*next)->Sent(now)) << "the new file at that path was never sent";
+}
+
+TEST_F(SentJournalTest, ALiveProducersJournalIsReadAndLeftAlone) {
+  Put("pending/cat.jpg");
+  BucketUploads uploads(dir_);
+  const Upload cat = Claimed(uploads, "cat.jpg");
+  auto live = SentJournal::Open(dir_);
+  ASSERT_TRUE(live.ok());
+  ASSERT_TRUE((*live)->Append({cat}).ok());
+
+  auto other = SentJournal::Open(dir_);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE((*other)->Sent(cat));
+  EXPECT_EQ(Journals(dir_).size(), 2u);
+  EXPECT_EQ(SentJournal::ReadEntries((*live)->path()),
+            std::vector<std::string>{SentJournal::Entry(cat)});
+  EXPECT_TRUE(SentJournal::ReadEntries((*other)->path()).empty()) << "nothing merged";
 }
 
 // --- UploadWatcher -----------------------------------------------------------------
