@@ -75,7 +75,7 @@ printf '\nWaiting for %d outputs from 2 workers...\n' "$expected"
 for _ in $(seq 1200); do
   done_count=$( (find "$BUCKET/resized" -name '*.jpg' 2>/dev/null || true) | wc -l)
   [ "$done_count" -ge "$expected" ] &&
-    [ "$( (find "$BUCKET/pending" "$BUCKET/claimed" "$BUCKET/queued" -type f 2>/dev/null || true) | wc -l)" -eq 0 ] &&
+    [ "$( (find "$BUCKET/pending" "$BUCKET/claimed" "$BUCKET/queued" -type f -not -path "*/.*" 2>/dev/null || true) | wc -l)" -eq 0 ] &&
     break
   sleep 0.1
 done
