@@ -8,14 +8,12 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "tests/support/test_images.h"
 #include "worker/job_runner.h"
-#include "worker/magick_setup.h"
 
 namespace sluice::worker {
 namespace {
@@ -27,14 +25,6 @@ using sluice::testing::WriteFile;
 
 class JobRunnerTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-      sluice::testing::InitMagickForTests();
-      ASSERT_EQ(ConfigureImageMagick({}), "");
-    });
-  }
-
   JobRunnerTest() {
     std::string pattern = (fs::temp_directory_path() / "sluice-runner-test-XXXXXX").string();
     EXPECT_NE(mkdtemp(pattern.data()), nullptr);

@@ -5,14 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "tests/support/test_images.h"
-#include "worker/magick_setup.h"
 #include "worker/resizer.h"
 
 namespace sluice::worker {
@@ -54,15 +52,6 @@ TEST(FitWithinTest, ExtremeAspectKeepsAtLeastOnePixel) {
 
 class ResizeTest : public ::testing::Test {
  protected:
-  // The worker's own set-up, so tests run under its policy and limits.
-  static void SetUpTestSuite() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-      sluice::testing::InitMagickForTests();
-      ASSERT_EQ(ConfigureImageMagick({}), "");
-    });
-  }
-
   static const std::string& Bridge() {
     static const std::string* bridge = new std::string(ReadFile(SamplePhotoPath("bridge.jpg")));
     return *bridge;

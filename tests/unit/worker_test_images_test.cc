@@ -4,26 +4,15 @@
 #include <Magick++.h>
 #include <gtest/gtest.h>
 
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "tests/support/test_images.h"
-#include "worker/magick_setup.h"
 
 namespace sluice::testing {
 namespace {
 
-class TestImagesTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-      InitMagickForTests();
-      ASSERT_EQ(sluice::worker::ConfigureImageMagick({}), "");
-    });
-  }
-};
+class TestImagesTest : public ::testing::Test {};
 
 TEST_F(TestImagesTest, MakeImageInEveryFormat) {
   for (const std::string format : {"JPEG", "PNG", "WEBP", "GIF"}) {
