@@ -17,6 +17,7 @@ Heartbeat::Heartbeat(std::string endpoint, std::string queue_name, int visibilit
     : client_(std::move(endpoint), {.call_timeout_ms = 5'000}),
       queue_name_(std::move(queue_name)),
       visibility_timeout_seconds_(visibility_timeout_seconds),
+      interval_(std::chrono::milliseconds(visibility_timeout_seconds * 1000 / 3)),
       metrics_(metrics),
       thread_([this] { Loop(); }) {}
 
@@ -31,8 +32,7 @@ Heartbeat::~Heartbeat() {
 
 uint64_t Heartbeat::Add(const std::string& receipt_handle) {
   std::lock_guard lock(mu_);
-  const auto interval = std::chrono::milliseconds(visibility_timeout_seconds_ * 1000 / 3);
-  entries_[next_id_] = {receipt_handle, std::chrono::steady_clock::now() + interval};
+  entries_[next_id_] = {receipt_handle, std::chrono::steady_clock::now() + interval_};
   return next_id_++;
 }
 
@@ -51,7 +51,6 @@ void Heartbeat::Loop() {
 }
 
 void Heartbeat::ExtendDue(TimePoint now) {
-  const auto interval = std::chrono::milliseconds(visibility_timeout_seconds_ * 1000 / 3);
   std::vector<Entry*> due;
   for (auto& [id, entry] : entries_) {
     if (entry.extend_at <= now) due.push_back(&entry);
@@ -78,7 +77,7 @@ void Heartbeat::ExtendDue(TimePoint now) {
                    ErrorCodeName(failed.code()), failed.detail());
     }
     for (size_t i = start; i < due.size() && i < start + kBatch; ++i) {
-      due[i]->extend_at = now + interval;
+      due[i]->extend_at = now + interval_;
     }
   }
 }

@@ -44,6 +44,7 @@ class Heartbeat {
   Client client_;
   const std::string queue_name_;
   const int visibility_timeout_seconds_;
+  const std::chrono::milliseconds interval_;  // a third of the timeout
   WorkerMetrics* metrics_;
 
   std::mutex mu_;  // held while extending, see the header comment

@@ -5,7 +5,6 @@ namespace sluice::worker {
 bool IsPermanent(FailureReason reason) {
   switch (reason) {
     case FailureReason::kStorage:
-    case FailureReason::kBroker:
     case FailureReason::kBusy:
     case FailureReason::kCancelled:
     case FailureReason::kInternal:
@@ -33,8 +32,6 @@ std::string_view ReasonName(FailureReason reason) {
       return "timed_out";
     case FailureReason::kStorage:
       return "storage";
-    case FailureReason::kBroker:
-      return "broker";
     case FailureReason::kBusy:
       return "busy";
     case FailureReason::kCancelled:

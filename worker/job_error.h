@@ -23,7 +23,6 @@ enum class FailureReason {
   kTimedOut,           // the resize ran past its time limit
   // Transient: retrying later may succeed.
   kStorage,    // reading or writing the bucket failed (disk full, I/O error)
-  kBroker,     // the broker could not be reached
   kBusy,       // ImageMagick's memory, shared by all jobs, was short just now
   kCancelled,  // the worker is shutting down
   kInternal,   // a bug of ours (an unexpected exception); the broker's

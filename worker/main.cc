@@ -2,7 +2,6 @@
 // into the bucket, and exports Prometheus metrics. See docs/worker.md.
 #include <Magick++.h>
 #include <prometheus/exposer.h>
-#include <pthread.h>
 #include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -46,7 +45,8 @@ int main(int argc, char** argv) {
   int job_timeout_seconds = 120;
   std::string metrics_listen = "127.0.0.1:9401";
   std::string log_level = "info";
-  options.concurrency = sluice::worker::AvailableCores();
+  const int cores = sluice::worker::AvailableCores();
+  options.concurrency = cores;
   app.add_option("--broker", broker_flag,
                  "broker endpoint, tcp://HOST:PORT (default: $SLUICE_BROKER, else " +
                      std::string(sluice::kDefaultBrokerEndpoint) + ")");
@@ -110,7 +110,6 @@ int main(int argc, char** argv) {
                  sluice::worker::kMaxSizesPerJob);
     return kExitUsage;
   }
-  std::sort(defaults.sizes.rbegin(), defaults.sizes.rend());
   options.endpoint = sluice::ResolveBrokerEndpoint(broker_flag);
   options.job_timeout = std::chrono::seconds(job_timeout_seconds);
 
@@ -122,7 +121,6 @@ int main(int argc, char** argv) {
   }
 
   Magick::InitializeMagick(argv[0]);
-  const int cores = sluice::worker::AvailableCores();
   sluice::worker::MagickLimits magick_limits;
   magick_limits.memory_bytes =
       kMagickMemoryBase + kMagickMemoryPerJob * static_cast<uint64_t>(options.concurrency);

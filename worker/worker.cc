@@ -241,14 +241,14 @@ JobResult Worker::Fail(Client& client, const pb::Message& message, const JobErro
   return JobResult::kDeadLettered;
 }
 
-bool Worker::Ack(Client& client, const pb::Message& message) {
+void Worker::Ack(Client& client, const pb::Message& message) {
   pb::DeleteMessageRequest req;
   req.set_queue_name(options_.queue_name);
   req.set_receipt_handle(message.receipt_handle());
   Backoff backoff(100, 1'000);
   for (int attempt = 1;; ++attempt) {
     auto resp = client.DeleteMessage(req);
-    if (resp.ok()) return true;
+    if (resp.ok()) return;
     metrics_->BrokerError();
     const bool retry = resp.status().code() == pb::UNAVAILABLE && attempt < kAckAttempts;
     if (!retry) {
@@ -256,7 +256,7 @@ bool Worker::Ack(Client& client, const pb::Message& message) {
       // done again, to the same outputs.
       spdlog::warn("event=delete_failed message_id={} error=\"{}\"", message.message_id(),
                    resp.status().ToString());
-      return false;
+      return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff.Next()));
   }

@@ -62,7 +62,7 @@ class Worker {
 
   // What to do with a message whose jobs ended with `error`.
   JobResult Fail(Client& client, const pb::Message& message, const JobError& error);
-  bool Ack(Client& client, const pb::Message& message);
+  void Ack(Client& client, const pb::Message& message);
   void HandBack(Client& client, const pb::Message& message, int visibility_timeout_seconds);
 
   const WorkerOptions options_;

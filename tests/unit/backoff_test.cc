@@ -1,10 +1,10 @@
 // Backoff: jittered exponential waits between retries (common/backoff.h).
+#include "common/backoff.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <vector>
-
-#include "common/backoff.h"
 
 namespace sluice {
 namespace {
@@ -40,9 +40,7 @@ TEST(BackoffTest, WaitsAreCappedAtMax) {
 
 TEST(BackoffTest, CapThatIsNotAPowerOfTwoOfInitial) {
   Backoff backoff(100, 750, 3);
-  const std::vector<Millis> steps = Steps(100, 750, 6);
-  EXPECT_EQ(steps, (std::vector<Millis>{100, 200, 400, 750, 750, 750}));
-  for (Millis step : steps) {
+  for (Millis step : {100, 200, 400, 750, 750, 750}) {
     const Millis wait = backoff.Next();
     EXPECT_GE(wait, step / 2);
     EXPECT_LE(wait, step);
