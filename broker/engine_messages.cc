@@ -99,50 +99,40 @@ Status Engine::SendOne(Queue& q, const pb::SendMessageEntry& e, pb::SendMessageR
 
   const Millis now = clock_->Now();
   StoredMessage m;
-  if (q.fifo()) {
-    if (e.message_group_id().empty()) {
-      return {pb::MISSING_PARAMETER, "a message sent to a FIFO queue needs a MessageGroupId"};
-    }
-    if (Status s = ValidateFifoId("MessageGroupId", e.message_group_id()); !s.ok()) return s;
-    if (!e.message_deduplication_id().empty()) {
-      if (Status s = ValidateFifoId("MessageDeduplicationId", e.message_deduplication_id());
-          !s.ok()) {
-        return s;
-      }
-      m.deduplication_id = e.message_deduplication_id();
-    } else if (q.config().content_based_deduplication) {
-      m.deduplication_id = Sha256Hex(e.body());
-    } else {
-      return {pb::INVALID_PARAMETER_VALUE,
-              "the queue has no ContentBasedDeduplication, so a MessageDeduplicationId is needed"};
-    }
-    m.group_id = e.message_group_id();
-    if (const DedupWindow::Entry* dup = q.FindDuplicate(m.deduplication_id)) {
-      // Accepted but not enqueued again; the answer names the first send.
-      result->set_message_id(dup->message_id);
-      result->set_md5_of_message_body(Md5Hex(e.body()));
-      result->set_md5_of_message_attributes(MessageAttributesMd5(e.message_attributes()));
-      result->set_sequence_number(FormatSequenceNumber(dup->sequence_number));
-      return Status::Ok();
-    }
-  } else if (!e.message_group_id().empty()) {
-    return {pb::INVALID_PARAMETER_VALUE, "MessageGroupId is for FIFO queues only"};
-  } else if (!e.message_deduplication_id().empty()) {
-    // A Sluice extension (docs/protocol.md): on a standard queue the id makes
-    // the send idempotent for the deduplication window, which is how a
-    // producer that crashed between a send and recording it avoids a second
-    // copy. SQS rejects the parameter here.
+  // On a standard queue a deduplication id is a Sluice extension
+  // (docs/protocol.md): it makes the send idempotent for the window, which is
+  // how a producer killed between a send and recording it avoids a second
+  // copy. SQS rejects the parameter there.
+  if (!e.message_deduplication_id().empty()) {
     if (Status s = ValidateFifoId("MessageDeduplicationId", e.message_deduplication_id());
         !s.ok()) {
       return s;
     }
     m.deduplication_id = e.message_deduplication_id();
-    if (const DedupWindow::Entry* dup = q.FindDuplicate(m.deduplication_id)) {
-      result->set_message_id(dup->message_id);
-      result->set_md5_of_message_body(Md5Hex(e.body()));
-      result->set_md5_of_message_attributes(MessageAttributesMd5(e.message_attributes()));
-      return Status::Ok();
+  }
+  if (q.fifo()) {
+    if (e.message_group_id().empty()) {
+      return {pb::MISSING_PARAMETER, "a message sent to a FIFO queue needs a MessageGroupId"};
     }
+    if (Status s = ValidateFifoId("MessageGroupId", e.message_group_id()); !s.ok()) return s;
+    if (m.deduplication_id.empty() && q.config().content_based_deduplication) {
+      m.deduplication_id = Sha256Hex(e.body());
+    } else if (m.deduplication_id.empty()) {
+      return {pb::INVALID_PARAMETER_VALUE,
+              "the queue has no ContentBasedDeduplication, so a MessageDeduplicationId is needed"};
+    }
+    m.group_id = e.message_group_id();
+  } else if (!e.message_group_id().empty()) {
+    return {pb::INVALID_PARAMETER_VALUE, "MessageGroupId is for FIFO queues only"};
+  }
+  if (const DedupWindow::Entry* dup =
+          m.deduplication_id.empty() ? nullptr : q.FindDuplicate(m.deduplication_id)) {
+    // Accepted but not enqueued again; the answer names the first send.
+    result->set_message_id(dup->message_id);
+    result->set_md5_of_message_body(Md5Hex(e.body()));
+    result->set_md5_of_message_attributes(MessageAttributesMd5(e.message_attributes()));
+    if (q.fifo()) result->set_sequence_number(FormatSequenceNumber(dup->sequence_number));
+    return Status::Ok();
   }
 
   m.message_id = NewMessageId();
@@ -153,6 +143,7 @@ Status Engine::SendOne(Queue& q, const pb::SendMessageEntry& e, pb::SendMessageR
   m.sent_at = now;
   m.enqueued_at = now;
   const StoredMessage& stored = q.Enqueue(std::move(m), Millis{delay_s} * 1000, now);
+  if (!q.fifo() && !stored.deduplication_id.empty()) q.RememberDeduplicationId(stored, now);
   result->set_message_id(stored.message_id);
   result->set_md5_of_message_body(stored.md5_of_body);
   result->set_md5_of_message_attributes(stored.md5_of_attributes);

@@ -57,13 +57,17 @@ const DedupWindow::Entry* Queue::FindDuplicate(const std::string& deduplication_
   return dedup_.Find(deduplication_id);
 }
 
+void Queue::RememberDeduplicationId(const StoredMessage& message, Millis now) {
+  const DedupWindow::Entry& e =
+      dedup_.Remember(message.deduplication_id, message.message_id, message.sequence_number, now);
+  if (journal_ != nullptr) journal_->DedupRemembered(*this, message.deduplication_id, e);
+}
+
 const StoredMessage& Queue::Enqueue(StoredMessage message, Millis delay_ms, Millis now) {
   message.seq = next_seq_++;
-  if (fifo()) message.sequence_number = next_sequence_number_++;
-  if (!message.deduplication_id.empty()) {
-    const DedupWindow::Entry& e =
-        dedup_.Remember(message.deduplication_id, message.message_id, message.sequence_number, now);
-    if (journal_ != nullptr) journal_->DedupRemembered(*this, message.deduplication_id, e);
+  if (fifo()) {
+    message.sequence_number = next_sequence_number_++;
+    RememberDeduplicationId(message, now);
   }
   message.state = delay_ms > 0 ? MessageState::kDelayed : MessageState::kVisible;
   message.available_at = delay_ms > 0 ? now + delay_ms : 0;

@@ -76,6 +76,11 @@ class Queue {
   // storage already (a dead-letter move or redrive).
   const StoredMessage& Enqueue(StoredMessage message, Millis delay_ms, Millis now);
 
+  // Starts the deduplication window of `message`'s id. Enqueue does it on a
+  // FIFO queue; on a standard queue only a send with an id asks for it (a
+  // move into the queue is not a send).
+  void RememberDeduplicationId(const StoredMessage& message, Millis now);
+
   // Recovery: puts back a message exactly as it was recorded, and the
   // counters and deduplication ids; none of it is reported to the journal.
   void Restore(StoredMessage message);

@@ -365,20 +365,18 @@ void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body
 }
 
 void Storage::RememberBody(const std::string& message_id, const std::string& body) {
-  auto [it, inserted] = recent_bodies_.try_emplace(message_id, body);
+  auto [it, inserted] = recent_bodies_.try_emplace(message_id, RecentBody{body, next_recent_});
   if (!inserted) return;
-  recent_order_.push_back(message_id);
+  recent_order_.emplace(next_recent_++, message_id);
   recent_bytes_ += body.size();
-  while (recent_bytes_ > kRecentBodiesBytes && !recent_order_.empty()) {
-    ForgetBody(recent_order_.front());
-    recent_order_.pop_front();
-  }
+  while (recent_bytes_ > kRecentBodiesBytes) ForgetBody(recent_order_.begin()->second);
 }
 
 void Storage::ForgetBody(const std::string& message_id) {
   auto it = recent_bodies_.find(message_id);
   if (it == recent_bodies_.end()) return;
-  recent_bytes_ -= it->second.size();
+  recent_bytes_ -= it->second.body.size();
+  recent_order_.erase(it->second.order);
   recent_bodies_.erase(it);
 }
 
@@ -408,7 +406,9 @@ void Storage::DedupForgotten(const Queue& q, const std::string& id) {
 }
 
 std::string Storage::ReadBody(const StoredMessage& m) {
-  if (auto it = recent_bodies_.find(m.message_id); it != recent_bodies_.end()) return it->second;
+  if (auto it = recent_bodies_.find(m.message_id); it != recent_bodies_.end()) {
+    return it->second.body;
+  }
   std::string body;
   rocksdb::Status s =
       batch_.GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), BodyKey(m), &body);

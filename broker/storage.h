@@ -2,8 +2,9 @@
 //
 // Storage is the Engine's Journal: changes reported during a turn of the
 // server's loop collect in one write batch, and Commit() writes the batch
-// atomically (fsync'd as the FsyncMode says) before the server sends the
-// turn's answers. Concurrent clients therefore share one fsync: group commit.
+// atomically. With --fsync always a syncer thread fsyncs while later turns
+// run, and the server holds a turn's answers until an fsync covers it, so
+// concurrent clients share one fsync: group commit.
 // Message bodies live here, not in the engine's memory (apart from a bounded
 // cache of recent sends); the engine reads them back with ReadBody.
 // docs/storage.md specifies the keys and the recovery rules.
@@ -15,7 +16,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -77,7 +77,6 @@ class Storage final : public Journal {
   bool SyncsEachCommit() const { return options_.fsync == FsyncMode::kAlways; }
   uint64_t WrittenGeneration() const { return written_generation_; }
   uint64_t SyncedGeneration() const { return synced_generation_; }
-  bool SyncInFlight() const { return sync_in_flight_; }
   void RequestSync();
   int sync_fd() const { return sync_fd_; }
   Status FinishSync();
@@ -124,8 +123,14 @@ class Storage final : public Journal {
   static constexpr size_t kRecentBodiesBytes = 64 << 20;
   void RememberBody(const std::string& message_id, const std::string& body);
   void ForgetBody(const std::string& message_id);
-  std::unordered_map<std::string, std::string> recent_bodies_;
-  std::deque<std::string> recent_order_;  // oldest first; may name forgotten bodies
+  // Both indexes drop a body together, so neither outgrows the cache.
+  struct RecentBody {
+    std::string body;
+    uint64_t order;  // its key in recent_order_
+  };
+  std::unordered_map<std::string, RecentBody> recent_bodies_;
+  std::map<uint64_t, std::string> recent_order_;  // oldest first
+  uint64_t next_recent_ = 0;
   size_t recent_bytes_ = 0;
 
   // Space of deleted messages goes back to the filesystem through a full

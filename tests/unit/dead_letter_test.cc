@@ -24,6 +24,20 @@ class DeadLetterTest : public EngineTest {
   }
 };
 
+// A standard queue's deduplication id makes its send idempotent (a Sluice
+// extension); moving the message to the dead-letter queue is not a send there.
+TEST_F(DeadLetterTest, MoveDoesNotMakeADeduplicationIdKnownToTheDeadLetterQueue) {
+  pb::SendMessageEntry e = Entry("job");
+  e.set_message_deduplication_id("upload-1");
+  Send("src", e);
+  ReceiveAndAbandon("src");
+  ReceiveAndAbandon("src");
+  ASSERT_TRUE(Receive("src").empty());
+  ASSERT_EQ(Visible("dlq"), 1);
+  Send("dlq", e);
+  EXPECT_EQ(Visible("dlq"), 2);
+}
+
 // --- Redrive policy -------------------------------------------------------------
 
 TEST_F(DeadLetterTest, RedrivePolicyIsReportedWithTheTargetsArn) {
