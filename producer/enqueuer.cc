@@ -35,24 +35,37 @@ void Enqueuer::Submit(const Upload& upload) {
     index = next_sender_++ % senders_.size();
   }
   senders_[index]->queue.push_back(upload);
-  changed_.notify_all();
+  senders_[index]->wake.notify_one();
+}
+
+void Enqueuer::WakeAll() {
+  for (auto& sender : senders_) sender->wake.notify_one();
 }
 
 void Enqueuer::Finish() {
   {
     std::lock_guard lock(mu_);
     finishing_ = true;
-    changed_.notify_all();
+    WakeAll();
   }
   for (auto& sender : senders_) {
     if (sender->thread.joinable()) sender->thread.join();
   }
-  // What a stopped sender still held stays unjournaled for the next run.
+  // What a stopped sender still held stays in queued/, unjournaled, and the
+  // next start sends it: a failure only when a broker error stopped us.
+  const Status fatal_status = fatal();
+  size_t left = 0;
   for (auto& sender : senders_) {
     for (const Upload& upload : sender->queue) {
-      Fail(upload, "not sent (left for the next run): " + fatal().ToString());
+      if (!fatal_status.ok()) {
+        Fail(upload, "not sent (left for the next run): " + fatal_status.ToString());
+      }
+      ++left;
     }
     sender->queue.clear();
+  }
+  if (left > 0 && fatal_status.ok()) {
+    spdlog::info("event=left_unsent uploads={} note=\"sent at the next start\"", left);
   }
 }
 
@@ -60,7 +73,7 @@ void Enqueuer::Stop() {
   stop_ = true;
   std::lock_guard lock(mu_);
   finishing_ = true;
-  changed_.notify_all();
+  WakeAll();
 }
 
 EnqueueCounts Enqueuer::counts() const {
@@ -90,18 +103,18 @@ void Enqueuer::SenderLoop(Sender* sender) {
     std::vector<Upload> batch;
     {
       std::unique_lock lock(mu_);
-      changed_.wait(lock, [&] { return !sender->queue.empty() || finishing_ || stop_; });
+      sender->wake.wait(lock, [&] { return !sender->queue.empty() || finishing_ || stop_; });
       if (stop_ || (sender->queue.empty() && finishing_)) return;
       while (!sender->queue.empty() && batch.size() < kBatch) {
         batch.push_back(std::move(sender->queue.front()));
         sender->queue.pop_front();
       }
     }
-    if (!SendBatch(client, batch)) return;
+    if (!SendBatch(sender, client, batch)) return;
   }
 }
 
-bool Enqueuer::SendBatch(Client& client, const std::vector<Upload>& batch) {
+bool Enqueuer::SendBatch(Sender* sender, Client& client, const std::vector<Upload>& batch) {
   pb::SendMessageBatchRequest req;
   req.set_queue_name(options_.queue_name);
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -135,7 +148,7 @@ bool Enqueuer::SendBatch(Client& client, const std::vector<Upload>& batch) {
       std::lock_guard lock(mu_);
       if (fatal_.ok()) fatal_ = resp.status();
       stop_ = true;
-      changed_.notify_all();
+      WakeAll();
       return false;
     }
     if (!warned) {
@@ -144,8 +157,8 @@ bool Enqueuer::SendBatch(Client& client, const std::vector<Upload>& batch) {
       warned = true;
     }
     std::unique_lock lock(mu_);
-    changed_.wait_for(lock, std::chrono::milliseconds(backoff.Next()),
-                      [this] { return stop_.load(); });
+    sender->wake.wait_for(lock, std::chrono::milliseconds(backoff.Next()),
+                          [this] { return stop_.load(); });
   }
 }
 

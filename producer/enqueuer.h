@@ -66,12 +66,15 @@ class Enqueuer {
  private:
   struct Sender {
     std::deque<Upload> queue;
+    std::condition_variable wake;  // so that a Submit wakes one sender, not all
     std::thread thread;
   };
 
   void SenderLoop(Sender* sender);
   // Sends one batch; false when the sender must stop.
-  bool SendBatch(Client& client, const std::vector<Upload>& batch);
+  bool SendBatch(Sender* sender, Client& client, const std::vector<Upload>& batch);
+  // Wakes every sender (to finish or stop); mu_ held.
+  void WakeAll();
   void Fail(const Upload& upload, const std::string& why);
 
   const EnqueuerOptions options_;
@@ -80,7 +83,6 @@ class Enqueuer {
   uint64_t next_sender_ = 0;
 
   mutable std::mutex mu_;
-  std::condition_variable changed_;
   bool finishing_ = false;
   std::atomic<bool> stop_{false};
   EnqueueCounts counts_;
