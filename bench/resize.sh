@@ -13,7 +13,7 @@
 #
 # Test images: the sample photos in examples/pending/, and two 12-megapixel
 # photos upscaled from bridge.jpg (the sample photos are smaller): "12mp-q97"
-# as shared/photos/SOURCES.md describes (4620x2600, quality 97, 2.2 MB) and
+# as the photos' source notes recommend (4620x2600, quality 97, 2.2 MB) and
 # "12mp-q100-444" at quality 100 without chroma subsampling (4.4 MB, the size
 # of a phone's 12 MP photo; more to entropy-decode).
 #

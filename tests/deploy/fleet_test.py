@@ -295,13 +295,18 @@ class FleetTest(unittest.TestCase):
         workers = [fleet.start("sluice-worker", i) for i in range(2)]
         self.start_prometheus([broker, producer] + workers)
 
+        self.assertTrue(PHOTOS, "the sample photos are there")
         bucket = os.path.join(fleet.claims["sluice-buckets"], "photos")
         expected = []
-        for copy in range(COPIES):
+
+        def upload_copy(copy):
             for photo in PHOTOS:
                 relative = f"user{copy}/{os.path.basename(photo)}"
                 upload(bucket, relative, photo)
                 expected.append(relative)
+
+        for copy in range(COPIES):
+            upload_copy(copy)
         resized = os.path.join(bucket, "resized")
 
         def outputs():
@@ -313,13 +318,10 @@ class FleetTest(unittest.TestCase):
         self.add_prometheus_target(third)
         grace = pod_spec(workers[0].workload)["terminationGracePeriodSeconds"]
         self.assertEqual(workers[0].stop(grace), 0, "a worker drains and exits 0 on SIGTERM")
-        for copy in range(COPIES, COPIES + 1):  # uploads keep coming after the scale-down
-            for photo in PHOTOS:
-                relative = f"user{copy}/{os.path.basename(photo)}"
-                upload(bucket, relative, photo)
-                expected.append(relative)
+        upload_copy(COPIES)  # uploads keep coming after the scale-down
 
         def leftovers():
+            # claimed/ only as producers before the sent journal used it.
             return [p for state in ("pending", "claimed", "queued")
                     for p in glob.glob(os.path.join(bucket, state, "**", "*"), recursive=True)
                     if os.path.isfile(p)]
@@ -376,6 +378,7 @@ class FleetTest(unittest.TestCase):
             self.assertTrue(self.query(expr)["data"]["result"], f"no data for {expr}")
         rule_groups = json.load(urllib.request.urlopen(
             f"http://127.0.0.1:{self.prometheus_port}/api/v1/rules"))["data"]["groups"]
+        self.assertEqual(len(rule_groups), len(rules["groups"]), "Prometheus loaded the rules")
         for group in rule_groups:
             for rule in group["rules"]:
                 self.assertNotEqual(rule.get("health"), "err", rule)

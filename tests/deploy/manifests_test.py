@@ -163,6 +163,12 @@ class RenderedManifestsTest(unittest.TestCase):
         self.assertEqual(hpa["spec"]["scaleTargetRef"]["name"], "sluice-worker")
         metric = hpa["spec"]["metrics"][0]["external"]["metric"]["name"]
         self.assertTrue(binary_contains("sluice-broker", metric), metric)
+        # Both scale on the queue the workers take jobs from.
+        worker = next(w for w in workloads(self.base) if w["metadata"]["name"] == "sluice-worker")
+        queue = flag_values(pod_spec(worker)["containers"][0]["args"])["--queue-name"]
+        self.assertIn(f'queue="{queue}"', query)
+        self.assertEqual(hpa["spec"]["metrics"][0]["external"]["metric"]["selector"]
+                         ["matchLabels"]["queue"], queue)
 
     def test_prometheus_rule_is_the_rules_file(self):
         rule = next(o for o in self.rendered["deploy/k8s/overlays/prometheus-operator"]
