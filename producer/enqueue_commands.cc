@@ -261,25 +261,19 @@ int Watch(BucketUploads& uploads, const SentJournal& journal, Enqueuer& enqueuer
 
 // Copies `source` to pending/<prefix><name> under a temporary name and then
 // renames it, so no producer sees it half-written; never replaces a file.
-Status Place(const std::string& bucket_dir, const std::string& prefix, const std::string& source,
+Status Place(const BucketUploads& uploads, const std::string& prefix, const std::string& source,
              Upload* placed) {
-  std::ifstream in(source, std::ios::binary);
-  if (!in) return Status(pb::INVALID_PARAMETER_VALUE, "cannot read " + source);
-  std::ostringstream data;
-  data << in.rdbuf();
   const std::string name = source.substr(source.rfind('/') + 1);
   const std::string relative = prefix + name;
-  const std::string final_path = bucket_dir + "/" + layout::kPending + relative;
+  const std::string final_path = uploads.dir() + "/" + layout::kPending + relative;
   const std::string dir = final_path.substr(0, final_path.rfind('/'));
+  const std::string temp = dir + "/." + name + ".part";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  const std::string temp = dir + "/." + name + ".part";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << data.str();
-    out.flush();
-    if (!out) return Status(pb::INTERNAL_ERROR, "cannot write " + temp);
+  if (!ec) {
+    std::filesystem::copy_file(source, temp, std::filesystem::copy_options::overwrite_existing, ec);
   }
+  if (ec) return Status(pb::INVALID_PARAMETER_VALUE, "cannot copy " + source + ": " + ec.message());
   if (renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_NOREPLACE) != 0) {
     const int err = errno;
     unlink(temp.c_str());
@@ -287,7 +281,6 @@ Status Place(const std::string& bucket_dir, const std::string& prefix, const std
                   err == EEXIST ? final_path + " exists already"
                                 : "cannot place " + final_path + ": " + std::strerror(err));
   }
-  BucketUploads uploads(bucket_dir);
   if (!uploads.Stat(layout::kPending, relative, placed)) {
     return Status(pb::INTERNAL_ERROR, final_path + " vanished after it was placed");
   }
@@ -372,7 +365,7 @@ void AddUpload(CommandSet& set) {
         uint64_t uploaded = 0;
         for (const std::string& file : f->files) {
           Upload placed;
-          if (Status s = Place(run.uploads->dir(), f->prefix, file, &placed); !s.ok()) {
+          if (Status s = Place(*run.uploads, f->prefix, file, &placed); !s.ok()) {
             claims.Failed(file + ": " + s.detail());
             continue;
           }

@@ -12,7 +12,7 @@ namespace sluice {
 namespace {
 
 constexpr uint32_t kMask =
-    IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+    IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR;  // a removed directory sends IN_IGNORED
 
 std::string Join(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
