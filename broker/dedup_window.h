@@ -34,6 +34,9 @@ class DedupWindow {
   // `forgotten` (when given) each id it forgets.
   void Expire(Millis now, const std::function<void(const std::string&)>& forgotten = {});
   size_t size() const { return entries_.size(); }
+  void ForEach(const std::function<void(const std::string&, const Entry&)>& fn) const {
+    for (const auto& [id, entry] : entries_) fn(id, entry);
+  }
 
  private:
   Millis window_ms_;

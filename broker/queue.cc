@@ -72,10 +72,6 @@ const StoredMessage& Queue::Enqueue(StoredMessage message, Millis delay_ms, Mill
   message.state = delay_ms > 0 ? MessageState::kDelayed : MessageState::kVisible;
   message.available_at = delay_ms > 0 ? now + delay_ms : 0;
   const bool new_body = !message.body.empty();
-  if (new_body) {
-    message.body_incarnation = incarnation_;
-    message.body_seq = message.seq;
-  }
   StoredMessage& m = Insert(std::move(message));
   ++counters_.sent;
   if (journal_ != nullptr) {
@@ -260,6 +256,11 @@ void Queue::ReceiveFifo(int max, Millis visibility_ms, int max_receive_count, Mi
       DeliverOrDeadLetter(m, visibility_ms, max_receive_count, now, delivered, dead_lettered);
     }
   }
+}
+
+const StoredMessage* Queue::FindAtOrAfter(uint64_t seq) const {
+  auto it = messages_.lower_bound(seq);
+  return it == messages_.end() ? nullptr : &it->second;
 }
 
 const StoredMessage* Queue::Find(uint64_t seq) const {

@@ -101,6 +101,10 @@ class Queue {
 
   // The message at `seq`, or nullptr when it is gone.
   const StoredMessage* Find(uint64_t seq) const;
+  // The first message at `seq` or after, or nullptr (a journal's compaction
+  // walks a queue with it).
+  const StoredMessage* FindAtOrAfter(uint64_t seq) const;
+  const DedupWindow& dedup() const { return dedup_; }
   void Delete(uint64_t seq);
   // Makes an in-flight message visible `timeout_ms` from now (0: at once).
   void ChangeVisibility(uint64_t seq, Millis timeout_ms, Millis now);

@@ -300,6 +300,7 @@ void Server::ServeWaiters(const std::string& queue, Millis now) {
 long Server::PollTimeoutMs(Millis now) const {
   Millis until = next_tick_;
   if (storage_ != nullptr) {
+    if (storage_->Compacting()) return 0;
     if (auto sync = storage_->NextSync()) until = std::min(until, *sync);
   }
   for (const auto& [queue, ws] : waiters_) {

@@ -1,10 +1,8 @@
 #include "broker/storage.h"
 
-#include <rocksdb/options.h>
-#include <rocksdb/utilities/table_properties_collectors.h>
-#include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -18,52 +16,62 @@
 namespace sluice {
 namespace {
 
-constexpr char kMetaKey[] = "meta";
-constexpr char kQueuePrefix[] = "q/";
-constexpr char kMessagePrefix[] = "m/";
-constexpr char kBodyPrefix[] = "b/";
-constexpr char kDedupPrefix[] = "d/";
+// Record types. docs/storage.md gives each one's layout.
+enum RecordType : uint32_t {
+  kMeta = 1,            // BrokerMeta
+  kQueue = 2,           // QueueRecord
+  kQueueDeleted = 3,    // incarnation
+  kMessage = 4,         // MessageHeader, MessageRecord, the body
+  kMessageMoved = 5,    // MessageHeader (with where the body is), MessageRecord
+  kMessageState = 6,    // StateRecord
+  kMessageRemoved = 7,  // incarnation, position
+  kDedup = 8,           // incarnation, id length, id, DedupRecord
+  kDedupForgotten = 9,  // incarnation, id
+};
 
-void AppendBigEndian(std::string* out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+// The fixed parts, little-endian as the machine writes them (x86-64, ARM64).
+struct MessageHeader {
+  uint64_t incarnation;
+  uint64_t seq;
+  uint64_t body_ref;  // kMessageMoved; a kMessage's body follows its record
+  uint32_t body_size;
+  uint32_t record_size;
+};
+struct StateRecord {
+  uint64_t incarnation;
+  uint64_t seq;
+  uint32_t receive_count;
+  int32_t state;
+  int64_t first_received_at;
+  int64_t received_at;
+  int64_t available_at;
+  uint64_t receipt_seq;
+};
+struct MessageKey {
+  uint64_t incarnation;
+  uint64_t seq;
+};
+
+// What a live message costs in the log, roughly: its record and body. Only
+// the ratio of live data to the log's size matters, to time compactions.
+constexpr uint64_t kMessageOverheadBytes = 160;
+constexpr uint64_t kDedupOverheadBytes = 100;
+
+template <typename T>
+std::string_view Bytes(const T& v) {
+  return {reinterpret_cast<const char*>(&v), sizeof v};
 }
 
-uint64_t ReadBigEndian(std::string_view s) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return v;
+template <typename T>
+bool Read(std::string_view* in, T* v) {
+  if (in->size() < sizeof *v) return false;
+  std::memcpy(v, in->data(), sizeof *v);
+  in->remove_prefix(sizeof *v);
+  return true;
 }
 
-std::string QueueKey(const std::string& name) { return kQueuePrefix + name; }
-
-// Big-endian numbers keep a queue's messages in position order on disk.
-std::string MessageKey(uint64_t incarnation, uint64_t seq) {
-  std::string key = kMessagePrefix;
-  AppendBigEndian(&key, incarnation);
-  AppendBigEndian(&key, seq);
-  return key;
-}
-
-// A body is keyed by where the message was first sent, which it keeps through
-// dead-letter moves and redrives (a move rewrites only the small state
-// record), and which grows with every send, so bodies go into the memtable
-// in order instead of at random places.
-std::string BodyKey(const StoredMessage& m) {
-  std::string key = kBodyPrefix;
-  AppendBigEndian(&key, m.body_incarnation);
-  AppendBigEndian(&key, m.body_seq);
-  return key;
-}
-
-std::string DedupPrefix(uint64_t incarnation) {
-  std::string key = kDedupPrefix;
-  AppendBigEndian(&key, incarnation);
-  return key;
-}
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  return Status(pb::INTERNAL_ERROR, what + ": " + s.ToString());
+Status Corrupt(const std::string& what) {
+  return Status(pb::INTERNAL_ERROR, "Corruption: " + what);
 }
 
 storage::MessageRecord ToRecord(const StoredMessage& m) {
@@ -84,16 +92,17 @@ storage::MessageRecord ToRecord(const StoredMessage& m) {
   r.set_deduplication_id(m.deduplication_id);
   r.set_sequence_number(m.sequence_number);
   r.set_dead_letter_source(m.dead_letter_source);
-  r.set_body_incarnation(m.body_incarnation);
-  r.set_body_seq(m.body_seq);
   return r;
 }
 
+bool ValidState(int32_t state) {
+  return state >= static_cast<int32_t>(MessageState::kDelayed) &&
+         state <= static_cast<int32_t>(MessageState::kInFlight);
+}
+
 Result<StoredMessage> FromRecord(uint64_t seq, const storage::MessageRecord& r) {
-  if (r.state() < static_cast<int32_t>(MessageState::kDelayed) ||
-      r.state() > static_cast<int32_t>(MessageState::kInFlight)) {
-    return Status(pb::INTERNAL_ERROR,
-                  "message record has unknown state " + std::to_string(r.state()));
+  if (!ValidState(r.state())) {
+    return Corrupt("message record has unknown state " + std::to_string(r.state()));
   }
   StoredMessage m;
   m.seq = seq;
@@ -113,12 +122,119 @@ Result<StoredMessage> FromRecord(uint64_t seq, const storage::MessageRecord& r) 
   m.deduplication_id = r.deduplication_id();
   m.sequence_number = r.sequence_number();
   m.dead_letter_source = r.dead_letter_source();
-  m.body_incarnation = r.body_incarnation();
-  m.body_seq = r.body_seq();
   return m;
 }
 
 }  // namespace
+
+// The log read back: the latest of everything, until Recover hands it over.
+struct Storage::Recovered {
+  bool has_meta = false;
+  storage::BrokerMeta meta;
+  std::map<uint64_t, storage::QueueRecord> queues;  // by incarnation
+  std::map<std::pair<uint64_t, uint64_t>, StoredMessage> messages;
+  std::map<std::pair<uint64_t, std::string>, DedupWindow::Entry> dedups;
+
+  Status Apply(const LogRecord& r);
+  void DropQueue(uint64_t incarnation);
+};
+
+void Storage::Recovered::DropQueue(uint64_t incarnation) {
+  queues.erase(incarnation);
+  messages.erase(messages.lower_bound({incarnation, 0}),
+                 messages.lower_bound({incarnation + 1, 0}));
+  dedups.erase(dedups.lower_bound({incarnation, ""}), dedups.lower_bound({incarnation + 1, ""}));
+}
+
+// Records about a message or id the log no longer holds are skipped: a
+// compaction copied the message forward and deleted the segment of its older
+// records, so what the copy carries is newer than they are.
+Status Storage::Recovered::Apply(const LogRecord& r) {
+  std::string_view in = r.payload;
+  switch (r.type) {
+    case kMeta:
+      if (!meta.ParseFromArray(in.data(), static_cast<int>(in.size()))) {
+        return Corrupt("unreadable meta record");
+      }
+      has_meta = true;
+      return Status::Ok();
+    case kQueue: {
+      storage::QueueRecord q;
+      if (!q.ParseFromArray(in.data(), static_cast<int>(in.size()))) {
+        return Corrupt("unreadable queue record");
+      }
+      const uint64_t incarnation = q.incarnation();
+      queues[incarnation] = std::move(q);
+      return Status::Ok();
+    }
+    case kQueueDeleted: {
+      uint64_t incarnation;
+      if (!Read(&in, &incarnation)) return Corrupt("short queue deletion record");
+      DropQueue(incarnation);
+      return Status::Ok();
+    }
+    case kMessage:
+    case kMessageMoved: {
+      MessageHeader h;
+      storage::MessageRecord record;
+      if (!Read(&in, &h) || in.size() < h.record_size ||
+          !record.ParseFromArray(in.data(), static_cast<int>(h.record_size))) {
+        return Corrupt("unreadable message record");
+      }
+      auto m = FromRecord(h.seq, record);
+      if (!m.ok()) return m.status();
+      if (r.type == kMessage) {
+        if (in.size() - h.record_size != h.body_size) return Corrupt("message body cut short");
+        m->body_ref = r.position + sizeof h + h.record_size;
+      } else {
+        m->body_ref = h.body_ref;
+      }
+      m->body_size = h.body_size;
+      messages.insert_or_assign({h.incarnation, h.seq}, std::move(*m));
+      return Status::Ok();
+    }
+    case kMessageState: {
+      StateRecord s;
+      if (!Read(&in, &s) || !ValidState(s.state)) return Corrupt("unreadable message state");
+      auto it = messages.find({s.incarnation, s.seq});
+      if (it == messages.end()) return Status::Ok();
+      StoredMessage& m = it->second;
+      m.receive_count = s.receive_count;
+      m.state = static_cast<MessageState>(s.state);
+      m.first_received_at = s.first_received_at;
+      m.received_at = s.received_at;
+      m.available_at = s.available_at;
+      m.receipt_seq = s.receipt_seq;
+      return Status::Ok();
+    }
+    case kMessageRemoved: {
+      MessageKey k;
+      if (!Read(&in, &k)) return Corrupt("short message removal record");
+      messages.erase({k.incarnation, k.seq});
+      return Status::Ok();
+    }
+    case kDedup: {
+      uint64_t incarnation;
+      uint32_t id_size;
+      storage::DedupRecord d;
+      if (!Read(&in, &incarnation) || !Read(&in, &id_size) || in.size() < id_size ||
+          !d.ParseFromArray(in.data() + id_size, static_cast<int>(in.size() - id_size))) {
+        return Corrupt("unreadable deduplication record");
+      }
+      dedups[{incarnation, std::string(in.substr(0, id_size))}] =
+          DedupWindow::Entry{d.message_id(), d.sequence_number(), d.expires_at()};
+      return Status::Ok();
+    }
+    case kDedupForgotten: {
+      uint64_t incarnation;
+      if (!Read(&in, &incarnation)) return Corrupt("short deduplication record");
+      dedups.erase({incarnation, std::string(in)});
+      return Status::Ok();
+    }
+    default:
+      return Corrupt("unknown record type " + std::to_string(r.type));
+  }
+}
 
 Result<FsyncMode> ParseFsyncMode(const std::string& text) {
   if (text == "always") return FsyncMode::kAlways;
@@ -128,8 +244,89 @@ Result<FsyncMode> ParseFsyncMode(const std::string& text) {
                 "--fsync must be always, interval or never, not '" + text + "'");
 }
 
-Storage::Storage(std::unique_ptr<rocksdb::DB> db, std::string dir, StorageOptions options)
-    : db_(std::move(db)), options_(options), dir_(std::move(dir)) {}
+Storage::Storage(std::unique_ptr<SegmentLog> log, std::string dir, StorageOptions options)
+    : log_(std::move(log)), options_(options), dir_(std::move(dir)) {}
+
+Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOptions options) {
+  struct stat st;
+  if (::stat((dir + "/store").c_str(), &st) == 0) {
+    return Status(pb::INTERNAL_ERROR,
+                  dir +
+                      "/store holds state written by an older sluice-broker (RocksDB), which "
+                      "this version cannot read; drain it with the older broker first");
+  }
+  auto log = SegmentLog::Open(dir + "/log");
+  if (!log.ok()) return log.status();
+  std::unique_ptr<Storage> storage(new Storage(std::move(*log), dir, options));
+  storage->recovered_ = std::make_unique<Recovered>();
+  Recovered& recovered = *storage->recovered_;
+  if (Status s = storage->log_->Replay([&](const LogRecord& r) { return recovered.Apply(r); });
+      !s.ok()) {
+    return s;
+  }
+  if (recovered.has_meta) {
+    storage->receipt_secret_ = recovered.meta.receipt_secret();
+    storage->next_incarnation_ = std::max<uint64_t>(1, recovered.meta.next_incarnation());
+  } else {
+    std::random_device rd;
+    storage->receipt_secret_ = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ 1;
+    storage->AppendMeta();
+    if (Status s = storage->log_->Write(); !s.ok()) return s;
+    if (Status s = storage->log_->Sync(); !s.ok()) return s;
+  }
+  storage->sync_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (storage->sync_fd_ < 0) {
+    return Status(pb::INTERNAL_ERROR, std::string("eventfd: ") + std::strerror(errno));
+  }
+  storage->RefreshDiskSpace();
+  return storage;
+}
+
+Status Storage::Recover(Engine* engine) {
+  Recovered& r = *recovered_;
+  size_t messages = 0;
+  std::map<uint64_t, Queue*> restored;  // by incarnation
+  for (const auto& [incarnation, record] : r.queues) {
+    QueueConfig config;
+    AttributeMap attributes(record.attributes().begin(), record.attributes().end());
+    if (Status s = ApplyAttributes(attributes, /*creating=*/true, &config); !s.ok()) {
+      return Corrupt("queue record " + record.name() + ": " + s.detail());
+    }
+    Queue* q = engine->RestoreQueue(record.name(), incarnation, config, record.created_at());
+    q->RestoreCounters(record.next_seq(), record.next_receipt_seq(), record.next_sequence_number(),
+                       record.last_modified_at());
+    queues_[incarnation] = q;
+    restored[incarnation] = q;
+  }
+  // Each message is handed over and its node freed at once, so recovery
+  // does not hold every message twice.
+  while (!r.messages.empty()) {
+    auto node = r.messages.extract(r.messages.begin());
+    auto q = restored.find(node.key().first);
+    if (q == restored.end()) {
+      return Corrupt("message of unknown queue incarnation " + std::to_string(node.key().first));
+    }
+    StoredMessage& m = node.mapped();
+    if (!log_->HasSegment(SegmentOf(m.body_ref))) {
+      return Corrupt("the body of message " + m.message_id + " is in log segment " +
+                     std::to_string(SegmentOf(m.body_ref)) + ", which is missing");
+    }
+    live_bytes_ += m.body_size + kMessageOverheadBytes;
+    q->second->Restore(std::move(m));
+    ++messages;
+  }
+  for (const auto& [key, entry] : r.dedups) {
+    auto q = restored.find(key.first);
+    if (q == restored.end()) return Corrupt("deduplication id of an unknown queue");
+    q->second->RestoreDedup(key.second, entry);
+    live_bytes_ += key.second.size() + kDedupOverheadBytes;
+  }
+  engine->ReserveIncarnations(next_incarnation_);
+  spdlog::info("event=recovered queues={} messages={} deduplication_ids={} log_bytes={}",
+               r.queues.size(), messages, r.dedups.size(), log_->bytes());
+  recovered_.reset();
+  return Status::Ok();
+}
 
 void Storage::RefreshDiskSpace() {
   struct statvfs fs;
@@ -178,7 +375,7 @@ void Storage::SyncLoop() {
     if (sync_stop_) return;
     const uint64_t target = sync_target_;
     lock.unlock();
-    rocksdb::Status s = db_->SyncWAL();
+    Status s = log_->Sync();
     lock.lock();
     sync_status_ = s;
     sync_done_ = target;
@@ -194,274 +391,187 @@ Status Storage::FinishSync() {
   if (::read(sync_fd_, &count, sizeof count) != sizeof count) return Status::Ok();
   std::lock_guard lock(sync_mu_);
   sync_in_flight_ = false;
-  if (!sync_status_.ok()) return FromRocks(sync_status_, "syncing the log");
+  if (!sync_status_.ok()) return sync_status_;
   synced_generation_ = sync_done_;
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOptions options) {
-  rocksdb::Options o;
-  o.create_if_missing = true;
-  o.paranoid_checks = true;
-  // Two cores: one for the broker's loop, one for flushes and compactions.
-  o.IncreaseParallelism(2);
-  o.compression = rocksdb::kNoCompression;
-  o.info_log_level = rocksdb::WARN_LEVEL;
-  // Deleted messages must give their space back without waiting for more
-  // writes: a table file that is mostly deletions is compacted as soon as it
-  // is written, which drops the deletions together with what they delete.
-  o.table_properties_collector_factories.emplace_back(
-      rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/4096,
-                                                    /*deletion_trigger=*/1024,
-                                                    /*deletion_ratio=*/0.3));
-  const std::string path = dir + "/store";
-  // First insist on a log without damage. If that fails, the damage may be a
-  // write torn by a crash, which can only be the log's last record: open
-  // again tolerating a corrupt tail, and say so. Damage anywhere else fails
-  // both opens, so no acknowledged data is silently dropped.
-  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
-  if (s.IsCorruption()) {
-    const std::string strict_error = s.ToString();
-    o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
-    s = rocksdb::DB::Open(o, path, &raw);
-    if (s.ok()) {
-      spdlog::warn("event=torn_tail_dropped store={} detail=\"{}\"", path, strict_error);
-    }
-  }
-  if (!s.ok()) {
-    return Status(pb::INTERNAL_ERROR, "cannot open the store in " + path + ": " + s.ToString());
-  }
-  std::unique_ptr<Storage> storage(new Storage(std::unique_ptr<rocksdb::DB>(raw), path, options));
-  storage->sync_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (storage->sync_fd_ < 0) {
-    return Status(pb::INTERNAL_ERROR, std::string("eventfd: ") + std::strerror(errno));
-  }
-  if (Status ls = storage->LoadMeta(); !ls.ok()) return ls;
-  storage->RefreshDiskSpace();
-  return storage;
-}
-
-Status Storage::LoadMeta() {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kMetaKey, &value);
+void Storage::AppendMeta() {
   storage::BrokerMeta meta;
-  if (s.IsNotFound()) {
-    std::random_device rd;
-    meta.set_receipt_secret((static_cast<uint64_t>(rd()) << 32) ^ rd() ^ 1);
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    if (Status ws = FromRocks(db_->Put(wo, kMetaKey, meta.SerializeAsString()), "writing meta");
-        !ws.ok()) {
-      return ws;
-    }
-  } else if (!s.ok()) {
-    return FromRocks(s, "reading meta");
-  } else if (!meta.ParseFromString(value)) {
-    return Status(pb::INTERNAL_ERROR, "the store's meta record is corrupt");
-  }
-  receipt_secret_ = meta.receipt_secret();
-  next_incarnation_ = std::max<uint64_t>(1, meta.next_incarnation());
-  return Status::Ok();
+  meta.set_receipt_secret(receipt_secret_);
+  meta.set_next_incarnation(next_incarnation_);
+  log_->Append(kMeta, {meta.SerializeAsString()});
 }
 
-Status Storage::Recover(Engine* engine) {
-  std::map<uint64_t, Queue*> by_incarnation;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  size_t queues = 0, messages = 0, dedups = 0;
+void Storage::AppendQueue(const Queue& q) {
+  storage::QueueRecord r;
+  r.set_name(q.name());
+  r.set_incarnation(q.incarnation());
+  const AttributeMap attributes = ConfigAttributes(q.config());
+  r.mutable_attributes()->insert(attributes.begin(), attributes.end());
+  r.set_created_at(q.created_at());
+  r.set_last_modified_at(q.last_modified_at());
+  r.set_next_seq(q.next_seq());
+  r.set_next_receipt_seq(q.next_receipt_seq());
+  r.set_next_sequence_number(q.next_sequence_number());
+  log_->Append(kQueue, {r.SerializeAsString()});
+}
 
-  for (it->Seek(kQueuePrefix); it->Valid() && it->key().starts_with(kQueuePrefix); it->Next()) {
-    storage::QueueRecord r;
-    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status(pb::INTERNAL_ERROR, "corrupt queue record " + it->key().ToString());
-    }
-    QueueConfig config;
-    AttributeMap attributes(r.attributes().begin(), r.attributes().end());
-    if (Status s = ApplyAttributes(attributes, /*creating=*/true, &config); !s.ok()) {
-      return Status(pb::INTERNAL_ERROR, "queue record " + r.name() + ": " + s.detail());
-    }
-    Queue* q = engine->RestoreQueue(r.name(), r.incarnation(), config, r.created_at());
-    q->RestoreCounters(r.next_seq(), r.next_receipt_seq(), r.next_sequence_number(),
-                       r.last_modified_at());
-    by_incarnation[r.incarnation()] = q;
-    ++queues;
-  }
-  for (it->Seek(kMessagePrefix); it->Valid() && it->key().starts_with(kMessagePrefix); it->Next()) {
-    const rocksdb::Slice key = it->key();
-    if (key.size() != 2 + 16) return Status(pb::INTERNAL_ERROR, "corrupt message key");
-    const uint64_t incarnation = ReadBigEndian({key.data() + 2, 8});
-    const uint64_t seq = ReadBigEndian({key.data() + 10, 8});
-    auto q = by_incarnation.find(incarnation);
-    if (q == by_incarnation.end()) {
-      return Status(pb::INTERNAL_ERROR,
-                    "message of unknown queue incarnation " + std::to_string(incarnation));
-    }
-    storage::MessageRecord r;
-    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status(pb::INTERNAL_ERROR, "corrupt message record in queue " + q->second->name());
-    }
-    auto m = FromRecord(seq, r);
-    if (!m.ok()) return m.status();
-    q->second->Restore(std::move(*m));
-    ++messages;
-  }
-  for (it->Seek(kDedupPrefix); it->Valid() && it->key().starts_with(kDedupPrefix); it->Next()) {
-    const rocksdb::Slice key = it->key();
-    if (key.size() < 2 + 8) return Status(pb::INTERNAL_ERROR, "corrupt deduplication key");
-    auto q = by_incarnation.find(ReadBigEndian({key.data() + 2, 8}));
-    storage::DedupRecord r;
-    if (q == by_incarnation.end() ||
-        !r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status(pb::INTERNAL_ERROR, "corrupt deduplication record");
-    }
-    q->second->RestoreDedup(
-        std::string(key.data() + 10, key.size() - 10),
-        DedupWindow::Entry{r.message_id(), r.sequence_number(), r.expires_at()});
-    ++dedups;
-  }
-  if (Status s = FromRocks(it->status(), "reading the store"); !s.ok()) return s;
-  engine->ReserveIncarnations(next_incarnation_);
-  live_messages_ = messages;
-  spdlog::info("event=recovered queues={} messages={} deduplication_ids={}", queues, messages,
-               dedups);
-  return Status::Ok();
+void Storage::AppendMessage(const Queue& q, const StoredMessage& m, const std::string& body) {
+  const std::string record = ToRecord(m).SerializeAsString();
+  const MessageHeader h{q.incarnation(), m.seq, 0, static_cast<uint32_t>(body.size()),
+                        static_cast<uint32_t>(record.size())};
+  const LogPosition at = log_->Append(kMessage, {Bytes(h), record, body});
+  m.body_ref = at + sizeof h + record.size();
+  m.body_size = static_cast<uint32_t>(body.size());
+}
+
+void Storage::AppendDedup(const Queue& q, const std::string& id, const DedupWindow::Entry& entry) {
+  storage::DedupRecord r;
+  r.set_message_id(entry.message_id);
+  r.set_sequence_number(entry.sequence_number);
+  r.set_expires_at(entry.expires_at);
+  const uint64_t incarnation = q.incarnation();
+  const uint32_t id_size = static_cast<uint32_t>(id.size());
+  log_->Append(kDedup, {Bytes(incarnation), Bytes(id_size), id, r.SerializeAsString()});
 }
 
 void Storage::QueueChanged(const Queue& q) {
   dirty_[q.incarnation()] = &q;
+  queues_[q.incarnation()] = &q;
   if (q.incarnation() >= next_incarnation_) {
     next_incarnation_ = q.incarnation() + 1;
-    storage::BrokerMeta meta;
-    meta.set_receipt_secret(receipt_secret_);
-    meta.set_next_incarnation(next_incarnation_);
-    batch_.Put(kMetaKey, meta.SerializeAsString());
+    AppendMeta();
   }
 }
 
 void Storage::QueueDeleted(const Queue& q) {
   dirty_.erase(q.incarnation());
-  batch_.Delete(QueueKey(q.name()));
-  const std::string prefix = DedupPrefix(q.incarnation());
-  std::unique_ptr<rocksdb::Iterator> it(
-      batch_.NewIteratorWithBase(db_->NewIterator(rocksdb::ReadOptions())));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    batch_.Delete(it->key());
-  }
-}
-
-void Storage::PutMessage(const Queue& q, const StoredMessage& m) {
-  batch_.Put(MessageKey(q.incarnation(), m.seq), ToRecord(m).SerializeAsString());
-  dirty_[q.incarnation()] = &q;
+  queues_.erase(q.incarnation());
+  q.dedup().ForEach([this](const std::string& id, const DedupWindow::Entry&) {
+    live_bytes_ -= std::min(live_bytes_, id.size() + kDedupOverheadBytes);
+  });
+  const uint64_t incarnation = q.incarnation();
+  log_->Append(kQueueDeleted, {Bytes(incarnation)});
 }
 
 void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body) {
+  dirty_[q.incarnation()] = &q;
   if (new_body) {
-    batch_.Put(BodyKey(m), m.body);
-    RememberBody(m.message_id, m.body);
-    ++live_messages_;
+    AppendMessage(q, m, m.body);
+    live_bytes_ += m.body.size() + kMessageOverheadBytes;
+    return;
   }
-  PutMessage(q, m);
+  // A moved message whose body is in a segment a compaction is about to
+  // delete takes its body along, as the compaction would have.
+  if (compaction_ && SegmentOf(m.body_ref) <= compaction_->boundary) {
+    AppendMessage(q, m, ReadBody(m));
+    return;
+  }
+  const std::string record = ToRecord(m).SerializeAsString();
+  const MessageHeader h{q.incarnation(), m.seq, m.body_ref, m.body_size,
+                        static_cast<uint32_t>(record.size())};
+  log_->Append(kMessageMoved, {Bytes(h), record});
 }
 
-void Storage::RememberBody(const std::string& message_id, const std::string& body) {
-  auto [it, inserted] = recent_bodies_.try_emplace(message_id, RecentBody{body, next_recent_});
-  if (!inserted) return;
-  recent_order_.emplace(next_recent_++, message_id);
-  recent_bytes_ += body.size();
-  while (recent_bytes_ > kRecentBodiesBytes) ForgetBody(recent_order_.begin()->second);
+void Storage::MessageChanged(const Queue& q, const StoredMessage& m) {
+  dirty_[q.incarnation()] = &q;
+  const StateRecord s{
+      q.incarnation(),     m.seq,         m.receive_count, static_cast<int32_t>(m.state),
+      m.first_received_at, m.received_at, m.available_at,  m.receipt_seq};
+  log_->Append(kMessageState, {Bytes(s)});
 }
-
-void Storage::ForgetBody(const std::string& message_id) {
-  auto it = recent_bodies_.find(message_id);
-  if (it == recent_bodies_.end()) return;
-  recent_bytes_ -= it->second.body.size();
-  recent_order_.erase(it->second.order);
-  recent_bodies_.erase(it);
-}
-
-void Storage::MessageChanged(const Queue& q, const StoredMessage& m) { PutMessage(q, m); }
 
 void Storage::MessageRemoved(const Queue& q, const StoredMessage& m, bool moved) {
-  batch_.Delete(MessageKey(q.incarnation(), m.seq));
-  if (!moved) {
-    batch_.Delete(BodyKey(m));
-    ForgetBody(m.message_id);
-    ++deleted_messages_;
-    --live_messages_;
-  }
+  dirty_[q.incarnation()] = &q;
+  const MessageKey k{q.incarnation(), m.seq};
+  log_->Append(kMessageRemoved, {Bytes(k)});
+  if (!moved) live_bytes_ -= std::min<uint64_t>(live_bytes_, m.body_size + kMessageOverheadBytes);
 }
 
 void Storage::DedupRemembered(const Queue& q, const std::string& id,
                               const DedupWindow::Entry& entry) {
-  storage::DedupRecord r;
-  r.set_message_id(entry.message_id);
-  r.set_sequence_number(entry.sequence_number);
-  r.set_expires_at(entry.expires_at);
-  batch_.Put(DedupPrefix(q.incarnation()) + id, r.SerializeAsString());
+  AppendDedup(q, id, entry);
+  live_bytes_ += id.size() + kDedupOverheadBytes;
 }
 
 void Storage::DedupForgotten(const Queue& q, const std::string& id) {
-  batch_.Delete(DedupPrefix(q.incarnation()) + id);
+  const uint64_t incarnation = q.incarnation();
+  log_->Append(kDedupForgotten, {Bytes(incarnation), id});
+  live_bytes_ -= std::min<uint64_t>(live_bytes_, id.size() + kDedupOverheadBytes);
 }
 
 std::string Storage::ReadBody(const StoredMessage& m) {
-  if (auto it = recent_bodies_.find(m.message_id); it != recent_bodies_.end()) {
-    return it->second.body;
-  }
   std::string body;
-  rocksdb::Status s =
-      batch_.GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), BodyKey(m), &body);
-  if (!s.ok()) {
-    spdlog::error("event=body_read_failed message_id={} error=\"{}\"", m.message_id, s.ToString());
+  if (Status s = log_->Read(m.body_ref, m.body_size, &body); !s.ok()) {
+    spdlog::error("event=body_read_failed message_id={} error=\"{}\"", m.message_id, s.detail());
+    body.clear();
   }
   return body;
 }
 
 Status Storage::Commit() {
-  for (const auto& [incarnation, q] : dirty_) {
-    storage::QueueRecord r;
-    r.set_name(q->name());
-    r.set_incarnation(incarnation);
-    const AttributeMap attributes = ConfigAttributes(q->config());
-    r.mutable_attributes()->insert(attributes.begin(), attributes.end());
-    r.set_created_at(q->created_at());
-    r.set_last_modified_at(q->last_modified_at());
-    r.set_next_seq(q->next_seq());
-    r.set_next_receipt_seq(q->next_receipt_seq());
-    r.set_next_sequence_number(q->next_sequence_number());
-    batch_.Put(QueueKey(q->name()), r.SerializeAsString());
-  }
+  for (const auto& [incarnation, q] : dirty_) AppendQueue(*q);
   dirty_.clear();
-  if (batch_.GetWriteBatch()->Count() == 0) return Status::Ok();
-  // Never synced here: kAlways syncs on the syncer thread (RequestSync),
-  // kInterval in SyncIfDue, kNever not at all.
-  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), batch_.GetWriteBatch());
-  batch_.Clear();
-  if (s.ok()) ++written_generation_;
-  unsynced_ = options_.fsync == FsyncMode::kInterval;
-  if (s.ok()) MaybeCompact();
-  return FromRocks(s, "committing to the store");
+  bool wrote = log_->HasPending();
+  if (Status s = log_->Write(); !s.ok()) return s;
+  if (!compaction_ &&
+      log_->bytes() >= live_bytes_ + std::max(live_bytes_, kCompactMinGarbageBytes)) {
+    auto ended = log_->Rotate();
+    if (!ended.ok()) return ended.status();
+    compaction_ = Compaction{*ended, 0, 0};
+    spdlog::info("event=compaction_started log_bytes={} live_bytes={}", log_->bytes(), live_bytes_);
+    // The queues, the meta record and the deduplication ids open the new
+    // segment; messages follow a slice at a time.
+    AppendMeta();
+    for (const auto& [incarnation, q] : queues_) {
+      AppendQueue(*q);
+      q->dedup().ForEach([this, q](const std::string& id, const DedupWindow::Entry& entry) {
+        AppendDedup(*q, id, entry);
+      });
+    }
+  }
+  if (compaction_) {
+    if (Status s = CompactSlice(); !s.ok()) return s;
+  }
+  wrote = wrote || log_->HasPending();
+  if (Status s = log_->Write(); !s.ok()) return s;
+  if (wrote) {
+    ++written_generation_;
+    unsynced_ = options_.fsync == FsyncMode::kInterval;
+  }
+  return Status::Ok();
 }
 
-void Storage::MaybeCompact() {
-  // At least as much garbage as live data keeps the rewriting of live data
-  // proportional to what is deleted: draining a queue compacts O(log n) times.
-  if (deleted_messages_ < kCompactAfterDeletedMessages || deleted_messages_ < live_messages_ ||
-      compacting_.load()) {
-    return;
+Status Storage::CompactSlice() {
+  Compaction& c = *compaction_;
+  uint64_t budget = kCompactSliceBytes;
+  for (auto q = queues_.lower_bound(c.queue); budget > 0; q = queues_.lower_bound(c.queue)) {
+    if (q == queues_.end()) {
+      // Every live message is now in the newer segments: once that is
+      // durable, the older ones can go.
+      if (Status s = log_->Write(); !s.ok()) return s;
+      if (Status s = log_->Sync(); !s.ok()) return s;
+      if (Status s = log_->DropThrough(c.boundary); !s.ok()) return s;
+      spdlog::info("event=compaction_done log_bytes={} live_bytes={}", log_->bytes(), live_bytes_);
+      compaction_.reset();
+      return Status::Ok();
+    }
+    if (q->first != c.queue) c = Compaction{c.boundary, q->first, 0};
+    const StoredMessage* m = q->second->FindAtOrAfter(c.seq);
+    if (m == nullptr) {
+      c = Compaction{c.boundary, q->first + 1, 0};
+      continue;
+    }
+    c.seq = m->seq + 1;
+    budget -= std::min<uint64_t>(budget, kMessageOverheadBytes);
+    if (SegmentOf(m->body_ref) > c.boundary) continue;
+    std::string body;
+    if (Status s = log_->Read(m->body_ref, m->body_size, &body); !s.ok()) return s;
+    AppendMessage(*q->second, *m, body);
+    budget -= std::min<uint64_t>(budget, body.size());
   }
-  deleted_messages_ = 0;
-  compacting_ = true;
-  // RocksDB lets writes go on while a compaction runs; the server's loop
-  // never waits for it.
-  compaction_ = std::jthread([this] {
-    rocksdb::CompactRangeOptions options;
-    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    rocksdb::Status s = db_->CompactRange(options, nullptr, nullptr);
-    if (!s.ok()) spdlog::warn("event=compaction_failed error=\"{}\"", s.ToString());
-    compacting_ = false;
-  });
+  return Status::Ok();
 }
 
 std::optional<Millis> Storage::NextSync() const {
@@ -473,7 +583,7 @@ Status Storage::SyncIfDue(Millis now) {
   if (!unsynced_ || now < last_sync_ + kIntervalMs) return Status::Ok();
   unsynced_ = false;
   last_sync_ = now;
-  return FromRocks(db_->SyncWAL(), "syncing the log");
+  return log_->Sync();
 }
 
 }  // namespace sluice

@@ -1,18 +1,17 @@
-// Storage: the broker's durable state, in RocksDB under the data directory.
+// Storage: the broker's durable state, a write-ahead log of its own
+// (SegmentLog) under the data directory; the engine's memory is the index.
 //
-// Storage is the Engine's Journal: changes reported during a turn of the
-// server's loop collect in one write batch, and Commit() writes the batch
-// atomically. With --fsync always a syncer thread fsyncs while later turns
+// Storage is the Engine's Journal: each change reported during a turn of the
+// server's loop becomes a log record, and Commit() writes the turn's records
+// with one write. With --fsync always a syncer thread fsyncs while later turns
 // run, and the server holds a turn's answers until an fsync covers it, so
 // concurrent clients share one fsync: group commit.
-// Message bodies live here, not in the engine's memory (apart from a bounded
-// cache of recent sends); the engine reads them back with ReadBody.
-// docs/storage.md specifies the keys and the recovery rules.
+// Message bodies stay in the log, not in memory; the engine reads them back
+// with ReadBody. Compaction copies what is still live out of old segments a
+// slice per turn, then deletes them. docs/storage.md specifies the records
+// and the recovery rules.
 #ifndef SLUICE_BROKER_STORAGE_H_
 #define SLUICE_BROKER_STORAGE_H_
-
-#include <rocksdb/db.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -22,10 +21,10 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_map>
 
 #include "broker/engine.h"
 #include "broker/journal.h"
+#include "broker/segment_log.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -49,8 +48,9 @@ struct StorageOptions {
 
 class Storage final : public Journal {
  public:
-  // Opens (or creates) the store in `dir`. A torn write at the end of the
-  // log is dropped with a warning; corruption anywhere else fails here.
+  // Opens (or creates) the log in `dir`/log and reads it back. A torn write
+  // at the end of the log is dropped with a warning; corruption anywhere else
+  // fails here.
   static Result<std::unique_ptr<Storage>> Open(const std::string& dir, StorageOptions options);
   ~Storage() override;
 
@@ -58,14 +58,23 @@ class Storage final : public Journal {
   uint64_t receipt_secret() const { return receipt_secret_; }
 
   // Loads every recorded queue, message and deduplication id into `engine`,
-  // which must be empty and have this storage as its journal.
+  // which must be empty and have this storage as its journal. Once only.
   Status Recover(Engine* engine);
 
-  // Writes everything reported since the last commit, atomically, without
-  // waiting for the disk. On failure the changes are not acknowledged and the
-  // in-memory state is ahead of the disk: the caller must stop (recovery
-  // restarts from what is durable).
+  // Writes everything reported since the last commit, and a slice of a
+  // running compaction, without waiting for the disk. On failure the changes
+  // are not acknowledged and the in-memory state is ahead of the disk: the
+  // caller must stop (recovery restarts from what is durable).
   Status Commit();
+  // Whether Commit has anything to do: reported changes, or a compaction that
+  // has not finished (the server then keeps calling it, turn after turn).
+  bool HasPending() const {
+    return log_->HasPending() || !dirty_.empty() || compaction_.has_value();
+  }
+
+  // Whether a compaction is under way: the server then polls without waiting,
+  // so that an idle broker finishes it.
+  bool Compacting() const { return compaction_.has_value(); }
 
   // FsyncMode::kAlways: what was written is durable once an fsync that
   // started after it ends. Commits are numbered; WrittenGeneration is the
@@ -80,7 +89,6 @@ class Storage final : public Journal {
   void RequestSync();
   int sync_fd() const { return sync_fd_; }
   Status FinishSync();
-  bool HasPending() { return batch_.GetWriteBatch()->Count() > 0 || !dirty_.empty(); }
   // FsyncMode::kInterval: when the last fsync is kIntervalMs old and writes
   // came since, fsyncs them. NextSync says when that will be due, if ever.
   Status SyncIfDue(Millis now);
@@ -107,44 +115,41 @@ class Storage final : public Journal {
   std::string ReadBody(const StoredMessage& m) override;
 
  private:
-  Storage(std::unique_ptr<rocksdb::DB> db, std::string dir, StorageOptions options);
-  Status LoadMeta();
-  void PutMessage(const Queue& q, const StoredMessage& m);
+  struct Recovered;
+  Storage(std::unique_ptr<SegmentLog> log, std::string dir, StorageOptions options);
+  void AppendMeta();
+  void AppendQueue(const Queue& q);
+  void AppendMessage(const Queue& q, const StoredMessage& m, const std::string& body);
+  void AppendDedup(const Queue& q, const std::string& id, const DedupWindow::Entry& entry);
 
-  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<SegmentLog> log_;
   StorageOptions options_;
-  rocksdb::WriteBatchWithIndex batch_;
-  // Queues whose record (settings, counters) must be rewritten at commit.
-  std::map<uint64_t, const Queue*> dirty_;  // by incarnation
+  std::string dir_;
+  std::unique_ptr<Recovered> recovered_;  // from Open until Recover
   uint64_t receipt_secret_ = 0;
   uint64_t next_incarnation_ = 1;
-  // Bodies of recent sends, so that a receive soon after its send does not
-  // read the store: a consumer that keeps up never touches the disk for them.
-  static constexpr size_t kRecentBodiesBytes = 64 << 20;
-  void RememberBody(const std::string& message_id, const std::string& body);
-  void ForgetBody(const std::string& message_id);
-  // Both indexes drop a body together, so neither outgrows the cache.
-  struct RecentBody {
-    std::string body;
-    uint64_t order;  // its key in recent_order_
+  std::map<uint64_t, const Queue*> queues_;  // by incarnation: every queue there is
+  // Queues whose record (settings, counters) must be rewritten at commit.
+  std::map<uint64_t, const Queue*> dirty_;  // by incarnation
+
+  // Compaction. The log holds live records (live_bytes_, estimated) and
+  // garbage: records of deleted messages, overwritten states. Once garbage
+  // outweighs live data, a compaction starts a new segment, writes the queue
+  // records and deduplication ids there, then copies every message whose
+  // body is in an older segment forward, a slice per turn, and finally
+  // deletes the older segments. Each compaction rewrites at most as much as
+  // it frees, so disk use stays within about twice the live data.
+  static constexpr uint64_t kCompactMinGarbageBytes = 8ull << 20;
+  static constexpr uint64_t kCompactSliceBytes = 2ull << 20;
+  struct Compaction {
+    uint32_t boundary;  // the segments up to this one go at the end
+    uint64_t queue;     // where the copying has got to: queue incarnation,
+    uint64_t seq;       // and position
   };
-  std::unordered_map<std::string, RecentBody> recent_bodies_;
-  std::map<uint64_t, std::string> recent_order_;  // oldest first
-  uint64_t next_recent_ = 0;
-  size_t recent_bytes_ = 0;
+  Status CompactSlice();
+  std::optional<Compaction> compaction_;
+  uint64_t live_bytes_ = 0;
 
-  // Space of deleted messages goes back to the filesystem through a full
-  // compaction in the background once this many were deleted since the last
-  // one: RocksDB's own triggers wait for more writes, so an idle broker would
-  // keep the space of a drained queue. (50,000 1 KiB messages: ~50 MiB.)
-  static constexpr uint64_t kCompactAfterDeletedMessages = 50'000;
-  void MaybeCompact();
-  uint64_t deleted_messages_ = 0;  // since the last compaction
-  uint64_t live_messages_ = 0;
-  std::atomic<bool> compacting_{false};
-  std::jthread compaction_;
-
-  std::string dir_;
   bool disk_low_ = false;
   bool unsynced_ = false;  // kInterval: written since the last fsync
 
@@ -156,10 +161,10 @@ class Storage final : public Journal {
   int sync_fd_ = -1;  // eventfd: the syncer's "done"
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
-  uint64_t sync_target_ = 0;     // guarded by sync_mu_: generation to make durable
-  uint64_t sync_done_ = 0;       // guarded by sync_mu_: generation made durable
-  rocksdb::Status sync_status_;  // guarded by sync_mu_
-  bool sync_stop_ = false;       // guarded by sync_mu_
+  uint64_t sync_target_ = 0;  // guarded by sync_mu_: generation to make durable
+  uint64_t sync_done_ = 0;    // guarded by sync_mu_: generation made durable
+  Status sync_status_;        // guarded by sync_mu_
+  bool sync_stop_ = false;    // guarded by sync_mu_
   std::jthread syncer_;
   Millis last_sync_ = 0;
 };

@@ -43,11 +43,11 @@ struct StoredMessage {
   // Set on a message in a dead-letter queue: the queue it came from.
   std::string dead_letter_source;
 
-  // Where a journal stores the body: the queue incarnation and position of
-  // the message's first send. Kept through dead-letter moves and redrives,
-  // and increasing with every send, so a store appends bodies in key order.
-  uint64_t body_incarnation = 0;
-  uint64_t body_seq = 0;
+  // Where a journal keeps the body, in its own terms, and the body's size;
+  // carried through dead-letter moves and redrives. Mutable because the
+  // journal may move a body (compaction) without changing the message.
+  mutable uint64_t body_ref = 0;
+  mutable uint32_t body_size = 0;
 };
 
 }  // namespace sluice

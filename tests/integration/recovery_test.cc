@@ -69,11 +69,11 @@ class RecoveryTest : public ::testing::Test {
     return r.ok() ? r->attributes().at(name) : "";
   }
 
-  // The newest RocksDB write-ahead log in the store.
+  // The newest segment of the broker's log.
   fs::path NewestLog() const {
     fs::path newest;
-    for (const auto& e : fs::directory_iterator(data_dir_ + "/store")) {
-      if (e.path().extension() == ".log" && (newest.empty() || e.path() > newest)) {
+    for (const auto& e : fs::directory_iterator(data_dir_ + "/log")) {
+      if (e.path().extension() == ".seg" && (newest.empty() || e.path() > newest)) {
         newest = e.path();
       }
     }
@@ -204,7 +204,7 @@ TEST_F(RecoveryTest, CorruptionInTheMiddleOfTheLogRefusesToStart) {
        "127.0.0.1:" + std::to_string(testing::FreeTcpPort()), "--data-dir", data_dir_});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("Corruption"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(data_dir_ + "/store"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(NewestLog().string() + " at offset "), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,0 +1,291 @@
+#include "broker/segment_log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+
+#include "broker/crc32c.h"
+
+namespace sluice {
+namespace {
+
+constexpr char kSuffix[] = ".seg";
+// Rejects a damaged length before its checksum is computed; no turn writes
+// this much.
+constexpr uint32_t kMaxBatchBytes = 1u << 30;
+
+Status Errno(const std::string& what) {
+  return Status(pb::INTERNAL_ERROR, what + ": " + std::strerror(errno));
+}
+
+void Put32(char* p, uint32_t v) { std::memcpy(p, &v, 4); }
+uint32_t Get32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Whether a whole, undamaged batch starts at `p`, with `n` bytes from there
+// to the end of the segment; sets `*length` to the bytes after its header.
+bool ValidBatchAt(const char* p, size_t n, uint32_t* length, std::string* problem) {
+  if (n < SegmentLog::kBatchHeaderBytes) {
+    *problem = "a batch header cut short";
+    return false;
+  }
+  if (Crc32c(p + 4, 12) != Get32(p)) {
+    *problem = "a batch header fails its checksum";
+    return false;
+  }
+  const uint32_t bytes = Get32(p + 4);
+  if (bytes > kMaxBatchBytes || bytes > n - SegmentLog::kBatchHeaderBytes) {
+    *problem = "a batch runs past the end of the segment";
+    return false;
+  }
+  if (Crc32c(p + SegmentLog::kBatchHeaderBytes, bytes) != Get32(p + 12)) {
+    *problem = "a batch fails its checksum";
+    return false;
+  }
+  *length = bytes;
+  return true;
+}
+
+// Whether any whole batch starts after `from`: then damage at `from` is not
+// a torn last write but corruption in the middle.
+bool AnyValidBatchAfter(const std::string& data, size_t from) {
+  uint32_t length;
+  std::string problem;
+  for (size_t at = from + 1; at + SegmentLog::kBatchHeaderBytes <= data.size(); ++at) {
+    if (ValidBatchAt(data.data() + at, data.size() - at, &length, &problem)) return true;
+  }
+  return false;
+}
+
+Status WriteAll(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return Errno("writing the log");
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct SegmentLog::Segment {
+  uint32_t number = 0;
+  int fd = -1;
+  uint64_t size = 0;  // bytes written (touched by the loop thread only)
+  ~Segment() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string SegmentLog::PathOf(uint32_t number) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "%010" PRIu32 "%s", number, kSuffix);
+  return dir_ + "/" + name;
+}
+
+Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) return Errno("creating " + dir);
+  std::unique_ptr<SegmentLog> log(new SegmentLog(dir));
+  log->dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (log->dir_fd_ < 0) return Errno("opening " + dir);
+  DIR* d = ::fdopendir(::dup(log->dir_fd_));
+  if (d == nullptr) return Errno("listing " + dir);
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() != 10 + std::strlen(kSuffix) || !name.ends_with(kSuffix)) continue;
+    const uint32_t number = static_cast<uint32_t>(std::stoul(name.substr(0, 10)));
+    auto segment = std::make_shared<Segment>();
+    segment->number = number;
+    segment->fd = ::open(log->PathOf(number).c_str(), O_RDWR | O_CLOEXEC);
+    if (segment->fd < 0) {
+      ::closedir(d);
+      return Errno("opening " + log->PathOf(number));
+    }
+    log->segments_[number] = segment;
+  }
+  ::closedir(d);
+  return log;
+}
+
+SegmentLog::~SegmentLog() {
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+}
+
+Status SegmentLog::Replay(const std::function<Status(const LogRecord&)>& visit) {
+  for (auto it = segments_.begin(); it != segments_.end(); ++it) {
+    const bool last = std::next(it) == segments_.end();
+    if (Status s = ReplaySegment(it->second, last, visit); !s.ok()) return s;
+    bytes_ += it->second->size;
+  }
+  const uint32_t next = segments_.empty() ? 1 : segments_.rbegin()->first + 1;
+  return StartSegment(next);
+}
+
+Status SegmentLog::ReplaySegment(const std::shared_ptr<Segment>& segment, bool last,
+                                 const std::function<Status(const LogRecord&)>& visit) {
+  const std::string path = PathOf(segment->number);
+  struct stat st;
+  if (::fstat(segment->fd, &st) != 0) return Errno("reading " + path);
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  for (size_t done = 0; done < data.size();) {
+    const ssize_t r =
+        ::pread(segment->fd, data.data() + done, data.size() - done, static_cast<off_t>(done));
+    if (r <= 0) {
+      if (r < 0 && errno == EINTR) continue;
+      return r == 0 ? Status(pb::INTERNAL_ERROR, path + " shrank while it was read")
+                    : Errno("reading " + path);
+    }
+    done += static_cast<size_t>(r);
+  }
+  size_t at = 0;
+  while (at < data.size()) {
+    uint32_t length = 0;
+    std::string problem;
+    if (!ValidBatchAt(data.data() + at, data.size() - at, &length, &problem)) {
+      if (!last || AnyValidBatchAfter(data, at)) {
+        return Status(pb::INTERNAL_ERROR, "Corruption: " + path + " at offset " +
+                                              std::to_string(at) + ": " + problem +
+                                              ", and valid batches follow it");
+      }
+      spdlog::warn("event=torn_tail_dropped file={} offset={} bytes={} detail=\"{}\"", path, at,
+                   data.size() - at, problem);
+      if (::ftruncate(segment->fd, static_cast<off_t>(at)) != 0 || ::fsync(segment->fd) != 0) {
+        return Errno("cutting the torn tail off " + path);
+      }
+      break;
+    }
+    const size_t end = at + kBatchHeaderBytes + length;
+    for (size_t r = at + kBatchHeaderBytes; r < end;) {
+      const uint32_t size = end - r >= kRecordHeaderBytes ? Get32(data.data() + r) : 0;
+      if (end - r < kRecordHeaderBytes || size > end - r - kRecordHeaderBytes) {
+        return Status(pb::INTERNAL_ERROR, "Corruption: " + path + " at offset " +
+                                              std::to_string(r) + ": a record overruns its batch");
+      }
+      const LogRecord record{
+          Get32(data.data() + r + 4), std::string_view(data.data() + r + kRecordHeaderBytes, size),
+          (static_cast<uint64_t>(segment->number) << 32) | (r + kRecordHeaderBytes)};
+      if (Status s = visit(record); !s.ok()) {
+        return Status(s.code(), path + " at offset " + std::to_string(r) + ": " + s.detail());
+      }
+      r += kRecordHeaderBytes + size;
+    }
+    at = end;
+  }
+  segment->size = at;
+  return Status::Ok();
+}
+
+Status SegmentLog::StartSegment(uint32_t number) {
+  auto segment = std::make_shared<Segment>();
+  segment->number = number;
+  const std::string path = PathOf(number);
+  segment->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (segment->fd < 0) return Errno("creating " + path);
+  // The new file's name must be durable before records in it are counted on.
+  if (::fsync(dir_fd_) != 0) return Errno("syncing " + dir_);
+  segments_[number] = segment;
+  std::lock_guard lock(mu_);
+  active_ = segment;
+  return Status::Ok();
+}
+
+LogPosition SegmentLog::Append(uint32_t type, std::initializer_list<std::string_view> parts) {
+  if (pending_.empty()) pending_.resize(kBatchHeaderBytes);
+  size_t length = 0;
+  for (std::string_view part : parts) length += part.size();
+  char header[kRecordHeaderBytes];
+  Put32(header, static_cast<uint32_t>(length));
+  Put32(header + 4, type);
+  pending_.append(header, kRecordHeaderBytes);
+  const size_t at = pending_.size();
+  for (std::string_view part : parts) pending_.append(part);
+  ++pending_records_;
+  return (static_cast<uint64_t>(active_->number) << 32) | (active_->size + at);
+}
+
+Status SegmentLog::Write() {
+  if (pending_.empty()) return Status::Ok();
+  char* header = pending_.data();
+  const size_t length = pending_.size() - kBatchHeaderBytes;
+  Put32(header + 4, static_cast<uint32_t>(length));
+  Put32(header + 8, pending_records_);
+  Put32(header + 12, Crc32c(header + kBatchHeaderBytes, length));
+  Put32(header, Crc32c(header + 4, 12));
+  if (Status s = WriteAll(active_->fd, pending_.data(), pending_.size()); !s.ok()) return s;
+  active_->size += pending_.size();
+  bytes_ += pending_.size();
+  pending_.clear();
+  pending_records_ = 0;
+  if (active_->size < kSegmentBytes) return Status::Ok();
+  return Rotate().status();
+}
+
+Status SegmentLog::Sync() {
+  std::shared_ptr<Segment> segment;
+  {
+    std::lock_guard lock(mu_);
+    segment = active_;
+  }
+  if (::fdatasync(segment->fd) != 0) return Errno("syncing " + PathOf(segment->number));
+  return Status::Ok();
+}
+
+Result<uint32_t> SegmentLog::Rotate() {
+  const uint32_t ended = active_->number;
+  // What the ended segment holds is durable before the next one takes writes,
+  // so a sync of the newest segment covers everything.
+  if (::fdatasync(active_->fd) != 0) return Errno("syncing " + PathOf(ended));
+  if (Status s = StartSegment(ended + 1); !s.ok()) return s;
+  return ended;
+}
+
+Status SegmentLog::DropThrough(uint32_t last) {
+  for (auto it = segments_.begin(); it != segments_.end() && it->first <= last;) {
+    if (it->second == active_) break;
+    if (::unlink(PathOf(it->first).c_str()) != 0) return Errno("deleting " + PathOf(it->first));
+    bytes_ -= it->second->size;
+    it = segments_.erase(it);
+  }
+  if (::fsync(dir_fd_) != 0) return Errno("syncing " + dir_);
+  return Status::Ok();
+}
+
+Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
+  auto it = segments_.find(SegmentOf(at));
+  if (it == segments_.end()) {
+    return Status(pb::INTERNAL_ERROR, "no log segment " + std::to_string(SegmentOf(at)));
+  }
+  const Segment& segment = *it->second;
+  const uint64_t offset = at & 0xffffffffu;
+  out->resize(size);
+  if (&segment == active_.get() && offset >= segment.size) {
+    std::memcpy(out->data(), pending_.data() + (offset - segment.size), size);
+    return Status::Ok();
+  }
+  for (size_t done = 0; done < size;) {
+    const ssize_t r =
+        ::pread(segment.fd, out->data() + done, size - done, static_cast<off_t>(offset + done));
+    if (r <= 0) {
+      if (r < 0 && errno == EINTR) continue;
+      return r == 0 ? Status(pb::INTERNAL_ERROR, "a body runs past the end of its log segment")
+                    : Errno("reading " + PathOf(segment.number));
+    }
+    done += static_cast<size_t>(r);
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice

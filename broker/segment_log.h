@@ -1,0 +1,101 @@
+// SegmentLog: the broker's write-ahead log, a directory of numbered segment
+// files that records are appended to, one segment at a time.
+//
+// Records are collected in memory during a turn (Append) and written as one
+// batch with one write(2) (Write), so a turn's changes are kept or lost
+// together. A batch is a 16-byte header (little-endian: CRC-32C of the next
+// 12 bytes, length, record count, CRC-32C of the rest) and its records, each
+// an 8-byte header (payload length, type) and the payload. Sync makes what was
+// written durable and may run on another thread while the loop goes on
+// writing. A position (segment number, offset of a payload) names a record's
+// payload for as long as its segment exists.
+//
+// Replay reads every record back in order. A damaged batch at the end of the
+// last segment with nothing valid after it is a write torn by a crash: it is
+// cut off and logged. Any other damage fails Replay with the file and offset.
+#ifndef SLUICE_BROKER_SEGMENT_LOG_H_
+#define SLUICE_BROKER_SEGMENT_LOG_H_
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace sluice {
+
+// Where a payload is: segment number in the high 32 bits, offset below.
+using LogPosition = uint64_t;
+inline uint32_t SegmentOf(LogPosition p) { return static_cast<uint32_t>(p >> 32); }
+
+struct LogRecord {
+  uint32_t type;
+  std::string_view payload;
+  LogPosition position;
+};
+
+class SegmentLog {
+ public:
+  // A segment holds about this much before the next one is started.
+  static constexpr uint64_t kSegmentBytes = 64ull << 20;
+  static constexpr size_t kBatchHeaderBytes = 16;
+  static constexpr size_t kRecordHeaderBytes = 8;
+
+  // Opens the log in `dir`, creating the directory if it is missing.
+  static Result<std::unique_ptr<SegmentLog>> Open(const std::string& dir);
+  ~SegmentLog();
+
+  // Calls `visit` for every record, oldest first, then starts a new segment
+  // for appends. Call once, before anything is appended.
+  Status Replay(const std::function<Status(const LogRecord&)>& visit);
+
+  // Adds a record, made of `parts` back to back, to the pending write and
+  // returns its payload's position.
+  LogPosition Append(uint32_t type, std::initializer_list<std::string_view> parts);
+  bool HasPending() const { return !pending_.empty(); }
+  // Writes the pending records to the current segment (not synced) and, once
+  // it is full, starts the next one.
+  Status Write();
+  // Makes everything written so far durable (fdatasync). Safe to call from
+  // another thread while Write runs.
+  Status Sync();
+  // Ends the current segment (synced) and starts a new one; returns the
+  // number of the segment it ended. Nothing may be pending.
+  Result<uint32_t> Rotate();
+  // Deletes the segments numbered `last` and below.
+  Status DropThrough(uint32_t last);
+
+  // Reads `size` bytes at `at`, written or still pending.
+  Status Read(LogPosition at, uint32_t size, std::string* out) const;
+  bool HasSegment(uint32_t number) const { return segments_.count(number) > 0; }
+  // Bytes in all segments, pending ones included.
+  uint64_t bytes() const { return bytes_ + pending_.size(); }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Segment;
+  explicit SegmentLog(std::string dir) : dir_(std::move(dir)) {}
+  std::string PathOf(uint32_t number) const;
+  Status StartSegment(uint32_t number);
+  Status ReplaySegment(const std::shared_ptr<Segment>& segment, bool last,
+                       const std::function<Status(const LogRecord&)>& visit);
+
+  std::string dir_;
+  int dir_fd_ = -1;
+  std::map<uint32_t, std::shared_ptr<Segment>> segments_;
+  // The segment appended to; the syncer thread reads it under mu_.
+  mutable std::mutex mu_;
+  std::shared_ptr<Segment> active_;
+  std::string pending_;  // appended, not yet written: a batch being built
+  uint32_t pending_records_ = 0;
+  uint64_t bytes_ = 0;  // written to all segments
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_BROKER_SEGMENT_LOG_H_
