@@ -66,14 +66,21 @@ std::string Engine::NewMessageId() {
   // A version-4 UUID from the engine's seeded generator.
   const uint64_t hi = (rng_() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   const uint64_t lo = (rng_() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx",
-                static_cast<unsigned long long>(hi >> 32),
-                static_cast<unsigned long long>((hi >> 16) & 0xffff),
-                static_cast<unsigned long long>(hi & 0xffff),
-                static_cast<unsigned long long>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
+  // 8-4-4-4-12 hex digits.
+  std::string id(36, '-');
+  int at = 0;
+  auto hex = [&](uint64_t v, int digits) {
+    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) {
+      id[at++] = "0123456789abcdef"[(v >> shift) & 0xf];
+    }
+    ++at;  // the dash
+  };
+  hex(hi >> 32, 8);
+  hex(hi >> 16, 4);
+  hex(hi, 4);
+  hex(lo >> 48, 4);
+  hex(lo, 12);
+  return id;
 }
 
 Status Engine::SendOne(Queue& q, const pb::SendMessageEntry& e, pb::SendMessageResult* result) {
