@@ -1,7 +1,6 @@
 #include "broker/receipt_handle.h"
 
 #include <charconv>
-#include <cstdio>
 
 namespace sluice {
 namespace {

@@ -5,7 +5,11 @@
 //  - every acknowledged send not acknowledged as deleted is there again;
 //  - no acknowledged delete comes back;
 //  - receive counts are not lower than the highest acknowledged one;
+//  - every message that is back has the body it was sent with;
 //  - FIFO order within a group holds, and deduplication ids are remembered.
+// Bodies of up to 64 KiB, most of them deleted, make megabytes of garbage, so
+// the broker's log compaction (which starts at 8 MiB of it) runs under the
+// load and is killed part-way in some rounds.
 // Seeded and bounded: SLUICE_CRASH_SEED and SLUICE_CRASH_ROUNDS override the
 // defaults, and a failure prints the seed that reproduces it.
 #include <gtest/gtest.h>
@@ -32,6 +36,14 @@ using std::chrono::seconds;
 // flight by the crash come back quickly for the check.
 constexpr int kLoadVisibilitySeconds = 1;
 
+// A body whose text says how long it is and which message it is, so a body
+// that came back cut or mixed up is caught.
+std::string BodyFor(int n, size_t size) {
+  std::string body = "body-" + std::to_string(n) + "-" + std::to_string(size) + ":";
+  while (body.size() < size) body += static_cast<char>('a' + (body.size() + n) % 26);
+  return body;
+}
+
 uint64_t EnvOr(const char* name, uint64_t fallback) {
   const char* v = std::getenv(name);
   return v != nullptr ? std::strtoull(v, nullptr, 10) : fallback;
@@ -41,6 +53,7 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
 struct Ledger {
   std::mutex mu;
   std::set<std::string> sent;                   // acknowledged sends (message ids)
+  std::map<std::string, std::string> bodies;    // message id -> body sent
   std::set<std::string> deleted;                // acknowledged deletes
   std::set<std::string> delete_tried;           // deletes sent, acknowledged or not
   std::map<std::string, int> receive_count;     // highest acknowledged count
@@ -59,12 +72,15 @@ void SendLoad(const std::string& endpoint, const std::string& queue, std::mt1993
     for (int i = 0; i < size; ++i) {
       auto* e = batch.add_entries();
       e->set_id("e" + std::to_string(i));
-      e->set_body("body-" + std::to_string(n++));
+      e->set_body(BodyFor(n++, 16 + rng() % (64 << 10)));
     }
     auto r = client.SendMessageBatch(batch);
     if (!r.ok()) continue;  // not acknowledged: it may or may not be there
     std::lock_guard lock(ledger->mu);
-    for (const auto& ok : r->successful()) ledger->sent.insert(ok.message_id());
+    for (const auto& ok : r->successful()) {
+      ledger->sent.insert(ok.message_id());
+      ledger->bodies[ok.message_id()] = batch.entries(std::stoi(ok.id().substr(1))).body();
+    }
   }
 }
 
@@ -109,8 +125,9 @@ void ReceiveLoad(const std::string& endpoint, const std::string& queue, std::mt1
       for (const auto& m : got->messages()) {
         int& count = ledger->receive_count[m.message_id()];
         count = std::max(count, std::stoi(m.attributes().at("ApproximateReceiveCount")));
-        // Delete about half; the rest stay in flight when the crash comes.
-        if (rng() % 2 == 0) {
+        // Delete most, so that garbage outgrows live data and the log is
+        // compacted under the load; the rest stay in flight for the crash.
+        if (rng() % 4 != 0) {
           const std::string id = "d" + std::to_string(del.entries_size());
           auto* e = del.add_entries();
           e->set_id(id);
@@ -201,8 +218,10 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     load.emplace_back(SendLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop), &ledger);
     load.emplace_back(SendLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop), &ledger);
     load.emplace_back(FifoLoad, endpoint, fifo, std::cref(stop), &ledger);
-    load.emplace_back(ReceiveLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop),
-                      &ledger);
+    for (int i = 0; i < 2; ++i) {
+      load.emplace_back(ReceiveLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop),
+                        &ledger);
+    }
     // Let the load run a random while, then kill the broker under it.
     const auto run_for = milliseconds(100 + rng() % 600);
     ASSERT_TRUE(testing::WaitFor(
@@ -216,6 +235,7 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     broker->Wait(seconds(10));
     stop = true;
     for (auto& t : load) t.join();
+    const std::string killed_log = broker->Stderr();
 
     broker = testing::StartBroker(endpoint, data_dir);
     Client client(endpoint, ClientOptions{.call_timeout_ms = 30'000});
@@ -227,6 +247,12 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     auto present = Drain(client, queue, expected.size(), /*delete_each=*/false);
     for (const auto& id : expected) {
       ASSERT_TRUE(present.contains(id)) << "acknowledged send " << id << " was lost";
+    }
+    for (const auto& [id, m] : present) {
+      auto sent = ledger.bodies.find(id);
+      if (sent != ledger.bodies.end()) {
+        ASSERT_EQ(m.body(), sent->second) << "the body of " << id << " changed";
+      }
     }
     for (const auto& id : ledger.deleted) {
       ASSERT_FALSE(present.contains(id)) << "acknowledged delete of " << id << " came back";
@@ -259,9 +285,16 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
       EXPECT_EQ(r->result().message_id(), ledger.fifo_ids[ledger.fifo_sent.front()])
           << "deduplication id forgotten";
     }
-    std::printf("round %llu: sent=%zu deleted=%zu checked_present=%zu fifo=%zu\n",
-                static_cast<unsigned long long>(round), ledger.sent.size(), ledger.deleted.size(),
-                expected.size(), ledger.fifo_sent.size());
+    const std::string log = killed_log + broker->Stderr();
+    size_t compactions = 0;
+    for (size_t at = log.find("event=compaction_started"); at != std::string::npos;
+         at = log.find("event=compaction_started", at + 1)) {
+      ++compactions;
+    }
+    std::printf(
+        "round %llu: sent=%zu deleted=%zu checked_present=%zu fifo=%zu compactions_started=%zu\n",
+        static_cast<unsigned long long>(round), ledger.sent.size(), ledger.deleted.size(),
+        expected.size(), ledger.fifo_sent.size(), compactions);
     broker->Signal(SIGKILL);
     broker->Wait(seconds(10));
   }
