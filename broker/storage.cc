@@ -52,10 +52,20 @@ struct MessageKey {
   uint64_t seq;
 };
 
-// What a live message costs in the log, roughly: its record and body. Only
-// the ratio of live data to the log's size matters, to time compactions.
+// What a live message or deduplication id costs in the log, near enough to
+// time compactions: its body, attributes and ids, plus the fixed fields.
 constexpr uint64_t kMessageOverheadBytes = 160;
 constexpr uint64_t kDedupOverheadBytes = 100;
+
+uint64_t LiveBytes(const StoredMessage& m) {
+  uint64_t bytes = kMessageOverheadBytes + m.body_size + m.group_id.size() +
+                   m.deduplication_id.size() + m.dead_letter_source.size();
+  for (const auto& [name, value] : m.attributes) {
+    bytes += name.size() + value.data_type().size() + value.string_value().size() +
+             value.binary_value().size();
+  }
+  return bytes;
+}
 
 template <typename T>
 std::string_view Bytes(const T& v) {
@@ -311,7 +321,7 @@ Status Storage::Recover(Engine* engine) {
       return Corrupt("the body of message " + m.message_id + " is in log segment " +
                      std::to_string(SegmentOf(m.body_ref)) + ", which is missing");
     }
-    live_bytes_ += m.body_size + kMessageOverheadBytes;
+    live_bytes_ += LiveBytes(m);
     q->second->Restore(std::move(m));
     ++messages;
   }
@@ -459,7 +469,7 @@ void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body
   dirty_[q.incarnation()] = &q;
   if (new_body) {
     AppendMessage(q, m, m.body);
-    live_bytes_ += m.body.size() + kMessageOverheadBytes;
+    live_bytes_ += LiveBytes(m);
     return;
   }
   // A moved message whose body is in a segment a compaction is about to
@@ -486,7 +496,7 @@ void Storage::MessageRemoved(const Queue& q, const StoredMessage& m, bool moved)
   dirty_[q.incarnation()] = &q;
   const MessageKey k{q.incarnation(), m.seq};
   log_->Append(kMessageRemoved, {Bytes(k)});
-  if (!moved) live_bytes_ -= std::min<uint64_t>(live_bytes_, m.body_size + kMessageOverheadBytes);
+  if (!moved) live_bytes_ -= std::min<uint64_t>(live_bytes_, LiveBytes(m));
 }
 
 void Storage::DedupRemembered(const Queue& q, const std::string& id,
@@ -569,7 +579,7 @@ Status Storage::CompactSlice() {
     std::string body;
     if (Status s = log_->Read(m->body_ref, m->body_size, &body); !s.ok()) return s;
     AppendMessage(*q->second, *m, body);
-    budget -= std::min<uint64_t>(budget, body.size());
+    budget -= std::min<uint64_t>(budget, LiveBytes(*m));
   }
   return Status::Ok();
 }

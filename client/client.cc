@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
 #include <utility>
 #include <zmq.hpp>
 
@@ -38,6 +39,18 @@ Answer ReadAnswer(zmq::socket_t& socket, uint64_t id, pb::Response* resp) {
   return resp->request_id() == id ? Answer::kOurs : Answer::kStale;
 }
 
+std::shared_ptr<zmq::context_t> SharedContext() {
+  static std::mutex mu;
+  static std::weak_ptr<zmq::context_t> shared;
+  std::lock_guard lock(mu);
+  std::shared_ptr<zmq::context_t> context = shared.lock();
+  if (!context) {
+    context = std::make_shared<zmq::context_t>();
+    shared = context;
+  }
+  return context;
+}
+
 }  // namespace
 
 std::string ResolveBrokerEndpoint(const std::string& flag) {
@@ -48,9 +61,7 @@ std::string ResolveBrokerEndpoint(const std::string& flag) {
 }
 
 Client::Client(std::string endpoint, ClientOptions options)
-    : endpoint_(std::move(endpoint)),
-      options_(options),
-      context_(std::make_unique<zmq::context_t>()) {}
+    : endpoint_(std::move(endpoint)), options_(options), context_(SharedContext()) {}
 
 // Out of line: the zmq types are complete only here. The socket goes before
 // the context (reverse member order), as ZeroMQ requires.

@@ -85,7 +85,10 @@ class Client {
 
   std::string endpoint_;
   ClientOptions options_;
-  std::unique_ptr<zmq::context_t> context_;
+  // One ZeroMQ context (and I/O thread) per process, as ZeroMQ advises: a
+  // worker's or benchmark's many clients would otherwise each run an I/O
+  // thread of their own. Shared so that it outlives every client.
+  std::shared_ptr<zmq::context_t> context_;
   std::unique_ptr<zmq::socket_t> socket_;
   uint64_t next_request_id_ = 1;
 };

@@ -77,6 +77,21 @@ TEST_F(ValidationTest, BodyWithDisallowedCharacterIsInvalidMessageContents) {
   EXPECT_EQ(Stored(), 0);
 }
 
+TEST_F(ValidationTest, DisallowedByteAnywhereInALongPrintableBodyIsFound) {
+  // Bodies are checked eight bytes at a time while they are printable ASCII;
+  // a bad byte at any offset, in any lane of a word, must still be caught.
+  for (const char bad : {'\0', '\x07', '\x1f', '\x80', '\xff'}) {
+    for (size_t at = 0; at < 40; ++at) {
+      std::string body(40, 'a');
+      body[at] = bad;
+      EXPECT_CODE(SendEntry("q", Entry(body)), INVALID_MESSAGE_CONTENTS)
+          << "byte " << static_cast<int>(static_cast<unsigned char>(bad)) << " at " << at;
+    }
+  }
+  EXPECT_OK(SendEntry("q", Entry(std::string(39, '~') + "\t")));
+  EXPECT_EQ(Stored(), 1);
+}
+
 TEST_F(ValidationTest, BodyThatIsNotUtf8IsInvalidMessageContents) {
   const std::string bad[] = {
       "\xff",              // never in UTF-8
