@@ -149,7 +149,7 @@ class Storage final : public Journal {
   Status CompactSlice();
   std::optional<Compaction> compaction_;
   uint64_t live_bytes_ = 0;
-  uint64_t compacted_bytes_ = 0;  // the log's size when the last compaction ended
+  uint64_t slack_bytes_ = 0;  // the log's size after the last compaction, beyond live_bytes_
 
   bool disk_low_ = false;
   bool unsynced_ = false;  // kInterval: written since the last fsync
