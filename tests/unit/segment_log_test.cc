@@ -1,0 +1,847 @@
+// SegmentLog, the broker's write-ahead log: what is appended and written comes
+// back on Replay, reads of pending and written payloads, torn tails, corruption
+// reports, rotation and deletion of segments. Also the CRC-32C it relies on.
+//
+// Each test works in a directory of its own under the system's temporary
+// directory, removed at the end.
+#include "broker/segment_log.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "broker/crc32c.h"
+#include "common/status.h"
+
+// --- fsync recorder -------------------------------------------------------------
+//
+// The test binary's own fsync and fdatasync take the place of the C library's
+// (calls from the statically linked log resolve to them). They do what the
+// real ones do and, while a test asks, note which file each one synced, so
+// the order "sync the old segment, then start the new one" can be checked.
+namespace {
+
+std::mutex g_sync_mu;
+bool g_record_syncs = false;        // guarded by g_sync_mu
+std::vector<std::string> g_synced;  // guarded by g_sync_mu: paths, in call order
+
+void NoteSync(int fd) {
+  std::lock_guard lock(g_sync_mu);
+  if (!g_record_syncs) return;
+  char path[PATH_MAX];
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = ::readlink(link.c_str(), path, sizeof path - 1);
+  g_synced.push_back(n < 0 ? "?" : std::string(path, static_cast<size_t>(n)));
+}
+
+}  // namespace
+
+extern "C" int fsync(int fd) {
+  NoteSync(fd);
+  return static_cast<int>(::syscall(SYS_fsync, fd));
+}
+
+extern "C" int fdatasync(int fd) {
+  NoteSync(fd);
+  return static_cast<int>(::syscall(SYS_fdatasync, fd));
+}
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Records the files synced while it lives.
+class SyncRecorder {
+ public:
+  SyncRecorder() {
+    std::lock_guard lock(g_sync_mu);
+    g_synced.clear();
+    g_record_syncs = true;
+  }
+  ~SyncRecorder() {
+    std::lock_guard lock(g_sync_mu);
+    g_record_syncs = false;
+  }
+  std::vector<std::string> synced() const {
+    std::lock_guard lock(g_sync_mu);
+    return g_synced;
+  }
+};
+
+// Captures what is logged through spdlog's default logger while it lives.
+class LogCapture {
+ public:
+  LogCapture()
+      : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256)),
+        previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink_));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+
+  // The lines logged that contain `text`.
+  std::vector<std::string> Find(const std::string& text) {
+    std::vector<std::string> found;
+    for (const std::string& line : sink_->last_formatted()) {
+      if (line.find(text) != std::string::npos) found.push_back(line);
+    }
+    return found;
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+// A record as Replay gave it, with its payload copied out.
+struct Rec {
+  uint32_t type;
+  std::string payload;
+  LogPosition position;
+
+  bool operator==(const Rec&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Rec& r) {
+  return os << "{type " << r.type << ", " << r.payload.size() << " bytes \""
+            << r.payload.substr(0, 20) << "\", segment " << SegmentOf(r.position) << " offset "
+            << (r.position & 0xffffffffu) << "}";
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void WriteFile(const fs::path& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+void AppendToFile(const fs::path& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+void FlipByte(const fs::path& path, uint64_t offset) {
+  std::string data = ReadFile(path);
+  ASSERT_LT(offset, data.size());
+  data[offset] = static_cast<char>(data[offset] ^ 0x5a);
+  WriteFile(path, data);
+}
+
+std::string SegmentName(uint32_t number) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%010u.seg", number);
+  return name;
+}
+
+// The segment files of a log directory, by name, oldest first.
+std::vector<std::string> SegmentFiles(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Where `path` first comes in `synced`, or -1.
+long IndexOf(const std::vector<std::string>& synced, const std::string& path) {
+  auto it = std::find(synced.begin(), synced.end(), path);
+  return it == synced.end() ? -1 : static_cast<long>(it - synced.begin());
+}
+
+std::string Joined(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const std::string& p : paths) out += (out.empty() ? "" : ", ") + p;
+  return "[" + out + "]";
+}
+
+class SegmentLogTest : public ::testing::Test {
+ protected:
+  SegmentLogTest() {
+    std::string pattern = (fs::temp_directory_path() / "sluice-segment-log-XXXXXX").string();
+    const char* made = ::mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr) << "mkdtemp failed";
+    root_ = pattern;
+    dir_ = root_ / "log";
+  }
+  ~SegmentLogTest() override {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  fs::path Segment(uint32_t number) const { return dir_ / SegmentName(number); }
+
+  // Opens the log in `dir` and replays it into `records`; the status of
+  // Replay (or of Open, when that fails).
+  static Status OpenAndReplay(const fs::path& dir, std::unique_ptr<SegmentLog>* log,
+                              std::vector<Rec>* records) {
+    auto opened = SegmentLog::Open(dir.string());
+    if (!opened.ok()) return opened.status();
+    *log = std::move(*opened);
+    records->clear();
+    return (*log)->Replay([records](const LogRecord& r) {
+      records->push_back({r.type, std::string(r.payload), r.position});
+      return Status::Ok();
+    });
+  }
+
+  // Opens and replays dir_, expecting success; the records replayed.
+  std::vector<Rec> Reopen() {
+    log_.reset();
+    std::vector<Rec> records;
+    Status s = OpenAndReplay(dir_, &log_, &records);
+    EXPECT_TRUE(s.ok()) << s.detail();
+    return records;
+  }
+
+  // Appends a record and remembers it as expected back from Replay.
+  LogPosition Add(uint32_t type, std::initializer_list<std::string_view> parts) {
+    const LogPosition at = log_->Append(type, parts);
+    std::string payload;
+    for (std::string_view p : parts) payload.append(p);
+    expected_.push_back({type, payload, at});
+    return at;
+  }
+
+  // Writes the pending batch, expecting success.
+  void WriteBatch() {
+    Status s = log_->Write();
+    EXPECT_TRUE(s.ok()) << s.detail();
+  }
+
+  // A log in dir_ with three batches of two records each in segment 1;
+  // closed. Sets batch_starts_ and expected_.
+  void WriteThreeBatches() {
+    Reopen();
+    for (int b = 0; b < 3; ++b) {
+      const uint64_t start = log_->bytes();
+      Add(10 + b, {"batch " + std::to_string(b) + " first"});
+      Add(20 + b, {"batch ", std::to_string(b), " second, in three parts"});
+      batch_starts_.push_back(start);
+      ASSERT_TRUE(log_->Write().ok());
+    }
+    batch_starts_.push_back(log_->bytes());  // the end of the last batch
+    log_.reset();
+  }
+
+  fs::path root_;
+  fs::path dir_;
+  std::unique_ptr<SegmentLog> log_;
+  std::vector<Rec> expected_;
+  std::vector<uint64_t> batch_starts_;
+};
+
+// --- CRC-32C ----------------------------------------------------------------------
+
+// The bitwise definition (reflected polynomial 0x82F63B78), for comparison.
+uint32_t ReferenceCrc32c(const std::string& data) {
+  uint32_t crc = 0xffffffffu;
+  for (unsigned char c : data) {
+    crc ^= c;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+TEST(Crc32cTest, MatchesTheStandardCheckValue) {
+  const std::string check = "123456789";
+  EXPECT_EQ(Crc32c(check.data(), check.size()), 0xe3069283u);
+  EXPECT_EQ(Crc32c("", 0), 0u);
+}
+
+TEST(Crc32cTest, MatchesTheBitwiseDefinitionAtEveryLengthAndAlignment) {
+  std::string data;
+  for (int i = 0; i < 300; ++i) data.push_back(static_cast<char>(i * 131 + 7));
+  for (size_t start = 0; start < 9; ++start) {
+    for (size_t len = 0; start + len <= data.size(); len += (len < 40 ? 1 : 37)) {
+      const std::string part = data.substr(start, len);
+      ASSERT_EQ(Crc32c(part.data(), part.size()), ReferenceCrc32c(part))
+          << "start " << start << " length " << len;
+    }
+  }
+}
+
+TEST(Crc32cTest, ContinuesFromAnEarlierChecksum) {
+  const std::string a = "the quick brown fox ";
+  const std::string b = "jumps over the lazy dog";
+  const std::string ab = a + b;
+  EXPECT_EQ(Crc32c(b.data(), b.size(), Crc32c(a.data(), a.size())), Crc32c(ab.data(), ab.size()));
+}
+
+// --- Open and Replay ----------------------------------------------------------------
+
+TEST_F(SegmentLogTest, OpenCreatesTheDirectoryAndReplayStartsSegmentOne) {
+  ASSERT_FALSE(fs::exists(dir_));
+  std::vector<Rec> records = Reopen();
+  EXPECT_TRUE(records.empty());
+  EXPECT_TRUE(fs::is_directory(dir_));
+  EXPECT_EQ(SegmentFiles(dir_), std::vector<std::string>{SegmentName(1)});
+  EXPECT_TRUE(log_->HasSegment(1));
+  EXPECT_EQ(log_->bytes(), 0u);
+  EXPECT_EQ(log_->dir(), dir_.string());
+}
+
+TEST_F(SegmentLogTest, AppendedAndWrittenRecordsReplayInOrderWithTypesPayloadsAndPositions) {
+  Reopen();
+  Add(1, {"one"});
+  Add(2, {"two-a", "", "two-b"});
+  WriteBatch();
+  Add(3, {std::string(1000, 'x')});
+  WriteBatch();
+  Add(4, {""});  // an empty payload is a record too
+  Add(5, {std::string("\0\1\2binary\xff", 10)});
+  Add(1, {"last"});
+  WriteBatch();
+  log_.reset();
+
+  std::vector<Rec> records = Reopen();
+  EXPECT_EQ(records, expected_);
+  // Positions are in segment 1 and grow with the records.
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(SegmentOf(records[i].position), 1u);
+    if (i > 0) {
+      EXPECT_GT(records[i].position, records[i - 1].position);
+    }
+  }
+  // A second replay of the same files gives the same records again (the
+  // segment started by the first one is empty).
+  EXPECT_EQ(Reopen(), expected_);
+}
+
+TEST_F(SegmentLogTest, BatchAndRecordLayoutIsAsDocumented) {
+  Reopen();
+  const LogPosition a = Add(7, {"abc"});
+  const LogPosition b = Add(8, {"defgh"});
+  // Header, then each record's 8-byte header and payload.
+  EXPECT_EQ(a, (uint64_t{1} << 32) | (SegmentLog::kBatchHeaderBytes + 8));
+  EXPECT_EQ(b, (uint64_t{1} << 32) | (SegmentLog::kBatchHeaderBytes + 8 + 3 + 8));
+  EXPECT_EQ(log_->bytes(), SegmentLog::kBatchHeaderBytes + 8 + 3 + 8 + 5);
+  ASSERT_TRUE(log_->Write().ok());
+  const std::string file = ReadFile(Segment(1));
+  ASSERT_EQ(file.size(), SegmentLog::kBatchHeaderBytes + 8 + 3 + 8 + 5);
+  uint32_t header[4];
+  std::memcpy(header, file.data(), sizeof header);
+  EXPECT_EQ(header[0], Crc32c(file.data() + 4, 12));
+  EXPECT_EQ(header[1], file.size() - SegmentLog::kBatchHeaderBytes);
+  EXPECT_EQ(header[2], 2u);
+  EXPECT_EQ(header[3], Crc32c(file.data() + 16, file.size() - 16));
+  EXPECT_EQ(file.substr(16 + 8, 3), "abc");
+  EXPECT_EQ(file.substr(16 + 8 + 3 + 8, 5), "defgh");
+}
+
+TEST_F(SegmentLogTest, ReplayOfAnOlderLogKeepsTheSegmentsAndAppendsToANewOne) {
+  Reopen();
+  Add(1, {"first run"});
+  WriteBatch();
+  log_.reset();
+  Reopen();
+  EXPECT_EQ(SegmentFiles(dir_), (std::vector<std::string>{SegmentName(1), SegmentName(2)}));
+  EXPECT_EQ(SegmentOf(Add(2, {"second run"})), 2u);
+  WriteBatch();
+  log_.reset();
+  EXPECT_EQ(Reopen(), expected_);
+  EXPECT_EQ(log_->bytes(), fs::file_size(Segment(1)) + fs::file_size(Segment(2)));
+}
+
+TEST_F(SegmentLogTest, ReplayStopsWhenTheVisitorFailsAndNamesTheRecord) {
+  WriteThreeBatches();
+  auto opened = SegmentLog::Open(dir_.string());
+  ASSERT_TRUE(opened.ok());
+  int seen = 0;
+  Status s = (*opened)->Replay([&](const LogRecord&) {
+    return ++seen == 3 ? Status(pb::INTERNAL_ERROR, "bad record") : Status::Ok();
+  });
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(seen, 3);
+  // The third record is the first of the second batch, after its header.
+  EXPECT_EQ(s.detail(), Segment(1).string() + " at offset " +
+                            std::to_string(batch_starts_[1] + SegmentLog::kBatchHeaderBytes) +
+                            ": bad record");
+}
+
+// --- Reads ------------------------------------------------------------------------
+
+TEST_F(SegmentLogTest, ReadGivesThePayloadWhilePendingAfterWriteAndAfterReopen) {
+  Reopen();
+  const std::string big(70'000, 'b');
+  const LogPosition p1 = Add(1, {"alpha"});
+  const LogPosition p2 = Add(2, {"be", "ta"});
+  std::string out;
+  ASSERT_TRUE(log_->Read(p1, 5, &out).ok());
+  EXPECT_EQ(out, "alpha");
+  ASSERT_TRUE(log_->Read(p2, 4, &out).ok());
+  EXPECT_EQ(out, "beta");
+  ASSERT_TRUE(log_->Read(p2 + 1, 2, &out).ok());  // part of a payload
+  EXPECT_EQ(out, "et");
+  WriteBatch();
+  // A second batch is pending while the first is on file: both readable.
+  const LogPosition p3 = Add(3, {big});
+  ASSERT_TRUE(log_->Read(p1, 5, &out).ok());
+  EXPECT_EQ(out, "alpha");
+  ASSERT_TRUE(log_->Read(p3, static_cast<uint32_t>(big.size()), &out).ok());
+  EXPECT_EQ(out, big);
+  WriteBatch();
+  ASSERT_TRUE(log_->Read(p3, static_cast<uint32_t>(big.size()), &out).ok());
+  EXPECT_EQ(out, big);
+  ASSERT_TRUE(log_->Read(p2, 4, &out).ok());
+  EXPECT_EQ(out, "beta");
+
+  log_.reset();
+  Reopen();
+  ASSERT_TRUE(log_->Read(p1, 5, &out).ok());
+  EXPECT_EQ(out, "alpha");
+  ASSERT_TRUE(log_->Read(p3, static_cast<uint32_t>(big.size()), &out).ok());
+  EXPECT_EQ(out, big);
+}
+
+TEST_F(SegmentLogTest, ReadOfAMissingSegmentOrPastTheEndFails) {
+  Reopen();
+  const LogPosition p = Add(1, {"x"});
+  WriteBatch();
+  ASSERT_TRUE(log_->Rotate().ok());
+  std::string out;
+  EXPECT_FALSE(log_->Read((uint64_t{99} << 32) | 24, 1, &out).ok());
+  // Segment 1 is no longer the active one: a read past its end fails.
+  EXPECT_FALSE(log_->Read(p, 1000, &out).ok());
+  EXPECT_TRUE(log_->Read(p, 1, &out).ok());
+}
+
+// --- Write, bytes -----------------------------------------------------------------
+
+TEST_F(SegmentLogTest, WriteWithNothingPendingWritesNothing) {
+  Reopen();
+  EXPECT_FALSE(log_->HasPending());
+  ASSERT_TRUE(log_->Write().ok());
+  EXPECT_EQ(fs::file_size(Segment(1)), 0u);
+  EXPECT_EQ(log_->bytes(), 0u);
+}
+
+TEST_F(SegmentLogTest, BytesCountsPendingAndWrittenRecords) {
+  Reopen();
+  Add(1, {"12345"});
+  EXPECT_TRUE(log_->HasPending());
+  EXPECT_EQ(log_->bytes(), SegmentLog::kBatchHeaderBytes + SegmentLog::kRecordHeaderBytes + 5);
+  EXPECT_EQ(fs::file_size(Segment(1)), 0u);  // nothing written before Write
+  ASSERT_TRUE(log_->Write().ok());
+  EXPECT_FALSE(log_->HasPending());
+  EXPECT_EQ(log_->bytes(), fs::file_size(Segment(1)));
+  EXPECT_EQ(log_->bytes(), SegmentLog::kBatchHeaderBytes + SegmentLog::kRecordHeaderBytes + 5);
+  ASSERT_TRUE(log_->Sync().ok());
+  EXPECT_EQ(log_->bytes(), fs::file_size(Segment(1)));
+}
+
+// --- Torn tails -------------------------------------------------------------------
+
+TEST_F(SegmentLogTest, TornLastBatchIsDroppedWholeAtEveryLength) {
+  WriteThreeBatches();
+  const std::string whole = ReadFile(Segment(1));
+  const uint64_t last = batch_starts_[2];
+  ASSERT_EQ(whole.size(), batch_starts_[3]);
+  const std::vector<Rec> kept(expected_.begin(), expected_.begin() + 4);
+
+  for (uint64_t cut = last + 1; cut < whole.size(); ++cut) {
+    SCOPED_TRACE("segment cut to " + std::to_string(cut) + " bytes");
+    const fs::path dir = root_ / ("cut-" + std::to_string(cut));
+    fs::create_directories(dir);
+    WriteFile(dir / SegmentName(1), whole.substr(0, cut));
+
+    LogCapture logs;
+    std::unique_ptr<SegmentLog> log;
+    std::vector<Rec> records;
+    Status s = OpenAndReplay(dir, &log, &records);
+    ASSERT_TRUE(s.ok()) << s.detail();
+    EXPECT_EQ(records, kept);
+    // Reported, with the file and where the torn batch started.
+    std::vector<std::string> warnings = logs.Find("event=torn_tail_dropped");
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("file=" + (dir / SegmentName(1)).string()), std::string::npos)
+        << warnings[0];
+    EXPECT_NE(warnings[0].find("offset=" + std::to_string(last)), std::string::npos) << warnings[0];
+    EXPECT_NE(warnings[0].find("bytes=" + std::to_string(cut - last)), std::string::npos)
+        << warnings[0];
+    // Cut off on disk too, and bytes() counts what is kept.
+    EXPECT_EQ(fs::file_size(dir / SegmentName(1)), last);
+    EXPECT_EQ(log->bytes(), last);
+    // The log goes on in a new segment, and a later replay is clean.
+    log->Append(99, {"after the tear"});
+    ASSERT_TRUE(log->Write().ok());
+    log.reset();
+    LogCapture logs2;
+    s = OpenAndReplay(dir, &log, &records);
+    ASSERT_TRUE(s.ok()) << s.detail();
+    ASSERT_EQ(records.size(), kept.size() + 1);
+    EXPECT_EQ(records.back().payload, "after the tear");
+    EXPECT_EQ(SegmentOf(records.back().position), 2u);
+    EXPECT_TRUE(logs2.Find("event=torn_tail_dropped").empty());
+    log.reset();
+    fs::remove_all(dir);
+  }
+}
+
+TEST_F(SegmentLogTest, LogCutExactlyAtABatchBoundaryIsNotReportedAsTorn) {
+  WriteThreeBatches();
+  fs::resize_file(Segment(1), batch_starts_[2]);
+  LogCapture logs;
+  std::vector<Rec> records = Reopen();
+  EXPECT_EQ(records, std::vector<Rec>(expected_.begin(), expected_.begin() + 4));
+  EXPECT_TRUE(logs.Find("torn_tail_dropped").empty());
+}
+
+TEST_F(SegmentLogTest, GarbageAfterTheLastBatchIsDropped) {
+  WriteThreeBatches();
+  const uint64_t end = batch_starts_[3];
+  std::string garbage;
+  for (int i = 0; i < 500; ++i) garbage.push_back(static_cast<char>(i * 37 + 11));
+  AppendToFile(Segment(1), garbage);
+  LogCapture logs;
+  EXPECT_EQ(Reopen(), expected_);
+  EXPECT_EQ(logs.Find("event=torn_tail_dropped").size(), 1u);
+  EXPECT_EQ(fs::file_size(Segment(1)), end);
+}
+
+TEST_F(SegmentLogTest, ZerosAfterTheLastBatchAreDropped) {
+  // What a file system may leave after a crash: the size grew, the data did not land.
+  WriteThreeBatches();
+  const uint64_t end = batch_starts_[3];
+  AppendToFile(Segment(1), std::string(4096, '\0'));
+  LogCapture logs;
+  EXPECT_EQ(Reopen(), expected_);
+  EXPECT_EQ(logs.Find("event=torn_tail_dropped").size(), 1u);
+  EXPECT_EQ(fs::file_size(Segment(1)), end);
+}
+
+TEST_F(SegmentLogTest, DamagedLastBatchIsDroppedAsTorn) {
+  // A torn write may have the full length but not the right bytes.
+  WriteThreeBatches();
+  FlipByte(Segment(1), batch_starts_[3] - 3);
+  LogCapture logs;
+  EXPECT_EQ(Reopen(), std::vector<Rec>(expected_.begin(), expected_.begin() + 4));
+  EXPECT_EQ(logs.Find("event=torn_tail_dropped").size(), 1u);
+  EXPECT_EQ(fs::file_size(Segment(1)), batch_starts_[2]);
+}
+
+// A client's binary message attribute is stored as it is, so a record's
+// payload can hold bytes that form a whole, valid batch. If the write of such
+// a record is torn after those bytes, it is still a torn last write: nothing
+// after the damaged batch's start was ever a batch of the log.
+TEST_F(SegmentLogTest, TornLastBatchIsDroppedEvenIfItsPayloadHoldsAValidBatch) {
+  // The bytes of a valid batch, made by a log of its own.
+  std::string inner;
+  {
+    const fs::path other = root_ / "other";
+    std::unique_ptr<SegmentLog> log;
+    std::vector<Rec> records;
+    ASSERT_TRUE(OpenAndReplay(other, &log, &records).ok());
+    log->Append(4, {"a batch inside a payload"});
+    ASSERT_TRUE(log->Write().ok());
+    inner = ReadFile(other / SegmentName(1));
+  }
+  Reopen();
+  Add(1, {"kept"});
+  WriteBatch();
+  const uint64_t torn_start = log_->bytes();
+  Add(4, {"attribute:", inner, std::string(2000, 'z')});
+  ASSERT_TRUE(log_->Write().ok());
+  log_.reset();
+  const std::string whole = ReadFile(Segment(1));
+  const size_t inner_at = whole.find(inner, torn_start + 1);
+  ASSERT_NE(inner_at, std::string::npos);
+  fs::resize_file(Segment(1), inner_at + inner.size() + 100);  // torn inside the 'z's
+
+  std::unique_ptr<SegmentLog> log;
+  std::vector<Rec> records;
+  LogCapture logs;
+  Status s = OpenAndReplay(dir_, &log, &records);
+  ASSERT_TRUE(s.ok()) << "a torn last write fails recovery: " << s.detail();
+  EXPECT_EQ(records, std::vector<Rec>(expected_.begin(), expected_.begin() + 1));
+  EXPECT_EQ(fs::file_size(Segment(1)), torn_start);
+}
+
+// --- Corruption ---------------------------------------------------------------------
+
+TEST_F(SegmentLogTest, FlippedByteInANonLastBatchFailsReplayNamingFileAndOffset) {
+  WriteThreeBatches();
+  const std::string path = Segment(1).string();
+  // Every byte of the first two batches, header and records alike.
+  for (uint64_t at = 0; at < batch_starts_[2]; ++at) {
+    SCOPED_TRACE("byte " + std::to_string(at) + " flipped");
+    const uint64_t batch = at < batch_starts_[1] ? batch_starts_[0] : batch_starts_[1];
+    ASSERT_NO_FATAL_FAILURE(FlipByte(Segment(1), at));
+    std::unique_ptr<SegmentLog> log;
+    std::vector<Rec> records;
+    Status s = OpenAndReplay(dir_, &log, &records);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.code(), pb::INTERNAL_ERROR);
+    const std::string prefix = "Corruption: " + path + " at offset " + std::to_string(batch) + ":";
+    EXPECT_EQ(s.detail().substr(0, prefix.size()), prefix) << s.detail();
+    log.reset();
+    // Nothing was cut off or started.
+    ASSERT_EQ(fs::file_size(Segment(1)), batch_starts_[3]);
+    ASSERT_EQ(SegmentFiles(dir_), std::vector<std::string>{SegmentName(1)});
+    ASSERT_NO_FATAL_FAILURE(FlipByte(Segment(1), at));
+  }
+  EXPECT_EQ(Reopen(), expected_);
+}
+
+TEST_F(SegmentLogTest, DamageInANonLastSegmentFailsReplayNamingFileAndOffset) {
+  WriteThreeBatches();
+  Reopen();  // segment 2 takes the next records
+  Add(30, {"in segment two"});
+  WriteBatch();
+  log_.reset();
+  const std::string path = Segment(1).string();
+
+  // Damage in the last batch of segment 1 is not a torn write: segment 2
+  // was started after it.
+  for (uint64_t at : {batch_starts_[2], batch_starts_[2] + 20, batch_starts_[3] - 1}) {
+    SCOPED_TRACE("byte " + std::to_string(at) + " flipped");
+    ASSERT_NO_FATAL_FAILURE(FlipByte(Segment(1), at));
+    std::unique_ptr<SegmentLog> log;
+    std::vector<Rec> records;
+    Status s = OpenAndReplay(dir_, &log, &records);
+    ASSERT_FALSE(s.ok());
+    const std::string prefix =
+        "Corruption: " + path + " at offset " + std::to_string(batch_starts_[2]) + ":";
+    EXPECT_EQ(s.detail().substr(0, prefix.size()), prefix) << s.detail();
+    log.reset();
+    ASSERT_NO_FATAL_FAILURE(FlipByte(Segment(1), at));
+  }
+  // So is a segment 1 cut short.
+  const std::string whole = ReadFile(Segment(1));
+  fs::resize_file(Segment(1), batch_starts_[3] - 5);
+  {
+    std::unique_ptr<SegmentLog> log;
+    std::vector<Rec> records;
+    Status s = OpenAndReplay(dir_, &log, &records);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(
+        s.detail().rfind(
+            "Corruption: " + path + " at offset " + std::to_string(batch_starts_[2]) + ":", 0),
+        0u)
+        << s.detail();
+  }
+  WriteFile(Segment(1), whole);
+  EXPECT_EQ(Reopen(), expected_);
+}
+
+// --- Segments -----------------------------------------------------------------------
+
+TEST_F(SegmentLogTest, RotateEndsTheSegmentAndStartsTheNext) {
+  Reopen();
+  EXPECT_EQ(SegmentOf(Add(1, {"one"})), 1u);
+  WriteBatch();
+  auto ended = log_->Rotate();
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(*ended, 1u);
+  EXPECT_TRUE(log_->HasSegment(2));
+  EXPECT_EQ(SegmentFiles(dir_), (std::vector<std::string>{SegmentName(1), SegmentName(2)}));
+  const LogPosition p = Add(2, {"two"});
+  EXPECT_EQ(SegmentOf(p), 2u);
+  EXPECT_EQ(p & 0xffffffffu, SegmentLog::kBatchHeaderBytes + SegmentLog::kRecordHeaderBytes);
+  WriteBatch();
+  ended = log_->Rotate();
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(*ended, 2u);
+  log_.reset();
+  EXPECT_EQ(Reopen(), expected_);
+}
+
+TEST_F(SegmentLogTest, DropThroughDeletesOldSegmentsButNotTheActiveOneAndBytesFollows) {
+  Reopen();
+  const LogPosition p1 = Add(1, {std::string(100, '1')});
+  WriteBatch();
+  const uint64_t size1 = log_->bytes();
+  ASSERT_TRUE(log_->Rotate().ok());
+  const LogPosition p2 = Add(2, {std::string(200, '2')});
+  WriteBatch();
+  const uint64_t size2 = log_->bytes() - size1;
+  ASSERT_TRUE(log_->Rotate().ok());
+  const LogPosition p3 = Add(3, {std::string(300, '3')});
+  WriteBatch();
+  const uint64_t size3 = log_->bytes() - size1 - size2;
+  EXPECT_EQ(size1, fs::file_size(Segment(1)));
+  EXPECT_EQ(size2, fs::file_size(Segment(2)));
+  EXPECT_EQ(size3, fs::file_size(Segment(3)));
+
+  ASSERT_TRUE(log_->DropThrough(1).ok());
+  EXPECT_EQ(SegmentFiles(dir_), (std::vector<std::string>{SegmentName(2), SegmentName(3)}));
+  EXPECT_FALSE(log_->HasSegment(1));
+  EXPECT_TRUE(log_->HasSegment(2));
+  EXPECT_EQ(log_->bytes(), size2 + size3);
+  std::string out;
+  EXPECT_FALSE(log_->Read(p1, 100, &out).ok());
+  ASSERT_TRUE(log_->Read(p2, 200, &out).ok());
+  EXPECT_EQ(out, std::string(200, '2'));
+
+  // Asked to drop past the active segment, it keeps the active one.
+  ASSERT_TRUE(log_->DropThrough(7).ok());
+  EXPECT_EQ(SegmentFiles(dir_), std::vector<std::string>{SegmentName(3)});
+  EXPECT_EQ(log_->bytes(), size3);
+  ASSERT_TRUE(log_->Read(p3, 300, &out).ok());
+  EXPECT_EQ(out, std::string(300, '3'));
+  // Pending bytes still count.
+  Add(4, {"more"});
+  EXPECT_EQ(log_->bytes(), size3 + SegmentLog::kBatchHeaderBytes + 8 + 4);
+  WriteBatch();
+  log_.reset();
+
+  std::vector<Rec> records = Reopen();
+  EXPECT_EQ(records, std::vector<Rec>(expected_.begin() + 2, expected_.end()));
+  EXPECT_EQ(log_->bytes(), fs::file_size(Segment(3)));
+}
+
+TEST_F(SegmentLogTest, SegmentRollsOverOnceItHoldsSegmentBytes) {
+  Reopen();
+  const std::string payload(4 << 20, 'p');  // 4 MiB
+  const uint64_t batch_bytes = SegmentLog::kBatchHeaderBytes + 8 + payload.size();
+  const uint64_t batches_to_fill = (SegmentLog::kSegmentBytes + batch_bytes - 1) / batch_bytes;
+  std::vector<LogPosition> positions;
+  for (uint64_t i = 0; i < batches_to_fill; ++i) {
+    positions.push_back(log_->Append(1, {payload}));
+    ASSERT_TRUE(log_->Write().ok());
+    // The segment was not full before this write.
+    EXPECT_EQ(SegmentOf(positions.back()), 1u);
+  }
+  // The write that filled segment 1 started segment 2.
+  EXPECT_TRUE(log_->HasSegment(2));
+  EXPECT_EQ(fs::file_size(Segment(1)), batches_to_fill * batch_bytes);
+  EXPECT_GE(fs::file_size(Segment(1)), SegmentLog::kSegmentBytes);
+  const LogPosition next = log_->Append(2, {"next"});
+  EXPECT_EQ(SegmentOf(next), 2u);
+  ASSERT_TRUE(log_->Write().ok());
+  std::string out;
+  ASSERT_TRUE(log_->Read(positions.back(), 16, &out).ok());
+  EXPECT_EQ(out, payload.substr(0, 16));
+  EXPECT_EQ(log_->bytes(), batches_to_fill * batch_bytes + SegmentLog::kBatchHeaderBytes + 8 + 4);
+  log_.reset();
+
+  std::vector<Rec> records = Reopen();
+  ASSERT_EQ(records.size(), batches_to_fill + 1);
+  for (uint64_t i = 0; i < batches_to_fill; ++i) {
+    EXPECT_EQ(records[i].position, positions[i]);
+    EXPECT_TRUE(records[i].payload == payload) << "record " << i;
+  }
+  EXPECT_EQ(records.back().position, next);
+  EXPECT_EQ(records.back().payload, "next");
+}
+
+// Segments are started one after another and deleted oldest first, so those
+// there are always run without a gap. A segment missing between two others is
+// lost data (records of every kind), not something to replay past.
+TEST_F(SegmentLogTest, SegmentMissingBetweenOthersFailsReplay) {
+  Reopen();
+  for (int i = 1; i <= 3; ++i) {
+    Add(i, {"in segment " + std::to_string(i)});
+    WriteBatch();
+    ASSERT_TRUE(log_->Rotate().ok());
+  }
+  log_.reset();
+  ASSERT_TRUE(fs::remove(Segment(2)));
+  std::unique_ptr<SegmentLog> log;
+  std::vector<Rec> records;
+  Status s = OpenAndReplay(dir_, &log, &records);
+  ASSERT_FALSE(s.ok()) << "replayed " << records.size() << " records past a missing segment";
+  EXPECT_NE(s.detail().find(SegmentName(2)), std::string::npos) << s.detail();
+}
+
+// --- Durability order ---------------------------------------------------------------
+
+TEST_F(SegmentLogTest, RotateSyncsTheEndedSegmentBeforeStartingTheNext) {
+  Reopen();
+  Add(1, {"data"});
+  WriteBatch();
+  std::vector<std::string> synced;
+  {
+    SyncRecorder recorder;
+    ASSERT_TRUE(log_->Rotate().ok());
+    synced = recorder.synced();
+  }
+  const long seg1 = IndexOf(synced, Segment(1).string());
+  const long dir = IndexOf(synced, dir_.string());
+  ASSERT_GE(seg1, 0) << "synced: " << Joined(synced);
+  ASSERT_GE(dir, 0) << "synced: " << Joined(synced);
+  EXPECT_LT(seg1, dir) << "synced: " << Joined(synced);
+}
+
+// The log's rule: what a segment holds is durable before the next one takes
+// writes, so that syncing the newest segment covers everything and damage in
+// an older one is corruption, never a torn write. A broker killed before its
+// last write was synced leaves that write in the page cache only; the next
+// start replays it and starts a new segment, and must make the old one
+// durable first, or a power cut later leaves a torn older segment and the log
+// cannot be opened at all.
+TEST_F(SegmentLogTest, ReplaySyncsTheLastSegmentBeforeStartingTheNext) {
+  Reopen();
+  Add(1, {"written, never synced"});
+  WriteBatch();
+  log_.reset();  // as a killed broker would: no Sync
+
+  std::vector<std::string> synced;
+  {
+    SyncRecorder recorder;
+    Reopen();
+    synced = recorder.synced();
+  }
+  ASSERT_TRUE(log_->HasSegment(2));
+  const long seg1 = IndexOf(synced, Segment(1).string());
+  const long dir = IndexOf(synced, dir_.string());
+  ASSERT_GE(dir, 0) << "synced: " << Joined(synced);
+  ASSERT_GE(seg1, 0) << "segment 1 was never synced before segment 2 was started; synced: "
+                     << Joined(synced);
+  EXPECT_LT(seg1, dir) << "synced: " << Joined(synced);
+}
+
+// --- Odd directories ----------------------------------------------------------------
+
+TEST_F(SegmentLogTest, OtherFilesInTheDirectoryAreLeftAlone) {
+  Reopen();
+  Add(1, {"x"});
+  WriteBatch();
+  log_.reset();
+  WriteFile(dir_ / "README", "not a segment");
+  WriteFile(dir_ / "0000000001.seg.bak", "not a segment either");
+  EXPECT_EQ(Reopen(), expected_);
+  EXPECT_EQ(ReadFile(dir_ / "README"), "not a segment");
+}
+
+// A file whose name has a segment's shape but no number must not take the
+// broker down with an exception at start.
+TEST_F(SegmentLogTest, OpenDoesNotThrowOnASegmentNameThatIsNotANumber) {
+  Reopen();
+  log_.reset();
+  WriteFile(dir_ / "notanumber.seg", "junk");
+  bool threw = false;
+  try {
+    auto opened = SegmentLog::Open(dir_.string());
+    if (opened.ok()) {
+      Status s = (*opened)->Replay([](const LogRecord&) { return Status::Ok(); });
+      EXPECT_TRUE(s.ok()) << s.detail();
+    } else {
+      EXPECT_NE(opened.status().detail().find("notanumber.seg"), std::string::npos)
+          << opened.status().detail();
+    }
+  } catch (const std::exception& e) {
+    threw = true;
+    ADD_FAILURE() << "SegmentLog::Open threw " << e.what();
+  }
+  EXPECT_FALSE(threw);
+}
+
+}  // namespace
+}  // namespace sluice
