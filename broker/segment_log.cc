@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cinttypes>
 #include <cstring>
+#include <filesystem>
 
 #include "broker/crc32c.h"
 
@@ -122,7 +123,16 @@ std::string SegmentLog::PathOf(uint32_t number) const {
 }
 
 Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) return Errno("creating " + dir);
+  if (::mkdir(dir.c_str(), 0750) == 0) {
+    // The new directory's name must be durable before anything in it is.
+    const std::string parent = std::filesystem::path(dir).parent_path().string();
+    const int parent_fd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY);
+    const bool synced = parent_fd >= 0 && ::fsync(parent_fd) == 0;
+    if (parent_fd >= 0) ::close(parent_fd);
+    if (!synced) return Errno("syncing the directory of " + dir);
+  } else if (errno != EEXIST) {
+    return Errno("creating " + dir);
+  }
   std::unique_ptr<SegmentLog> log(new SegmentLog(dir));
   log->dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (log->dir_fd_ < 0) return Errno("opening " + dir);
@@ -263,7 +273,18 @@ Status SegmentLog::Write() {
   Put32(header + 8, pending_records_);
   Put32(header + 12, Crc32c(header + kBatchHeaderBytes, length));
   Put32(header, Crc32c(header + 4, 12));
-  if (Status s = WriteAll(active_->fd, pending_.data(), pending_.size()); !s.ok()) return s;
+  Status written = WriteAll(active_->fd, pending_.data(), pending_.size());
+  if (!written.ok()) {
+    // Whatever part of the batch reached the file goes, so that the segment
+    // still ends with a whole batch and a later write can follow it.
+    pending_.clear();
+    pending_records_ = 0;
+    const off_t size = static_cast<off_t>(active_->size);
+    if (::ftruncate(active_->fd, size) != 0 || ::lseek(active_->fd, size, SEEK_SET) != size) {
+      return Errno(written.detail() + "; then cutting the partial batch off");
+    }
+    return written;
+  }
   active_->size += pending_.size();
   bytes_ += pending_.size();
   pending_.clear();

@@ -59,8 +59,10 @@ class SegmentLog {
   LogPosition Append(uint32_t type, std::initializer_list<std::string_view> parts);
   bool HasPending() const { return !pending_.empty(); }
   // Writes the pending records to the current segment (not synced) and, once
-  // it is full, starts the next one.
+  // it is full, starts the next one. On failure (a full disk) the records are
+  // dropped and the segment is left ending with its last whole batch.
   Status Write();
+  size_t pending_bytes() const { return pending_.size(); }
   // Makes everything written so far durable (fdatasync). Safe to call from
   // another thread while Write runs.
   Status Sync();
@@ -75,7 +77,6 @@ class SegmentLog {
   bool HasSegment(uint32_t number) const { return segments_.count(number) > 0; }
   // Bytes in all segments, pending ones included.
   uint64_t bytes() const { return bytes_ + pending_.size(); }
-  const std::string& dir() const { return dir_; }
 
  private:
   struct Segment;

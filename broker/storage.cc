@@ -342,6 +342,7 @@ void Storage::RefreshDiskSpace() {
   struct statvfs fs;
   if (::statvfs(dir_.c_str(), &fs) != 0) return;
   const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  free_bytes_ = free_bytes;
   const bool low = free_bytes < options_.reserve_bytes;
   if (low != disk_low_) {
     if (low) {
@@ -475,7 +476,12 @@ void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body
   // A moved message whose body is in a segment a compaction is about to
   // delete takes its body along, as the compaction would have.
   if (compaction_ && SegmentOf(m.body_ref) <= compaction_->boundary) {
-    AppendMessage(q, m, ReadBody(m));
+    std::string body;
+    if (Status s = log_->Read(m.body_ref, m.body_size, &body); !s.ok()) {
+      failure_ = s;
+      return;
+    }
+    AppendMessage(q, m, body);
     return;
   }
   const std::string record = ToRecord(m).SerializeAsString();
@@ -523,46 +529,85 @@ std::string Storage::ReadBody(const StoredMessage& m) {
 Status Storage::Commit() {
   for (const auto& [incarnation, q] : dirty_) AppendQueue(*q);
   dirty_.clear();
-  bool wrote = log_->HasPending();
-  if (Status s = log_->Write(); !s.ok()) return s;
-  if (!compaction_ &&
-      log_->bytes() >= live_bytes_ + std::max(live_bytes_, kCompactMinGarbageBytes)) {
-    auto ended = log_->Rotate();
-    if (!ended.ok()) return ended.status();
-    compaction_ = Compaction{*ended, 0, 0};
-    spdlog::info("event=compaction_started log_bytes={} live_bytes={}", log_->bytes(), live_bytes_);
-    // The queues, the meta record and the deduplication ids open the new
-    // segment; messages follow a slice at a time.
-    AppendMeta();
-    for (const auto& [incarnation, q] : queues_) {
-      AppendQueue(*q);
-      q->dedup().ForEach([this, q](const std::string& id, const DedupWindow::Entry& entry) {
-        AppendDedup(*q, id, entry);
-      });
-    }
-  }
-  if (compaction_) {
-    if (Status s = CompactSlice(); !s.ok()) return s;
-  }
-  wrote = wrote || log_->HasPending();
+  if (!failure_.ok()) return failure_;
+  const bool wrote = log_->HasPending();
   if (Status s = log_->Write(); !s.ok()) return s;
   if (wrote) {
     ++written_generation_;
     unsynced_ = options_.fsync == FsyncMode::kInterval;
   }
+  // A compaction's own writes come after the turn's, in batches of their
+  // own: if the disk is full they are given up, and the turn stands.
+  if (!compaction_) {
+    if (Status s = MaybeStartCompaction(); !s.ok()) return s;
+  }
+  if (compaction_) return CompactSlice();
+  return Status::Ok();
+}
+
+bool Storage::WriteCompaction() {
+  if (Status s = log_->Write(); !s.ok()) {
+    spdlog::warn("event=compaction_abandoned error=\"{}\" free_bytes={}", s.detail(), free_bytes_);
+    compaction_.reset();
+    return false;
+  }
+  ++written_generation_;
+  unsynced_ = options_.fsync == FsyncMode::kInterval;
+  return true;
+}
+
+Status Storage::MaybeStartCompaction() {
+  // Garbage must outweigh live data. What the last compaction left beyond
+  // the live estimate counts as live too, so a compaction never follows one
+  // that freed nothing however far the estimate is off.
+  const uint64_t live = live_bytes_ + slack_bytes_;
+  if (log_->bytes() < live + std::max(live_bytes_, kCompactMinGarbageBytes)) return Status::Ok();
+  // The copies need room until the old segments go: on a disk too full for
+  // them, receives and deletes keep the reserve, and compaction waits until
+  // deletes (or the operator) have made room.
+  if (free_bytes_ < live + kCompactMinGarbageBytes) {
+    if (!compaction_deferred_) {
+      spdlog::warn("event=compaction_deferred reason=disk_space free_bytes={} needed_bytes={}",
+                   free_bytes_, live + kCompactMinGarbageBytes);
+    }
+    compaction_deferred_ = true;
+    return Status::Ok();
+  }
+  compaction_deferred_ = false;
+  auto ended = log_->Rotate();
+  if (!ended.ok()) return ended.status();
+  compaction_ = Compaction{*ended, 0, 0};
+  spdlog::info("event=compaction_started log_bytes={} live_bytes={}", log_->bytes(), live_bytes_);
+  // The queues, the meta record and the deduplication ids open the new
+  // segment, in batches of bounded size; messages follow a slice per turn.
+  AppendMeta();
+  bool written = true;
+  for (const auto& [incarnation, q] : queues_) {
+    AppendQueue(*q);
+    q->dedup().ForEach([&, q](const std::string& id, const DedupWindow::Entry& entry) {
+      if (!written) return;
+      AppendDedup(*q, id, entry);
+      if (log_->pending_bytes() >= kCompactSliceBytes) written = WriteCompaction();
+    });
+    if (!written) return Status::Ok();
+  }
+  WriteCompaction();
   return Status::Ok();
 }
 
 Status Storage::CompactSlice() {
   Compaction& c = *compaction_;
-  uint64_t budget = kCompactSliceBytes;
-  for (auto q = queues_.lower_bound(c.queue); budget > 0; q = queues_.lower_bound(c.queue)) {
+  // Where the slice's messages were, to point back to should its write fail.
+  std::vector<std::pair<const StoredMessage*, uint64_t>> moved;
+  for (auto q = queues_.lower_bound(c.queue); log_->pending_bytes() < kCompactSliceBytes;
+       q = queues_.lower_bound(c.queue)) {
     if (q == queues_.end()) {
+      if (!WriteCompaction()) return Status::Ok();
       // Every live message is now in the newer segments: once that is
       // durable, the older ones can go.
-      if (Status s = log_->Write(); !s.ok()) return s;
       if (Status s = log_->Sync(); !s.ok()) return s;
       if (Status s = log_->DropThrough(c.boundary); !s.ok()) return s;
+      slack_bytes_ = log_->bytes() - std::min(log_->bytes(), live_bytes_);
       spdlog::info("event=compaction_done log_bytes={} live_bytes={}", log_->bytes(), live_bytes_);
       compaction_.reset();
       return Status::Ok();
@@ -574,12 +619,14 @@ Status Storage::CompactSlice() {
       continue;
     }
     c.seq = m->seq + 1;
-    budget -= std::min<uint64_t>(budget, kMessageOverheadBytes);
     if (SegmentOf(m->body_ref) > c.boundary) continue;
     std::string body;
     if (Status s = log_->Read(m->body_ref, m->body_size, &body); !s.ok()) return s;
+    moved.emplace_back(m, m->body_ref);
     AppendMessage(*q->second, *m, body);
-    budget -= std::min<uint64_t>(budget, LiveBytes(*m));
+  }
+  if (!WriteCompaction()) {
+    for (const auto& [m, ref] : moved) m->body_ref = ref;
   }
   return Status::Ok();
 }

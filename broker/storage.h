@@ -146,12 +146,21 @@ class Storage final : public Journal {
     uint64_t queue;     // where the copying has got to: queue incarnation,
     uint64_t seq;       // and position
   };
+  Status MaybeStartCompaction();
   Status CompactSlice();
+  // Writes what a compaction appended; on failure (a full disk) gives the
+  // compaction up, which loses nothing: the old segments stay.
+  bool WriteCompaction();
+  bool compaction_deferred_ = false;  // for want of disk space
   std::optional<Compaction> compaction_;
   uint64_t live_bytes_ = 0;
   uint64_t slack_bytes_ = 0;  // the log's size after the last compaction, beyond live_bytes_
 
   bool disk_low_ = false;
+  uint64_t free_bytes_ = 0;  // as of the last RefreshDiskSpace
+  // A change that could not be recorded (a body that could not be read back
+  // for a move); the next Commit fails with it.
+  Status failure_;
   bool unsynced_ = false;  // kInterval: written since the last fsync
 
   // The syncer thread (FsyncMode::kAlways).
