@@ -323,6 +323,12 @@ Status SegmentLog::DropThrough(uint32_t last) {
   return Status::Ok();
 }
 
+std::vector<std::pair<uint32_t, uint64_t>> SegmentLog::SegmentSizes() const {
+  std::vector<std::pair<uint32_t, uint64_t>> sizes;
+  for (const auto& [number, segment] : segments_) sizes.emplace_back(number, segment->size);
+  return sizes;
+}
+
 Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   auto it = segments_.find(SegmentOf(at));
   if (it == segments_.end()) {

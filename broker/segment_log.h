@@ -24,6 +24,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -75,6 +77,9 @@ class SegmentLog {
   // Reads `size` bytes at `at`, written or still pending.
   Status Read(LogPosition at, uint32_t size, std::string* out) const;
   bool HasSegment(uint32_t number) const { return segments_.count(number) > 0; }
+  // Each segment's number and bytes written, oldest first; the last one is
+  // the one appended to.
+  std::vector<std::pair<uint32_t, uint64_t>> SegmentSizes() const;
   // Bytes in all segments, pending ones included.
   uint64_t bytes() const { return bytes_ + pending_.size(); }
 

@@ -53,13 +53,16 @@ struct MessageKey {
 };
 
 // What a live message or deduplication id costs in the log, near enough to
-// time compactions: its body, attributes and ids, plus the fixed fields.
-constexpr uint64_t kMessageOverheadBytes = 160;
+// time compactions: its body, attributes and ids, plus the fixed fields. An
+// estimate too high only delays compactions; one too low could make them
+// copy what they do not free, so the fixed part errs high (records take
+// about 160 bytes besides body, attributes and ids).
+constexpr uint64_t kMessageOverheadBytes = 256;
 constexpr uint64_t kDedupOverheadBytes = 100;
 
 uint64_t LiveBytes(const StoredMessage& m) {
-  uint64_t bytes = kMessageOverheadBytes + m.body_size + m.group_id.size() +
-                   m.deduplication_id.size() + m.dead_letter_source.size();
+  uint64_t bytes =
+      kMessageOverheadBytes + m.body_size + m.group_id.size() + m.deduplication_id.size();
   for (const auto& [name, value] : m.attributes) {
     bytes += name.size() + value.data_type().size() + value.string_value().size() +
              value.binary_value().size();
@@ -321,6 +324,7 @@ Status Storage::Recover(Engine* engine) {
       return Corrupt("the body of message " + m.message_id + " is in log segment " +
                      std::to_string(SegmentOf(m.body_ref)) + ", which is missing");
     }
+    live_by_segment_[SegmentOf(m.body_ref)] += LiveBytes(m);
     live_bytes_ += LiveBytes(m);
     q->second->Restore(std::move(m));
     ++messages;
@@ -329,7 +333,7 @@ Status Storage::Recover(Engine* engine) {
     auto q = restored.find(key.first);
     if (q == restored.end()) return Corrupt("deduplication id of an unknown queue");
     q->second->RestoreDedup(key.second, entry);
-    live_bytes_ += key.second.size() + kDedupOverheadBytes;
+    dedup_bytes_ += key.second.size() + kDedupOverheadBytes;
   }
   engine->ReserveIncarnations(next_incarnation_);
   spdlog::info("event=recovered queues={} messages={} deduplication_ids={} log_bytes={}",
@@ -460,7 +464,7 @@ void Storage::QueueDeleted(const Queue& q) {
   dirty_.erase(q.incarnation());
   queues_.erase(q.incarnation());
   q.dedup().ForEach([this](const std::string& id, const DedupWindow::Entry&) {
-    live_bytes_ -= std::min(live_bytes_, id.size() + kDedupOverheadBytes);
+    dedup_bytes_ -= std::min(dedup_bytes_, id.size() + kDedupOverheadBytes);
   });
   const uint64_t incarnation = q.incarnation();
   log_->Append(kQueueDeleted, {Bytes(incarnation)});
@@ -470,6 +474,7 @@ void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body
   dirty_[q.incarnation()] = &q;
   if (new_body) {
     AppendMessage(q, m, m.body);
+    live_by_segment_[SegmentOf(m.body_ref)] += LiveBytes(m);
     live_bytes_ += LiveBytes(m);
     return;
   }
@@ -481,7 +486,9 @@ void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body
       failure_ = s;
       return;
     }
+    const uint64_t from = m.body_ref;
     AppendMessage(q, m, body);
+    MoveLive(m, from);
     return;
   }
   const std::string record = ToRecord(m).SerializeAsString();
@@ -502,19 +509,23 @@ void Storage::MessageRemoved(const Queue& q, const StoredMessage& m, bool moved)
   dirty_[q.incarnation()] = &q;
   const MessageKey k{q.incarnation(), m.seq};
   log_->Append(kMessageRemoved, {Bytes(k)});
-  if (!moved) live_bytes_ -= std::min<uint64_t>(live_bytes_, LiveBytes(m));
+  if (!moved) {
+    uint64_t& in_segment = live_by_segment_[SegmentOf(m.body_ref)];
+    in_segment -= std::min(in_segment, LiveBytes(m));
+    live_bytes_ -= std::min(live_bytes_, LiveBytes(m));
+  }
 }
 
 void Storage::DedupRemembered(const Queue& q, const std::string& id,
                               const DedupWindow::Entry& entry) {
   AppendDedup(q, id, entry);
-  live_bytes_ += id.size() + kDedupOverheadBytes;
+  dedup_bytes_ += id.size() + kDedupOverheadBytes;
 }
 
 void Storage::DedupForgotten(const Queue& q, const std::string& id) {
   const uint64_t incarnation = q.incarnation();
   log_->Append(kDedupForgotten, {Bytes(incarnation), id});
-  live_bytes_ -= std::min<uint64_t>(live_bytes_, id.size() + kDedupOverheadBytes);
+  dedup_bytes_ -= std::min<uint64_t>(dedup_bytes_, id.size() + kDedupOverheadBytes);
 }
 
 std::string Storage::ReadBody(const StoredMessage& m) {
@@ -556,30 +567,51 @@ bool Storage::WriteCompaction() {
   return true;
 }
 
+void Storage::MoveLive(const StoredMessage& m, uint64_t from_ref) {
+  uint64_t& from = live_by_segment_[SegmentOf(from_ref)];
+  from -= std::min(from, LiveBytes(m));
+  live_by_segment_[SegmentOf(m.body_ref)] += LiveBytes(m);
+}
+
 Status Storage::MaybeStartCompaction() {
-  // Garbage must outweigh live data. What the last compaction left beyond
-  // the live estimate counts as live too, so a compaction never follows one
-  // that freed nothing however far the estimate is off.
-  const uint64_t live = live_bytes_ + slack_bytes_;
-  if (log_->bytes() < live + std::max(live_bytes_, kCompactMinGarbageBytes)) return Status::Ok();
+  // The longest run of oldest segments whose garbage is at least what must
+  // be copied: the live messages in it and every deduplication id.
+  std::optional<uint32_t> boundary;
+  uint64_t run_bytes = 0, run_live = 0, copy_bytes = 0;
+  for (const auto& [number, bytes] : log_->SegmentSizes()) {
+    run_bytes += bytes;
+    if (auto it = live_by_segment_.find(number); it != live_by_segment_.end()) {
+      run_live += it->second;
+    }
+    const uint64_t garbage = run_bytes - std::min(run_bytes, run_live);
+    if (garbage >= run_live + dedup_bytes_ && garbage >= kCompactMinGarbageBytes + dedup_bytes_) {
+      boundary = number;
+      copy_bytes = run_live + dedup_bytes_;
+    }
+  }
+  if (!boundary) return Status::Ok();
   // The copies need room until the old segments go: on a disk too full for
   // them, receives and deletes keep the reserve, and compaction waits until
   // deletes (or the operator) have made room.
-  if (free_bytes_ < live + kCompactMinGarbageBytes) {
+  if (free_bytes_ < copy_bytes + kCompactMinGarbageBytes) {
     if (!compaction_deferred_) {
       spdlog::warn("event=compaction_deferred reason=disk_space free_bytes={} needed_bytes={}",
-                   free_bytes_, live + kCompactMinGarbageBytes);
+                   free_bytes_, copy_bytes + kCompactMinGarbageBytes);
     }
     compaction_deferred_ = true;
     return Status::Ok();
   }
   compaction_deferred_ = false;
-  auto ended = log_->Rotate();
-  if (!ended.ok()) return ended.status();
-  compaction_ = Compaction{*ended, 0, 0};
-  spdlog::info("event=compaction_started log_bytes={} live_bytes={}", log_->bytes(), live_bytes_);
-  // The queues, the meta record and the deduplication ids open the new
-  // segment, in batches of bounded size; messages follow a slice per turn.
+  // The run ends with a whole segment: the one appended to is ended first.
+  if (*boundary == log_->SegmentSizes().back().first) {
+    if (auto ended = log_->Rotate(); !ended.ok()) return ended.status();
+  }
+  compaction_ = Compaction{*boundary, 0, 0};
+  spdlog::info(
+      "event=compaction_started log_bytes={} through_segment={} copy_bytes={} live_bytes={}",
+      log_->bytes(), *boundary, copy_bytes, live_bytes_ + dedup_bytes_);
+  // The queues, the meta record and the deduplication ids come first, in
+  // batches of bounded size; messages follow a slice per turn.
   AppendMeta();
   bool written = true;
   for (const auto& [incarnation, q] : queues_) {
@@ -597,18 +629,26 @@ Status Storage::MaybeStartCompaction() {
 
 Status Storage::CompactSlice() {
   Compaction& c = *compaction_;
-  // Where the slice's messages were, to point back to should its write fail.
+  // Where the slice's messages were, to account for (or point back to,
+  // should the write fail).
   std::vector<std::pair<const StoredMessage*, uint64_t>> moved;
-  for (auto q = queues_.lower_bound(c.queue); log_->pending_bytes() < kCompactSliceBytes;
+  int looked_at = 0;
+  for (auto q = queues_.lower_bound(c.queue);
+       log_->pending_bytes() < kCompactSliceBytes && looked_at < kCompactSliceMessages;
        q = queues_.lower_bound(c.queue)) {
     if (q == queues_.end()) {
-      if (!WriteCompaction()) return Status::Ok();
-      // Every live message is now in the newer segments: once that is
-      // durable, the older ones can go.
+      if (!WriteCompaction()) {
+        for (const auto& [m, ref] : moved) m->body_ref = ref;
+        return Status::Ok();
+      }
+      for (const auto& [m, ref] : moved) MoveLive(*m, ref);
+      // Every live message of the run is now further on: once that is
+      // durable, the run can go.
       if (Status s = log_->Sync(); !s.ok()) return s;
       if (Status s = log_->DropThrough(c.boundary); !s.ok()) return s;
-      slack_bytes_ = log_->bytes() - std::min(log_->bytes(), live_bytes_);
-      spdlog::info("event=compaction_done log_bytes={} live_bytes={}", log_->bytes(), live_bytes_);
+      live_by_segment_.erase(live_by_segment_.begin(), live_by_segment_.upper_bound(c.boundary));
+      spdlog::info("event=compaction_done log_bytes={} live_bytes={}", log_->bytes(),
+                   live_bytes_ + dedup_bytes_);
       compaction_.reset();
       return Status::Ok();
     }
@@ -619,13 +659,16 @@ Status Storage::CompactSlice() {
       continue;
     }
     c.seq = m->seq + 1;
+    ++looked_at;
     if (SegmentOf(m->body_ref) > c.boundary) continue;
     std::string body;
     if (Status s = log_->Read(m->body_ref, m->body_size, &body); !s.ok()) return s;
     moved.emplace_back(m, m->body_ref);
     AppendMessage(*q->second, *m, body);
   }
-  if (!WriteCompaction()) {
+  if (WriteCompaction()) {
+    for (const auto& [m, ref] : moved) MoveLive(*m, ref);
+  } else {
     for (const auto& [m, ref] : moved) m->body_ref = ref;
   }
   return Status::Ok();

@@ -132,15 +132,19 @@ class Storage final : public Journal {
   // Queues whose record (settings, counters) must be rewritten at commit.
   std::map<uint64_t, const Queue*> dirty_;  // by incarnation
 
-  // Compaction. The log holds live records (live_bytes_, estimated) and
-  // garbage: records of deleted messages, overwritten states. Once garbage
-  // outweighs live data, a compaction starts a new segment, writes the queue
-  // records and deduplication ids there, then copies every message whose
-  // body is in an older segment forward, a slice per turn, and finally
-  // deletes the older segments. Each compaction rewrites at most as much as
-  // it frees, so disk use stays within about twice the live data.
+  // Compaction. The log holds live records and garbage: records of deleted
+  // messages, overwritten states, forgotten ids. The storage estimates the
+  // live messages' bytes by the segment that holds their bodies. A compaction
+  // takes the longest run of oldest segments whose garbage outweighs what is
+  // live in them (and the deduplication ids, which every compaction copies):
+  // it writes the queue records and deduplication ids at the log's head, then
+  // copies the messages whose bodies are in that run forward, a slice per
+  // turn, and finally deletes the run. Messages are mostly consumed oldest
+  // first, so old segments die whole and are deleted with little copying.
+  // Each compaction rewrites at most as much as it frees.
   static constexpr uint64_t kCompactMinGarbageBytes = 8ull << 20;
   static constexpr uint64_t kCompactSliceBytes = 2ull << 20;
+  static constexpr int kCompactSliceMessages = 16384;  // looked at per turn
   struct Compaction {
     uint32_t boundary;  // the segments up to this one go at the end
     uint64_t queue;     // where the copying has got to: queue incarnation,
@@ -151,10 +155,12 @@ class Storage final : public Journal {
   // Writes what a compaction appended; on failure (a full disk) gives the
   // compaction up, which loses nothing: the old segments stay.
   bool WriteCompaction();
+  void MoveLive(const StoredMessage& m, uint64_t from_ref);
   bool compaction_deferred_ = false;  // for want of disk space
   std::optional<Compaction> compaction_;
-  uint64_t live_bytes_ = 0;
-  uint64_t slack_bytes_ = 0;  // the log's size after the last compaction, beyond live_bytes_
+  std::map<uint32_t, uint64_t> live_by_segment_;  // live messages' bytes, by body segment
+  uint64_t live_bytes_ = 0;                       // all of them
+  uint64_t dedup_bytes_ = 0;                      // live deduplication ids
 
   bool disk_low_ = false;
   uint64_t free_bytes_ = 0;  // as of the last RefreshDiskSpace
