@@ -373,9 +373,11 @@ Storage::~Storage() {
 }
 
 void Storage::RequestSync() {
-  if (sync_in_flight_ || synced_generation_ == written_generation_) return;
+  if (synced_generation_ == written_generation_ || requested_generation_ == written_generation_) {
+    return;
+  }
   if (!syncer_.joinable()) syncer_ = std::jthread([this] { SyncLoop(); });
-  sync_in_flight_ = true;
+  requested_generation_ = written_generation_;
   {
     std::lock_guard lock(sync_mu_);
     sync_target_ = written_generation_;
@@ -386,6 +388,8 @@ void Storage::RequestSync() {
 void Storage::SyncLoop() {
   std::unique_lock lock(sync_mu_);
   for (;;) {
+    // A request made while the last fsync ran starts the next one at once,
+    // without waiting for the loop to hear of the last one first.
     sync_cv_.wait(lock, [this] { return sync_stop_ || sync_target_ > sync_done_; });
     if (sync_stop_) return;
     const uint64_t target = sync_target_;
@@ -405,7 +409,6 @@ Status Storage::FinishSync() {
   uint64_t count = 0;
   if (::read(sync_fd_, &count, sizeof count) != sizeof count) return Status::Ok();
   std::lock_guard lock(sync_mu_);
-  sync_in_flight_ = false;
   if (!sync_status_.ok()) return sync_status_;
   synced_generation_ = sync_done_;
   return Status::Ok();

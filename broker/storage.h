@@ -79,10 +79,10 @@ class Storage final : public Journal {
   // FsyncMode::kAlways: what was written is durable once an fsync that
   // started after it ends. Commits are numbered; WrittenGeneration is the
   // last one, SyncedGeneration the last one known durable. RequestSync
-  // starts an fsync of everything written so far on the syncer thread; when
-  // it ends, sync_fd() becomes readable and FinishSync says how it went. The
-  // server's loop keeps running meanwhile, so the next turn's work overlaps
-  // the disk's.
+  // asks the syncer thread for an fsync of everything written so far: at
+  // once, or right after the fsync under way. When one ends, sync_fd()
+  // becomes readable and FinishSync says how it went. The server's loop
+  // keeps running meanwhile, so the next turn's work overlaps the disk's.
   bool SyncsEachCommit() const { return options_.fsync == FsyncMode::kAlways; }
   uint64_t WrittenGeneration() const { return written_generation_; }
   uint64_t SyncedGeneration() const { return synced_generation_; }
@@ -173,8 +173,8 @@ class Storage final : public Journal {
   void SyncLoop();
   uint64_t written_generation_ = 0;
   uint64_t synced_generation_ = 0;
-  bool sync_in_flight_ = false;
-  int sync_fd_ = -1;  // eventfd: the syncer's "done"
+  uint64_t requested_generation_ = 0;  // the last RequestSync's
+  int sync_fd_ = -1;                   // eventfd: the syncer's "done"
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   uint64_t sync_target_ = 0;  // guarded by sync_mu_: generation to make durable
