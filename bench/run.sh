@@ -186,6 +186,9 @@ case_throughput durable-receive-delete always 25000 "$MESSAGES" \
   --workload receive --threads "$T" --batch 10 --messages "$MESSAGES"
 case_throughput durable-mixed always 20000 0 \
   --workload mixed --threads "$T" --batch 10 --messages "$MESSAGES"
+# Group commit with twice the clients: more requests share each fsync.
+case_throughput durable-mixed-2x-clients always 20000 0 \
+  --workload mixed --threads "$((2 * T))" --batch 10 --messages "$MESSAGES"
 case_throughput durable-send-unbatched always 5000 0 \
   --workload send --threads "$T" --batch 1 --messages "$UNBATCHED_MESSAGES"
 case_throughput durable-receive-delete-unbatched always - "$UNBATCHED_MESSAGES" \
