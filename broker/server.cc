@@ -45,7 +45,8 @@ std::string QueueOf(const pb::Request& req) {
 }
 
 // Requests refused while the disk is below its reserve: those that bring new
-// data. Receives, deletes and visibility changes write little and free space.
+// data. Receives, deletes and visibility changes write little, and deletes
+// let compaction give space back (docs/storage.md, "Compaction").
 bool AddsMessages(const pb::Request& req) {
   return req.op_case() == pb::Request::kSendMessage ||
          req.op_case() == pb::Request::kSendMessageBatch ||
