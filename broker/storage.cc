@@ -563,6 +563,9 @@ bool Storage::WriteCompaction() {
   if (Status s = log_->Write(); !s.ok()) {
     spdlog::warn("event=compaction_abandoned error=\"{}\" free_bytes={}", s.detail(), free_bytes_);
     compaction_.reset();
+    // Not tried again before the next look at the disk (RefreshDiskSpace,
+    // once a tick), so a disk that stays full costs one attempt a tick.
+    free_bytes_ = 0;
     return false;
   }
   ++written_generation_;

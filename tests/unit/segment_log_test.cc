@@ -1,6 +1,7 @@
 // SegmentLog, the broker's write-ahead log: what is appended and written comes
 // back on Replay, reads of pending and written payloads, torn tails, corruption
-// reports, rotation and deletion of segments. Also the CRC-32C it relies on.
+// reports, rotation and deletion of segments, writes that fail part-way. Also
+// the CRC-32C it relies on.
 //
 // Each test works in a directory of its own under the system's temporary
 // directory, removed at the end.
@@ -10,11 +11,15 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -23,10 +28,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "broker/crc32c.h"
 #include "common/status.h"
+#include "tests/unit/storage_test_util.h"
 
 // --- fsync recorder -------------------------------------------------------------
 //
@@ -61,6 +68,40 @@ extern "C" int fdatasync(int fd) {
   return static_cast<int>(::syscall(SYS_fdatasync, fd));
 }
 
+// The same for ftruncate: while a test asks, each call's file size before it
+// and the length asked for are noted, so a test can see that a failed write
+// had left part of its batch in the file, and that it was cut off.
+namespace {
+
+struct Truncation {
+  uint64_t size_before;
+  uint64_t length;
+  bool operator==(const Truncation&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Truncation& t) {
+  return os << "{from " << t.size_before << " to " << t.length << " bytes}";
+}
+
+std::mutex g_truncate_mu;
+bool g_record_truncations = false;      // guarded by g_truncate_mu
+std::vector<Truncation> g_truncations;  // guarded by g_truncate_mu
+
+void NoteTruncate(int fd, off_t length) {
+  std::lock_guard lock(g_truncate_mu);
+  if (!g_record_truncations) return;
+  struct stat st;
+  const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : UINT64_MAX;
+  g_truncations.push_back({size, static_cast<uint64_t>(length)});
+}
+
+}  // namespace
+
+extern "C" int ftruncate(int fd, off_t length) noexcept {
+  NoteTruncate(fd, length);
+  return static_cast<int>(::syscall(SYS_ftruncate, fd, length));
+}
+
 namespace sluice {
 namespace {
 
@@ -84,28 +125,22 @@ class SyncRecorder {
   }
 };
 
-// Captures what is logged through spdlog's default logger while it lives.
-class LogCapture {
+// Notes the ftruncate calls made while it lives.
+class TruncateRecorder {
  public:
-  LogCapture()
-      : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256)),
-        previous_(spdlog::default_logger()) {
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink_));
+  TruncateRecorder() {
+    std::lock_guard lock(g_truncate_mu);
+    g_truncations.clear();
+    g_record_truncations = true;
   }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-
-  // The lines logged that contain `text`.
-  std::vector<std::string> Find(const std::string& text) {
-    std::vector<std::string> found;
-    for (const std::string& line : sink_->last_formatted()) {
-      if (line.find(text) != std::string::npos) found.push_back(line);
-    }
-    return found;
+  ~TruncateRecorder() {
+    std::lock_guard lock(g_truncate_mu);
+    g_record_truncations = false;
   }
-
- private:
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
-  std::shared_ptr<spdlog::logger> previous_;
+  std::vector<Truncation> truncations() const {
+    std::lock_guard lock(g_truncate_mu);
+    return g_truncations;
+  }
 };
 
 // A record as Replay gave it, with its payload copied out.
@@ -460,7 +495,7 @@ TEST_F(SegmentLogTest, TornLastBatchIsDroppedWholeAtEveryLength) {
     fs::create_directories(dir);
     WriteFile(dir / SegmentName(1), whole.substr(0, cut));
 
-    LogCapture logs;
+    testing::LogCapture logs;
     std::unique_ptr<SegmentLog> log;
     std::vector<Rec> records;
     Status s = OpenAndReplay(dir, &log, &records);
@@ -481,7 +516,7 @@ TEST_F(SegmentLogTest, TornLastBatchIsDroppedWholeAtEveryLength) {
     log->Append(99, {"after the tear"});
     ASSERT_TRUE(log->Write().ok());
     log.reset();
-    LogCapture logs2;
+    testing::LogCapture logs2;
     s = OpenAndReplay(dir, &log, &records);
     ASSERT_TRUE(s.ok()) << s.detail();
     ASSERT_EQ(records.size(), kept.size() + 1);
@@ -496,7 +531,7 @@ TEST_F(SegmentLogTest, TornLastBatchIsDroppedWholeAtEveryLength) {
 TEST_F(SegmentLogTest, LogCutExactlyAtABatchBoundaryIsNotReportedAsTorn) {
   WriteThreeBatches();
   fs::resize_file(Segment(1), batch_starts_[2]);
-  LogCapture logs;
+  testing::LogCapture logs;
   std::vector<Rec> records = Reopen();
   EXPECT_EQ(records, std::vector<Rec>(expected_.begin(), expected_.begin() + 4));
   EXPECT_TRUE(logs.Find("torn_tail_dropped").empty());
@@ -508,7 +543,7 @@ TEST_F(SegmentLogTest, GarbageAfterTheLastBatchIsDropped) {
   std::string garbage;
   for (int i = 0; i < 500; ++i) garbage.push_back(static_cast<char>(i * 37 + 11));
   AppendToFile(Segment(1), garbage);
-  LogCapture logs;
+  testing::LogCapture logs;
   EXPECT_EQ(Reopen(), expected_);
   EXPECT_EQ(logs.Find("event=torn_tail_dropped").size(), 1u);
   EXPECT_EQ(fs::file_size(Segment(1)), end);
@@ -519,7 +554,7 @@ TEST_F(SegmentLogTest, ZerosAfterTheLastBatchAreDropped) {
   WriteThreeBatches();
   const uint64_t end = batch_starts_[3];
   AppendToFile(Segment(1), std::string(4096, '\0'));
-  LogCapture logs;
+  testing::LogCapture logs;
   EXPECT_EQ(Reopen(), expected_);
   EXPECT_EQ(logs.Find("event=torn_tail_dropped").size(), 1u);
   EXPECT_EQ(fs::file_size(Segment(1)), end);
@@ -529,7 +564,7 @@ TEST_F(SegmentLogTest, DamagedLastBatchIsDroppedAsTorn) {
   // A torn write may have the full length but not the right bytes.
   WriteThreeBatches();
   FlipByte(Segment(1), batch_starts_[3] - 3);
-  LogCapture logs;
+  testing::LogCapture logs;
   EXPECT_EQ(Reopen(), std::vector<Rec>(expected_.begin(), expected_.begin() + 4));
   EXPECT_EQ(logs.Find("event=torn_tail_dropped").size(), 1u);
   EXPECT_EQ(fs::file_size(Segment(1)), batch_starts_[2]);
@@ -565,7 +600,7 @@ TEST_F(SegmentLogTest, TornLastBatchIsDroppedEvenIfItsPayloadHoldsAValidBatch) {
 
   std::unique_ptr<SegmentLog> log;
   std::vector<Rec> records;
-  LogCapture logs;
+  testing::LogCapture logs;
   Status s = OpenAndReplay(dir_, &log, &records);
   ASSERT_TRUE(s.ok()) << "a torn last write fails recovery: " << s.detail();
   EXPECT_EQ(records, std::vector<Rec>(expected_.begin(), expected_.begin() + 1));
@@ -637,6 +672,124 @@ TEST_F(SegmentLogTest, DamageInANonLastSegmentFailsReplayNamingFileAndOffset) {
   }
   WriteFile(Segment(1), whole);
   EXPECT_EQ(Reopen(), expected_);
+}
+
+// --- Failed writes ------------------------------------------------------------------
+
+// The fault injection the tests below rely on: under the limit, a write that
+// crosses it is cut short at it and the next fails with EFBIG; once the limit
+// is gone, the file grows again and SIGXFSZ is handled as before.
+TEST_F(SegmentLogTest, FileSizeLimitCutsAWriteShortThenFailsWritesUntilItIsLifted) {
+  const std::string path = (root_ / "scratch").string();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  const std::string data(1000, 'd');
+  ASSERT_EQ(::write(fd, data.data(), 100), 100);
+  rlimit limit_before;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &limit_before), 0);
+  struct sigaction action_before;
+  ASSERT_EQ(::sigaction(SIGXFSZ, nullptr, &action_before), 0);
+  ssize_t cut_short, refused;
+  int refused_errno;
+  {
+    testing::FileSizeLimit limit(150);
+    cut_short = ::write(fd, data.data(), data.size());
+    refused = ::write(fd, data.data(), data.size());
+    refused_errno = errno;
+  }
+  EXPECT_EQ(cut_short, 50);
+  EXPECT_EQ(refused, -1);
+  EXPECT_EQ(refused_errno, EFBIG);
+  EXPECT_EQ(fs::file_size(path), 150u);
+  EXPECT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  EXPECT_EQ(fs::file_size(path), 1150u);
+  ::close(fd);
+  rlimit limit_after;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &limit_after), 0);
+  EXPECT_EQ(limit_after.rlim_cur, limit_before.rlim_cur);
+  EXPECT_EQ(limit_after.rlim_max, limit_before.rlim_max);
+  struct sigaction action_after;
+  ASSERT_EQ(::sigaction(SIGXFSZ, nullptr, &action_after), 0);
+  EXPECT_EQ(action_after.sa_handler, action_before.sa_handler);
+}
+
+// A write that fails part-way (a full disk) must not leave part of its batch
+// in the segment: the next batch would follow the fragment, and Replay would
+// take that for corruption in the middle of the log. The segment is cut back
+// to its last whole batch, the failed batch's records are dropped, the write
+// reports the error, and the log goes on where it was.
+TEST_F(SegmentLogTest, WriteThatFailsPartWayLeavesTheSegmentEndingWithItsLastWholeBatch) {
+  Reopen();
+  Add(1, {"first batch"});
+  WriteBatch();
+  Add(2, {"second batch, ", "first record"});
+  Add(3, {std::string(3000, 's')});
+  WriteBatch();
+  const uint64_t size = fs::file_size(Segment(1));
+  ASSERT_EQ(log_->bytes(), size);
+  const std::string whole = ReadFile(Segment(1));
+  // The batch that fails: two records, 10 kB.
+  const std::string big(10'000, 'f');
+  const std::string small = "second record of the failed batch";
+  const uint64_t failed_bytes = SegmentLog::kBatchHeaderBytes + 2 * SegmentLog::kRecordHeaderBytes +
+                                big.size() + small.size();
+  const LogPosition next =
+      (uint64_t{1} << 32) | (size + SegmentLog::kBatchHeaderBytes + SegmentLog::kRecordHeaderBytes);
+
+  // Room in the file for none of the batch, one byte, its header, half of
+  // it, all of it but its last byte.
+  for (uint64_t room : {uint64_t{0}, uint64_t{1}, uint64_t{SegmentLog::kBatchHeaderBytes},
+                        failed_bytes / 2, failed_bytes - 1}) {
+    SCOPED_TRACE("room for " + std::to_string(room) + " of the batch's " +
+                 std::to_string(failed_bytes) + " bytes");
+    EXPECT_EQ(log_->Append(7, {big}), next);
+    log_->Append(8, {small});
+    ASSERT_EQ(log_->pending_bytes(), failed_bytes);
+    Status s;
+    std::vector<Truncation> truncations;
+    {
+      TruncateRecorder recorder;
+      testing::FileSizeLimit limit(size + room);
+      s = log_->Write();
+      truncations = recorder.truncations();
+    }
+    ASSERT_FALSE(s.ok()) << "a write past the file-size limit succeeded";
+    EXPECT_EQ(s.code(), pb::INTERNAL_ERROR);
+    EXPECT_NE(s.detail().find(std::strerror(EFBIG)), std::string::npos) << s.detail();
+    // The part that reached the file was there, and was cut off.
+    EXPECT_EQ(truncations, (std::vector<Truncation>{{size + room, size}}));
+    EXPECT_EQ(fs::file_size(Segment(1)), size);
+    EXPECT_TRUE(ReadFile(Segment(1)) == whole) << "the segment's batches were changed";
+    // The failed batch's records are gone; nothing counts them.
+    EXPECT_FALSE(log_->HasPending());
+    EXPECT_EQ(log_->pending_bytes(), 0u);
+    EXPECT_EQ(log_->bytes(), size);
+    EXPECT_EQ(log_->SegmentSizes(), (std::vector<std::pair<uint32_t, uint64_t>>{{1, size}}));
+  }
+
+  // With the limit lifted, the next batch follows the last whole one.
+  const std::string after = "after the failed writes";
+  EXPECT_EQ(Add(9, {after}), next);
+  WriteBatch();
+  const uint64_t size_after =
+      size + SegmentLog::kBatchHeaderBytes + SegmentLog::kRecordHeaderBytes + after.size();
+  EXPECT_EQ(fs::file_size(Segment(1)), size_after);
+  EXPECT_EQ(log_->bytes(), size_after);
+  std::string out;
+  ASSERT_TRUE(log_->Read(next, static_cast<uint32_t>(after.size()), &out).ok());
+  EXPECT_EQ(out, after);
+  log_.reset();
+
+  // Replay gives the batches before the failures and the one after, and
+  // finds nothing damaged.
+  testing::LogCapture logs;
+  std::unique_ptr<SegmentLog> log;
+  std::vector<Rec> records;
+  Status s = OpenAndReplay(dir_, &log, &records);
+  ASSERT_TRUE(s.ok()) << s.detail();
+  EXPECT_EQ(records, expected_);
+  EXPECT_TRUE(logs.Find("event=torn_tail_dropped").empty());
+  EXPECT_EQ(fs::file_size(Segment(1)), size_after);
 }
 
 // --- Segments -----------------------------------------------------------------------
