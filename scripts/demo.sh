@@ -33,6 +33,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Each run starts from nothing, its queues as well as its bucket (below): a
+# demo's queue holds only the jobs of its own photos.
+rm -rf "$RUN_DIR/data"
 "$BROKER" --listen "$LISTEN" --metrics-listen "$METRICS" --data-dir "$RUN_DIR/data" \
   2>"$RUN_DIR/broker.log" &
 BROKER_PID=$!
