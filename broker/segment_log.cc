@@ -217,12 +217,24 @@ Status SegmentLog::ReplaySegment(const std::shared_ptr<Segment>& segment, bool l
       break;
     }
     const size_t end = at + kBatchHeaderBytes + length;
-    for (size_t r = at + kBatchHeaderBytes; r < end;) {
-      const uint32_t size = end - r >= kRecordHeaderBytes ? Get32(data.data() + r) : 0;
-      if (end - r < kRecordHeaderBytes || size > end - r - kRecordHeaderBytes) {
+    // The records must fill the batch exactly, as many as its header says,
+    // before any of them is applied.
+    uint32_t records = 0;
+    for (size_t r = at + kBatchHeaderBytes; r < end; ++records) {
+      if (end - r < kRecordHeaderBytes || Get32(data.data() + r) > end - r - kRecordHeaderBytes) {
         return Status(pb::INTERNAL_ERROR, "Corruption: " + path + " at offset " +
                                               std::to_string(r) + ": a record overruns its batch");
       }
+      r += kRecordHeaderBytes + Get32(data.data() + r);
+    }
+    if (records != Get32(data.data() + at + 8)) {
+      return Status(pb::INTERNAL_ERROR, "Corruption: " + path + " at offset " + std::to_string(at) +
+                                            ": the batch holds " + std::to_string(records) +
+                                            " records, its header says " +
+                                            std::to_string(Get32(data.data() + at + 8)));
+    }
+    for (size_t r = at + kBatchHeaderBytes; r < end;) {
+      const uint32_t size = Get32(data.data() + r);
       const LogRecord record{
           Get32(data.data() + r + 4), std::string_view(data.data() + r + kRecordHeaderBytes, size),
           (static_cast<uint64_t>(segment->number) << 32) | (r + kRecordHeaderBytes)};

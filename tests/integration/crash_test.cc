@@ -9,7 +9,7 @@
 //  - FIFO order within a group holds, and deduplication ids are remembered.
 // Bodies of up to 64 KiB, most of them deleted, make megabytes of garbage, so
 // the broker's log compaction (which starts at 8 MiB of it) runs under the
-// load and is killed part-way in some rounds.
+// load; every other round aims its kill at a compaction that has just begun.
 // Seeded and bounded: SLUICE_CRASH_SEED and SLUICE_CRASH_ROUNDS override the
 // defaults, and a failure prints the seed that reproduces it.
 #include <gtest/gtest.h>
@@ -42,6 +42,14 @@ std::string BodyFor(int n, size_t size) {
   std::string body = "body-" + std::to_string(n) + "-" + std::to_string(size) + ":";
   while (body.size() < size) body += static_cast<char>('a' + (body.size() + n) % 26);
   return body;
+}
+
+constexpr char kCompactionStarted[] = "event=compaction_started";
+
+size_t CountOf(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
 }
 
 uint64_t EnvOr(const char* name, uint64_t fallback) {
@@ -231,6 +239,16 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
         },
         seconds(20)));
     std::this_thread::sleep_for(run_for);  // a random crash point, not a wait for a condition
+    // Every other round aims the kill at a compaction: once one has started,
+    // within a few milliseconds (it copies 2 MiB a turn); when none starts in
+    // time, the random point above stands.
+    bool aimed = false;
+    if (round % 2 == 1) {
+      const size_t before = CountOf(broker->Stderr(), kCompactionStarted);
+      aimed = testing::WaitFor(
+          [&] { return CountOf(broker->Stderr(), kCompactionStarted) > before; }, seconds(5));
+      if (aimed) std::this_thread::sleep_for(milliseconds(rng() % 10));
+    }
     broker->Signal(SIGKILL);
     broker->Wait(seconds(10));
     stop = true;
@@ -285,16 +303,16 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
       EXPECT_EQ(r->result().message_id(), ledger.fifo_ids[ledger.fifo_sent.front()])
           << "deduplication id forgotten";
     }
-    const std::string log = killed_log + broker->Stderr();
-    size_t compactions = 0;
-    for (size_t at = log.find("event=compaction_started"); at != std::string::npos;
-         at = log.find("event=compaction_started", at + 1)) {
-      ++compactions;
-    }
+    const size_t compactions = CountOf(killed_log + broker->Stderr(), kCompactionStarted);
+    // Whether the kill came while a compaction was under way.
+    const bool killed_compacting =
+        CountOf(killed_log, kCompactionStarted) > CountOf(killed_log, "event=compaction_done");
     std::printf(
-        "round %llu: sent=%zu deleted=%zu checked_present=%zu fifo=%zu compactions_started=%zu\n",
+        "round %llu: sent=%zu deleted=%zu checked_present=%zu fifo=%zu compactions_started=%zu "
+        "kill_aimed_at_compaction=%d killed_while_compacting=%d\n",
         static_cast<unsigned long long>(round), ledger.sent.size(), ledger.deleted.size(),
-        expected.size(), ledger.fifo_sent.size(), compactions);
+        expected.size(), ledger.fifo_sent.size(), compactions, aimed ? 1 : 0,
+        killed_compacting ? 1 : 0);
     broker->Signal(SIGKILL);
     broker->Wait(seconds(10));
   }
