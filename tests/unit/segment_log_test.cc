@@ -633,6 +633,35 @@ TEST_F(SegmentLogTest, FlippedByteInANonLastBatchFailsReplayNamingFileAndOffset)
   EXPECT_EQ(Reopen(), expected_);
 }
 
+TEST_F(SegmentLogTest, BatchWhoseRecordCountDisagreesFailsReplayBeforeApplyingIt) {
+  WriteThreeBatches();
+  const std::string path = Segment(1).string();
+  // The second batch's header claims one record more, with both checksums
+  // made right again: only the count gives it away.
+  std::string data = ReadFile(Segment(1));
+  char* header = data.data() + batch_starts_[1];
+  uint32_t count;
+  std::memcpy(&count, header + 8, 4);
+  ++count;
+  std::memcpy(header + 8, &count, 4);
+  const uint32_t header_crc = Crc32c(header + 4, 12);
+  std::memcpy(header, &header_crc, 4);
+  WriteFile(Segment(1), data);
+
+  std::unique_ptr<SegmentLog> log;
+  std::vector<Rec> records;
+  Status s = OpenAndReplay(dir_, &log, &records);
+  ASSERT_FALSE(s.ok());
+  const std::string prefix =
+      "Corruption: " + path + " at offset " + std::to_string(batch_starts_[1]) + ":";
+  EXPECT_EQ(s.detail().substr(0, prefix.size()), prefix) << s.detail();
+  EXPECT_NE(s.detail().find("its header says " + std::to_string(count)), std::string::npos)
+      << s.detail();
+  // The first batch was replayed, nothing of the second.
+  const std::vector<Rec> first_batch(expected_.begin(), expected_.begin() + 2);  // two a batch
+  EXPECT_EQ(records, first_batch);
+}
+
 TEST_F(SegmentLogTest, DamageInANonLastSegmentFailsReplayNamingFileAndOffset) {
   WriteThreeBatches();
   Reopen();  // segment 2 takes the next records
