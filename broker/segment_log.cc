@@ -23,6 +23,11 @@ constexpr char kSuffix[] = ".seg";
 // this much.
 constexpr uint32_t kMaxBatchBytes = 1u << 30;
 
+Status CorruptAt(const std::string& path, uint64_t offset, const std::string& what) {
+  return Status(pb::INTERNAL_ERROR,
+                "Corruption: " + path + " at offset " + std::to_string(offset) + ": " + what);
+}
+
 Status Errno(const std::string& what) {
   return Status(pb::INTERNAL_ERROR, what + ": " + std::strerror(errno));
 }
@@ -205,9 +210,9 @@ Status SegmentLog::ReplaySegment(const std::shared_ptr<Segment>& segment, bool l
     std::string problem;
     if (!ValidBatchAt(data.data() + at, data.size() - at, &length, &problem)) {
       if (!last || ValidBatchesFollow(data, at)) {
-        return Status(pb::INTERNAL_ERROR, "Corruption: " + path + " at offset " +
-                                              std::to_string(at) + ": " + problem +
-                                              ", and valid batches follow it");
+        return CorruptAt(path, at,
+                         problem + (last ? ", and valid batches follow it"
+                                         : ", in a segment that is not the last"));
       }
       spdlog::warn("event=torn_tail_dropped file={} offset={} bytes={} detail=\"{}\"", path, at,
                    data.size() - at, problem);
@@ -222,16 +227,14 @@ Status SegmentLog::ReplaySegment(const std::shared_ptr<Segment>& segment, bool l
     uint32_t records = 0;
     for (size_t r = at + kBatchHeaderBytes; r < end; ++records) {
       if (end - r < kRecordHeaderBytes || Get32(data.data() + r) > end - r - kRecordHeaderBytes) {
-        return Status(pb::INTERNAL_ERROR, "Corruption: " + path + " at offset " +
-                                              std::to_string(r) + ": a record overruns its batch");
+        return CorruptAt(path, r, "a record overruns its batch");
       }
       r += kRecordHeaderBytes + Get32(data.data() + r);
     }
     if (records != Get32(data.data() + at + 8)) {
-      return Status(pb::INTERNAL_ERROR, "Corruption: " + path + " at offset " + std::to_string(at) +
-                                            ": the batch holds " + std::to_string(records) +
-                                            " records, its header says " +
-                                            std::to_string(Get32(data.data() + at + 8)));
+      return CorruptAt(path, at,
+                       "the batch holds " + std::to_string(records) + " records, its header says " +
+                           std::to_string(Get32(data.data() + at + 8)));
     }
     for (size_t r = at + kBatchHeaderBytes; r < end;) {
       const uint32_t size = Get32(data.data() + r);

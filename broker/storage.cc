@@ -11,6 +11,7 @@
 #include <random>
 
 #include "broker/queue.h"
+#include "broker/validation.h"
 #include "storage.pb.h"
 
 namespace sluice {
@@ -61,13 +62,8 @@ constexpr uint64_t kMessageOverheadBytes = 256;
 constexpr uint64_t kDedupOverheadBytes = 100;
 
 uint64_t LiveBytes(const StoredMessage& m) {
-  uint64_t bytes =
-      kMessageOverheadBytes + m.body_size + m.group_id.size() + m.deduplication_id.size();
-  for (const auto& [name, value] : m.attributes) {
-    bytes += name.size() + value.data_type().size() + value.string_value().size() +
-             value.binary_value().size();
-  }
-  return bytes;
+  return kMessageOverheadBytes + m.body_size + MessageSize({}, m.attributes) + m.group_id.size() +
+         m.deduplication_id.size();
 }
 
 template <typename T>
@@ -325,7 +321,6 @@ Status Storage::Recover(Engine* engine) {
                      std::to_string(SegmentOf(m.body_ref)) + ", which is missing");
     }
     live_by_segment_[SegmentOf(m.body_ref)] += LiveBytes(m);
-    live_bytes_ += LiveBytes(m);
     q->second->Restore(std::move(m));
     ++messages;
   }
@@ -478,7 +473,6 @@ void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body
   if (new_body) {
     AppendMessage(q, m, m.body);
     live_by_segment_[SegmentOf(m.body_ref)] += LiveBytes(m);
-    live_bytes_ += LiveBytes(m);
     return;
   }
   // A moved message whose body is in a segment a compaction is about to
@@ -515,7 +509,6 @@ void Storage::MessageRemoved(const Queue& q, const StoredMessage& m, bool moved)
   if (!moved) {
     uint64_t& in_segment = live_by_segment_[SegmentOf(m.body_ref)];
     in_segment -= std::min(in_segment, LiveBytes(m));
-    live_bytes_ -= std::min(live_bytes_, LiveBytes(m));
   }
 }
 
@@ -573,6 +566,12 @@ bool Storage::WriteCompaction() {
   return true;
 }
 
+uint64_t Storage::LiveMessageBytes() const {
+  uint64_t bytes = 0;
+  for (const auto& [segment, in_segment] : live_by_segment_) bytes += in_segment;
+  return bytes;
+}
+
 void Storage::MoveLive(const StoredMessage& m, uint64_t from_ref) {
   uint64_t& from = live_by_segment_[SegmentOf(from_ref)];
   from -= std::min(from, LiveBytes(m));
@@ -615,7 +614,7 @@ Status Storage::MaybeStartCompaction() {
   compaction_ = Compaction{*boundary, 0, 0};
   spdlog::info(
       "event=compaction_started log_bytes={} through_segment={} copy_bytes={} live_bytes={}",
-      log_->bytes(), *boundary, copy_bytes, live_bytes_ + dedup_bytes_);
+      log_->bytes(), *boundary, copy_bytes, LiveMessageBytes() + dedup_bytes_);
   // The queues, the meta record and the deduplication ids come first, in
   // batches of bounded size; messages follow a slice per turn.
   AppendMeta();
@@ -654,7 +653,7 @@ Status Storage::CompactSlice() {
       if (Status s = log_->DropThrough(c.boundary); !s.ok()) return s;
       live_by_segment_.erase(live_by_segment_.begin(), live_by_segment_.upper_bound(c.boundary));
       spdlog::info("event=compaction_done log_bytes={} live_bytes={}", log_->bytes(),
-                   live_bytes_ + dedup_bytes_);
+                   LiveMessageBytes() + dedup_bytes_);
       compaction_.reset();
       return Status::Ok();
     }

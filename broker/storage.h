@@ -13,7 +13,6 @@
 #ifndef SLUICE_BROKER_STORAGE_H_
 #define SLUICE_BROKER_STORAGE_H_
 
-#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -159,7 +158,7 @@ class Storage final : public Journal {
   bool compaction_deferred_ = false;  // for want of disk space
   std::optional<Compaction> compaction_;
   std::map<uint32_t, uint64_t> live_by_segment_;  // live messages' bytes, by body segment
-  uint64_t live_bytes_ = 0;                       // all of them
+  uint64_t LiveMessageBytes() const;              // all of them
   uint64_t dedup_bytes_ = 0;                      // live deduplication ids
 
   bool disk_low_ = false;

@@ -106,6 +106,8 @@ namespace sluice {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ReadFile;
+using testing::WriteFile;
 
 // Records the files synced while it lives.
 class SyncRecorder {
@@ -156,16 +158,6 @@ std::ostream& operator<<(std::ostream& os, const Rec& r) {
   return os << "{type " << r.type << ", " << r.payload.size() << " bytes \""
             << r.payload.substr(0, 20) << "\", segment " << SegmentOf(r.position) << " offset "
             << (r.position & 0xffffffffu) << "}";
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteFile(const fs::path& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
 void AppendToFile(const fs::path& path, const std::string& data) {

@@ -1,5 +1,6 @@
-// Test helpers shared by the log's and the storage's unit tests: a full
-// disk by RLIMIT_FSIZE, and a look at what spdlog logged.
+// Test helpers shared by the log's and the storage's unit tests: whole-file
+// reads and writes, a full disk by RLIMIT_FSIZE, and a look at what spdlog
+// logged.
 #ifndef SLUICE_TESTS_UNIT_STORAGE_TEST_UTIL_H_
 #define SLUICE_TESTS_UNIT_STORAGE_TEST_UTIL_H_
 
@@ -12,11 +13,24 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace sluice::testing {
+
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+inline void WriteFile(const std::filesystem::path& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
 
 // While it lives, no file of the process may grow past `bytes`, as on a full
 // disk: RLIMIT_FSIZE's soft limit is lowered to it and SIGXFSZ ignored, so a
