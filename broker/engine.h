@@ -19,6 +19,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "broker/journal.h"
 #include "broker/move_tasks.h"
@@ -113,8 +114,10 @@ class Engine {
   Status ResolveHandle(const Queue& q, const std::string& receipt_handle, uint64_t* seq,
                        bool* gone) const;
   void MoveToDeadLetterQueue(const Queue& source, StoredMessage message, Millis now);
+  // Fills `out` from `m`, all but a body that the journal holds: that one is
+  // added to `body_reads`.
   void FillMessage(const Queue& q, const StoredMessage& m, const pb::ReceiveMessageRequest& req,
-                   pb::Message* out) const;
+                   pb::Message* out, std::vector<Journal::BodyRead>* body_reads) const;
   std::string NewMessageId();
   void RunMoveTasks(Millis now);
 

@@ -241,18 +241,26 @@ Status Engine::ReceiveMessage(const pb::ReceiveMessageRequest& req,
   queue.Receive(std::min(max, room), Millis{visibility_s} * 1000, max_receive_count, now,
                 &delivered, &dead_lettered);
   for (StoredMessage& m : dead_lettered) MoveToDeadLetterQueue(queue, std::move(m), now);
-  for (const StoredMessage* m : delivered) FillMessage(queue, *m, req, resp->add_messages());
+  std::vector<Journal::BodyRead> body_reads;
+  for (const StoredMessage* m : delivered) {
+    FillMessage(queue, *m, req, resp->add_messages(), &body_reads);
+  }
+  if (!body_reads.empty()) options_.journal->ReadBodies(body_reads);
   return Status::Ok();
 }
 
 void Engine::FillMessage(const Queue& q, const StoredMessage& m,
-                         const pb::ReceiveMessageRequest& req, pb::Message* out) const {
+                         const pb::ReceiveMessageRequest& req, pb::Message* out,
+                         std::vector<Journal::BodyRead>* body_reads) const {
   out->set_message_id(m.message_id);
   out->set_receipt_handle(handles_.Encode({q.incarnation(), m.seq, m.receipt_seq}));
   out->set_md5_of_body(m.md5_of_body);
   // Bodies are never empty, so an empty one is held by the journal's storage.
-  out->set_body(m.body.empty() && options_.journal != nullptr ? options_.journal->ReadBody(m)
-                                                              : m.body);
+  if (m.body.empty() && options_.journal != nullptr) {
+    body_reads->push_back({&m, out->mutable_body()});
+  } else {
+    out->set_body(m.body);
+  }
 
   const bool all = Contains(req.attribute_names(), "All");
   auto want = [&](const std::string& name) { return all || Contains(req.attribute_names(), name); };

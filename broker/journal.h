@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "broker/dedup_window.h"
 #include "broker/stored_message.h"
@@ -42,8 +43,15 @@ class Journal {
   // A deduplication id's window ended.
   virtual void DedupForgotten(const Queue& q, const std::string& id) = 0;
 
-  // The body of a message whose body the queue does not hold in memory.
-  virtual std::string ReadBody(const StoredMessage& m) = 0;
+  // A body to read, of a message whose body the queue does not hold in
+  // memory, and where to put it.
+  struct BodyRead {
+    const StoredMessage* message;
+    std::string* body;
+  };
+  // Reads the bodies of a receive all at once, so that neighbours in storage
+  // can share a read. A body that cannot be read is left empty (and logged).
+  virtual void ReadBodies(const std::vector<BodyRead>& reads) = 0;
 };
 
 }  // namespace sluice

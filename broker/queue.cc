@@ -258,9 +258,9 @@ void Queue::ReceiveFifo(int max, Millis visibility_ms, int max_receive_count, Mi
   }
 }
 
-const StoredMessage* Queue::FindAtOrAfter(uint64_t seq) const {
-  auto it = messages_.lower_bound(seq);
-  return it == messages_.end() ? nullptr : &it->second;
+void Queue::VisitFrom(uint64_t seq, const std::function<bool(const StoredMessage&)>& visit) const {
+  for (auto it = messages_.lower_bound(seq); it != messages_.end() && visit(it->second); ++it) {
+  }
 }
 
 const StoredMessage* Queue::Find(uint64_t seq) const {

@@ -17,6 +17,7 @@
 #define SLUICE_BROKER_QUEUE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -101,9 +102,9 @@ class Queue {
 
   // The message at `seq`, or nullptr when it is gone.
   const StoredMessage* Find(uint64_t seq) const;
-  // The first message at `seq` or after, or nullptr (a journal's compaction
-  // walks a queue with it).
-  const StoredMessage* FindAtOrAfter(uint64_t seq) const;
+  // Calls `visit` on each message at `seq` or after, in order, while it
+  // returns true (a journal's compaction walks a queue with it).
+  void VisitFrom(uint64_t seq, const std::function<bool(const StoredMessage&)>& visit) const;
   const DedupWindow& dedup() const { return dedup_; }
   void Delete(uint64_t seq);
   // Makes an in-flight message visible `timeout_ms` from now (0: at once).

@@ -352,13 +352,16 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   const Segment& segment = *it->second;
   const uint64_t offset = at & 0xffffffffu;
   out->resize(size);
-  if (&segment == active_.get() && offset >= segment.size) {
-    std::memcpy(out->data(), pending_.data() + (offset - segment.size), size);
-    return Status::Ok();
+  // What is not written yet is still in the pending batch.
+  size_t on_disk = size;
+  if (&segment == active_.get() && offset + size > segment.size) {
+    on_disk = offset >= segment.size ? 0 : segment.size - offset;
+    std::memcpy(out->data() + on_disk, pending_.data() + (offset + on_disk - segment.size),
+                size - on_disk);
   }
-  for (size_t done = 0; done < size;) {
+  for (size_t done = 0; done < on_disk;) {
     const ssize_t r =
-        ::pread(segment.fd, out->data() + done, size - done, static_cast<off_t>(offset + done));
+        ::pread(segment.fd, out->data() + done, on_disk - done, static_cast<off_t>(offset + done));
     if (r <= 0) {
       if (r < 0 && errno == EINTR) continue;
       return r == 0 ? Status(pb::INTERNAL_ERROR, "a body runs past the end of its log segment")

@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -60,6 +61,12 @@ struct MessageKey {
 // about 160 bytes besides body, attributes and ids).
 constexpr uint64_t kMessageOverheadBytes = 256;
 constexpr uint64_t kDedupOverheadBytes = 100;
+
+// A receive reads the bodies it delivers in runs: bodies at most
+// kReadGapBytes apart (a message's other fields lie between bodies sent
+// together) share one read of at most kReadSpanBytes.
+constexpr uint64_t kReadGapBytes = 4096;
+constexpr uint64_t kReadSpanBytes = 1 << 20;
 
 uint64_t LiveBytes(const StoredMessage& m) {
   return kMessageOverheadBytes + m.body_size + MessageSize({}, m.attributes) + m.group_id.size() +
@@ -524,13 +531,39 @@ void Storage::DedupForgotten(const Queue& q, const std::string& id) {
   dedup_bytes_ -= std::min<uint64_t>(dedup_bytes_, id.size() + kDedupOverheadBytes);
 }
 
-std::string Storage::ReadBody(const StoredMessage& m) {
-  std::string body;
-  if (Status s = log_->Read(m.body_ref, m.body_size, &body); !s.ok()) {
-    spdlog::error("event=body_read_failed message_id={} error=\"{}\"", m.message_id, s.detail());
-    body.clear();
+void Storage::ReadBodies(const std::vector<BodyRead>& reads) {
+  // Bodies sent together lie together: in position order, each run of bodies
+  // at most kReadGapBytes apart in one segment is read at once.
+  std::vector<const BodyRead*> order;
+  order.reserve(reads.size());
+  for (const BodyRead& r : reads) order.push_back(&r);
+  std::sort(order.begin(), order.end(), [](const BodyRead* a, const BodyRead* b) {
+    return a->message->body_ref < b->message->body_ref;
+  });
+  std::string span;
+  for (size_t first = 0, last; first < order.size(); first = last) {
+    const LogPosition start = order[first]->message->body_ref;
+    LogPosition end = start + order[first]->message->body_size;
+    for (last = first + 1; last < order.size(); ++last) {
+      const StoredMessage& m = *order[last]->message;
+      if (SegmentOf(m.body_ref) != SegmentOf(start) || m.body_ref > end + kReadGapBytes ||
+          m.body_ref + m.body_size - start > kReadSpanBytes) {
+        break;
+      }
+      end = std::max<LogPosition>(end, m.body_ref + m.body_size);
+    }
+    Status s = log_->Read(start, static_cast<uint32_t>(end - start), &span);
+    for (size_t i = first; i < last; ++i) {
+      const StoredMessage& m = *order[i]->message;
+      if (!s.ok()) {
+        spdlog::error("event=body_read_failed message_id={} error=\"{}\"", m.message_id,
+                      s.detail());
+        order[i]->body->clear();
+        continue;
+      }
+      order[i]->body->assign(span, m.body_ref - start, m.body_size);
+    }
   }
-  return body;
 }
 
 Status Storage::Commit() {
@@ -658,18 +691,27 @@ Status Storage::CompactSlice() {
       return Status::Ok();
     }
     if (q->first != c.queue) c = Compaction{c.boundary, q->first, 0};
-    const StoredMessage* m = q->second->FindAtOrAfter(c.seq);
-    if (m == nullptr) {
-      c = Compaction{c.boundary, q->first + 1, 0};
-      continue;
-    }
-    c.seq = m->seq + 1;
-    ++looked_at;
-    if (SegmentOf(m->body_ref) > c.boundary) continue;
+    // The queue does not change during the walk: it ends at the slice's end,
+    // after the queue's last message (then on to the next queue), or at a
+    // failed read.
+    bool slice_full = false;
+    Status read;
     std::string body;
-    if (Status s = log_->Read(m->body_ref, m->body_size, &body); !s.ok()) return s;
-    moved.emplace_back(m, m->body_ref);
-    AppendMessage(*q->second, *m, body);
+    q->second->VisitFrom(c.seq, [&](const StoredMessage& m) {
+      slice_full =
+          log_->pending_bytes() >= kCompactSliceBytes || looked_at >= kCompactSliceMessages;
+      if (slice_full) return false;
+      c.seq = m.seq + 1;
+      ++looked_at;
+      if (SegmentOf(m.body_ref) > c.boundary) return true;
+      read = log_->Read(m.body_ref, m.body_size, &body);
+      if (!read.ok()) return false;
+      moved.emplace_back(&m, m.body_ref);
+      AppendMessage(*q->second, m, body);
+      return true;
+    });
+    if (!read.ok()) return read;
+    if (!slice_full) c = Compaction{c.boundary, q->first + 1, 0};
   }
   if (WriteCompaction()) {
     for (const auto& [m, ref] : moved) MoveLive(*m, ref);

@@ -7,7 +7,7 @@
 // run, and the server holds a turn's answers until an fsync covers it, so
 // concurrent clients share one fsync: group commit.
 // Message bodies stay in the log, not in memory; the engine reads them back
-// with ReadBody. Compaction copies what is still live out of old segments a
+// with ReadBodies. Compaction copies what is still live out of old segments a
 // slice per turn, then deletes them. docs/storage.md specifies the records
 // and the recovery rules.
 #ifndef SLUICE_BROKER_STORAGE_H_
@@ -111,7 +111,7 @@ class Storage final : public Journal {
   void DedupRemembered(const Queue& q, const std::string& id,
                        const DedupWindow::Entry& entry) override;
   void DedupForgotten(const Queue& q, const std::string& id) override;
-  std::string ReadBody(const StoredMessage& m) override;
+  void ReadBodies(const std::vector<BodyRead>& reads) override;
 
  private:
   struct Recovered;

@@ -415,6 +415,32 @@ TEST_F(StorageTest, MessagesSurviveReopenWithBodiesAttributesAndDelays) {
   EXPECT_EQ(got[0].message_id(), sent["delayed"].message_id());
 }
 
+TEST_F(StorageTest, ReceiveReadsBodiesFromEverySegmentAndThePendingTurnWithGapsBetween) {
+  ASSERT_OK(CreateQueue("q"));
+  // Bodies of 1 byte to 9 KiB (more than a read's gap) in two segments (a
+  // reopen starts a new one) and in the turn not yet written; some deleted,
+  // so that the bodies received lie apart.
+  std::multiset<std::string> expected;
+  auto send = [&](int i) {
+    const std::string body = Body("q", i, 1 + (i * 997) % (9 << 10));
+    Send("q", body);
+    expected.insert(body);
+  };
+  for (int i = 0; i < 12; ++i) send(i);
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  for (int i = 12; i < 24; ++i) send(i);
+  ASSERT_NO_FATAL_FAILURE(Commit());
+  for (const pb::Message& m : Receive("q", 10, 0)) {
+    if (std::stoi(m.body().substr(2)) % 3 == 0) {
+      ASSERT_OK(DeleteMessage("q", m.receipt_handle()));
+      expected.erase(expected.find(m.body()));
+    }
+  }
+  ASSERT_NO_FATAL_FAILURE(Commit());
+  for (int i = 24; i < 30; ++i) send(i);
+  EXPECT_EQ(ReceiveAllBodies("q"), expected);
+}
+
 TEST_F(StorageTest, ChangesNotCommittedAreLost) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "committed");
