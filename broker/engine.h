@@ -105,8 +105,10 @@ class Engine {
  private:
   Result<Queue*> FindQueue(const std::string& name);
   Status CheckRedrivePolicy(const std::string& queue_name, const QueueConfig& config) const;
-  // A SendMessage or batch entry on `q`; fills `result` (but its id).
-  Status SendOne(Queue& q, const pb::SendMessageEntry& entry, pb::SendMessageResult* result);
+  // A SendMessage or batch entry on `q`, whose body's MD5 is `md5_of_body`;
+  // fills `result` (but its id).
+  Status SendOne(Queue& q, const pb::SendMessageEntry& entry, std::string md5_of_body,
+                 pb::SendMessageResult* result);
   Status DeleteOne(Queue& q, const std::string& receipt_handle);
   Status ChangeVisibilityOne(Queue& q, const std::string& receipt_handle, int timeout_s);
   // Decodes a handle and finds its message: OK with `*seq` set, OK with
