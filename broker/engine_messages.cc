@@ -252,7 +252,16 @@ Status Engine::ReceiveMessage(const pb::ReceiveMessageRequest& req,
   for (const StoredMessage* m : delivered) {
     FillMessage(queue, *m, req, resp->add_messages(), &body_reads);
   }
-  if (!body_reads.empty()) options_.journal->ReadBodies(body_reads);
+  if (!body_reads.empty()) {
+    options_.journal->ReadBodies(body_reads);
+    // A body that could not be read (the journal logged it) is not delivered
+    // empty: its message stays in flight, comes back after its visibility
+    // timeout and counts the receive towards its dead-letter queue.
+    auto* messages = resp->mutable_messages();
+    messages->erase(std::remove_if(messages->begin(), messages->end(),
+                                   [](const pb::Message& m) { return m.body().empty(); }),
+                    messages->end());
+  }
   return Status::Ok();
 }
 

@@ -50,7 +50,8 @@ class Journal {
     std::string* body;
   };
   // Reads the bodies of a receive all at once, so that neighbours in storage
-  // can share a read. A body that cannot be read is left empty (and logged).
+  // can share a read. A body that cannot be read is left empty (and logged);
+  // bodies are never empty, so the caller can tell.
   virtual void ReadBodies(const std::vector<BodyRead>& reads) = 0;
 };
 

@@ -103,7 +103,8 @@ class Queue {
   // The message at `seq`, or nullptr when it is gone.
   const StoredMessage* Find(uint64_t seq) const;
   // Calls `visit` on each message at `seq` or after, in order, while it
-  // returns true (a journal's compaction walks a queue with it).
+  // returns true (a journal's compaction walks a queue with it). `visit` must
+  // not change the queue.
   void VisitFrom(uint64_t seq, const std::function<bool(const StoredMessage&)>& visit) const;
   const DedupWindow& dedup() const { return dedup_; }
   void Delete(uint64_t seq);

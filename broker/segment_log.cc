@@ -355,6 +355,9 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   // What is not written yet is still in the pending batch.
   size_t on_disk = size;
   if (&segment == active_.get() && offset + size > segment.size) {
+    if (offset + size > segment.size + pending_.size()) {
+      return Status(pb::INTERNAL_ERROR, "a read runs past the end of the log");
+    }
     on_disk = offset >= segment.size ? 0 : segment.size - offset;
     std::memcpy(out->data() + on_disk, pending_.data() + (offset + on_disk - segment.size),
                 size - on_disk);

@@ -552,16 +552,22 @@ void Storage::ReadBodies(const std::vector<BodyRead>& reads) {
       }
       end = std::max<LogPosition>(end, m.body_ref + m.body_size);
     }
-    Status s = log_->Read(start, static_cast<uint32_t>(end - start), &span);
+    if (log_->Read(start, static_cast<uint32_t>(end - start), &span).ok()) {
+      for (size_t i = first; i < last; ++i) {
+        const StoredMessage& m = *order[i]->message;
+        order[i]->body->assign(span, m.body_ref - start, m.body_size);
+      }
+      continue;
+    }
+    // Damage somewhere in the run: each body on its own, so that one bad
+    // body does not take its neighbours with it.
     for (size_t i = first; i < last; ++i) {
       const StoredMessage& m = *order[i]->message;
-      if (!s.ok()) {
+      if (Status s = log_->Read(m.body_ref, m.body_size, order[i]->body); !s.ok()) {
         spdlog::error("event=body_read_failed message_id={} error=\"{}\"", m.message_id,
                       s.detail());
         order[i]->body->clear();
-        continue;
       }
-      order[i]->body->assign(span, m.body_ref - start, m.body_size);
     }
   }
 }
@@ -671,9 +677,10 @@ Status Storage::CompactSlice() {
   // should the write fail).
   std::vector<std::pair<const StoredMessage*, uint64_t>> moved;
   int looked_at = 0;
-  for (auto q = queues_.lower_bound(c.queue);
-       log_->pending_bytes() < kCompactSliceBytes && looked_at < kCompactSliceMessages;
-       q = queues_.lower_bound(c.queue)) {
+  auto slice_full = [&] {
+    return log_->pending_bytes() >= kCompactSliceBytes || looked_at >= kCompactSliceMessages;
+  };
+  for (auto q = queues_.lower_bound(c.queue); !slice_full(); q = queues_.lower_bound(c.queue)) {
     if (q == queues_.end()) {
       if (!WriteCompaction()) {
         for (const auto& [m, ref] : moved) m->body_ref = ref;
@@ -694,13 +701,12 @@ Status Storage::CompactSlice() {
     // The queue does not change during the walk: it ends at the slice's end,
     // after the queue's last message (then on to the next queue), or at a
     // failed read.
-    bool slice_full = false;
+    bool stopped_full = false;
     Status read;
     std::string body;
     q->second->VisitFrom(c.seq, [&](const StoredMessage& m) {
-      slice_full =
-          log_->pending_bytes() >= kCompactSliceBytes || looked_at >= kCompactSliceMessages;
-      if (slice_full) return false;
+      stopped_full = slice_full();
+      if (stopped_full) return false;
       c.seq = m.seq + 1;
       ++looked_at;
       if (SegmentOf(m.body_ref) > c.boundary) return true;
@@ -711,7 +717,7 @@ Status Storage::CompactSlice() {
       return true;
     });
     if (!read.ok()) return read;
-    if (!slice_full) c = Compaction{c.boundary, q->first + 1, 0};
+    if (!stopped_full) c = Compaction{c.boundary, q->first + 1, 0};
   }
   if (WriteCompaction()) {
     for (const auto& [m, ref] : moved) MoveLive(*m, ref);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <utility>
 #include <zmq.hpp>
@@ -91,8 +92,12 @@ Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
   const uint64_t id = next_request_id_++;
   req.set_request_id(id);
   // Serialized straight into the frame ZeroMQ sends, saving a copy of the
-  // bodies a send carries.
-  zmq::message_t frame(req.ByteSizeLong());
+  // bodies a send carries. Protocol Buffers caches sizes as int.
+  const size_t size = req.ByteSizeLong();
+  if (size > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return Status(pb::INTERNAL_ERROR, "the request is too large to serialize");
+  }
+  zmq::message_t frame(size);
   req.SerializeWithCachedSizesToArray(static_cast<uint8_t*>(frame.data()));
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
   try {

@@ -1,11 +1,18 @@
 #include "common/md5_lanes.h"
 
-#include <immintrin.h>
-
 #include <algorithm>
+#include <cassert>
+#include <cstdlib>
 #include <cstring>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SLUICE_MD5_LANES_X86 1
+#endif
+
 namespace sluice {
+
+#ifdef SLUICE_MD5_LANES_X86
 namespace {
 
 constexpr int kLanes = kMd5Lanes;
@@ -138,5 +145,11 @@ __attribute__((target("avx2"))) void Md5Lanes(const std::string_view* inputs, in
     for (int i = 0; i < 4; ++i) std::memcpy(out[l].data() + 4 * i, &words[i][l], 4);
   }
 }
+
+#else
+// Elsewhere callers hash one by one, as Md5LanesAvailable() says.
+bool Md5LanesAvailable() { return false; }
+void Md5Lanes(const std::string_view*, int, Md5Digest*) { std::abort(); }
+#endif
 
 }  // namespace sluice

@@ -375,7 +375,9 @@ class FleetTest(unittest.TestCase):
         ]
         for expr in must_have_data:
             self.assertIn(expr, exprs, "the dashboard shows it")
-            self.assertTrue(self.query(expr)["data"]["result"], f"no data for {expr}")
+            # A rate needs two scrapes of its series, which a quick run of
+            # the fleet may not have had yet.
+            wait_for(lambda: self.query(expr)["data"]["result"], 30, f"data for {expr}")
         rule_groups = json.load(urllib.request.urlopen(
             f"http://127.0.0.1:{self.prometheus_port}/api/v1/rules"))["data"]["groups"]
         self.assertEqual(len(rule_groups), len(rules["groups"]), "Prometheus loaded the rules")

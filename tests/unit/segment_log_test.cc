@@ -447,6 +447,9 @@ TEST_F(SegmentLogTest, ReadOfASpanFromWrittenIntoPendingBytesJoinsThem) {
   ASSERT_EQ(out.size(), p2 + 5 - p1);
   EXPECT_EQ(out.substr(0, 5), "alpha");
   EXPECT_EQ(out.substr(out.size() - 5), "omega");
+  // Past what is pending there is nothing to read.
+  EXPECT_FALSE(log_->Read(p2, 6, &out).ok());
+  EXPECT_FALSE(log_->Read(p2 + 5, 1, &out).ok());
   // Written, the same span reads the same payloads (the batch header between
   // them is filled in at the write).
   WriteBatch();

@@ -417,7 +417,7 @@ TEST_F(StorageTest, MessagesSurviveReopenWithBodiesAttributesAndDelays) {
 
 TEST_F(StorageTest, ReceiveReadsBodiesFromEverySegmentAndThePendingTurnWithGapsBetween) {
   ASSERT_OK(CreateQueue("q"));
-  // Bodies of 1 byte to 9 KiB (more than a read's gap) in two segments (a
+  // Bodies of a few bytes to 9 KiB (more than a read's gap) in two segments (a
   // reopen starts a new one) and in the turn not yet written; some deleted,
   // so that the bodies received lie apart.
   std::multiset<std::string> expected;
@@ -439,6 +439,47 @@ TEST_F(StorageTest, ReceiveReadsBodiesFromEverySegmentAndThePendingTurnWithGapsB
   ASSERT_NO_FATAL_FAILURE(Commit());
   for (int i = 24; i < 30; ++i) send(i);
   EXPECT_EQ(ReceiveAllBodies("q"), expected);
+}
+
+TEST_F(StorageTest, ReceiveOfBodiesBeyondOneReadSpanGivesEveryBodyWhole) {
+  ASSERT_OK(CreateQueue("q"));
+  // Ten bodies of 300 KiB sent together lie together: 3 MiB, more than one
+  // read takes.
+  std::multiset<std::string> sent;
+  for (int i = 0; i < 10; ++i) {
+    sent.insert(Body("q", i, 300 << 10));
+    Send("q", Body("q", i, 300 << 10));
+  }
+  ASSERT_NO_FATAL_FAILURE(Commit());
+  std::multiset<std::string> got;
+  for (const pb::Message& m : Receive("q", 10, 30)) got.insert(m.body());
+  EXPECT_EQ(got, sent);
+}
+
+TEST_F(StorageTest, MessageWhoseBodyCannotBeReadIsNotDeliveredAndStaysInFlight) {
+  ASSERT_OK(CreateQueue("q"));
+  for (int i = 0; i < 3; ++i) Send("q", Body("lost", i));
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());  // their bodies stay in the first segment
+  std::multiset<std::string> readable;
+  for (int i = 0; i < 2; ++i) {
+    readable.insert(Body("kept", i));
+    Send("q", Body("kept", i));
+  }
+  ASSERT_NO_FATAL_FAILURE(Commit());
+  // The first segment loses its end under the running broker: the first
+  // body is whole, the other two are cut.
+  const fs::path first_segment = LogDir() / SegmentFiles().front();
+  const size_t cut = testing::ReadFile(first_segment).find(Body("lost", 1));
+  ASSERT_NE(cut, std::string::npos);
+  fs::resize_file(first_segment, cut + 10);
+  readable.insert(Body("lost", 0));
+
+  testing::LogCapture logs;
+  std::multiset<std::string> got;
+  for (const pb::Message& m : Receive("q", 10, 30)) got.insert(m.body());
+  EXPECT_EQ(got, readable);
+  EXPECT_EQ(logs.Find("event=body_read_failed").size(), 2u);
+  EXPECT_EQ(InFlight("q"), 5);
 }
 
 TEST_F(StorageTest, ChangesNotCommittedAreLost) {
