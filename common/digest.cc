@@ -67,8 +67,9 @@ std::vector<std::string> Md5HexMany(std::span<const std::string_view> inputs) {
   std::vector<std::string> hex;
   hex.reserve(inputs.size());
   size_t i = 0;
-  // A lone input gains nothing from the lanes.
-  while (Md5LanesAvailable() && inputs.size() - i >= 2) {
+  // A pass of the lanes costs as much as three or four inputs one by one,
+  // however few of its lanes are used (docs/benchmarks.md).
+  while (Md5LanesAvailable() && inputs.size() - i >= 4) {
     const int n = static_cast<int>(std::min<size_t>(kMd5Lanes, inputs.size() - i));
     Md5Digest digests[kMd5Lanes];
     Md5Lanes(&inputs[i], n, digests);

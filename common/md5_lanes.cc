@@ -107,6 +107,8 @@ __attribute__((target("avx2"))) void Md5Lanes(const std::string_view* inputs, in
     }
     __m256i a = state[0], bb = state[1], c = state[2], d = state[3];
     const __m256i ones = _mm256_set1_epi32(-1);
+    // Unrolled, the shifts and message word indexes are constants.
+#pragma GCC unroll 64
     for (int i = 0; i < 64; ++i) {
       __m256i f;
       int g;
