@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -327,7 +328,7 @@ Status Storage::Recover(Engine* engine) {
       return Corrupt("the body of message " + m.message_id + " is in log segment " +
                      std::to_string(SegmentOf(m.body_ref)) + ", which is missing");
     }
-    live_by_segment_[SegmentOf(m.body_ref)] += LiveBytes(m);
+    CountLive(m);
     q->second->Restore(std::move(m));
     ++messages;
   }
@@ -479,7 +480,7 @@ void Storage::MessageAdded(const Queue& q, const StoredMessage& m, bool new_body
   dirty_[q.incarnation()] = &q;
   if (new_body) {
     AppendMessage(q, m, m.body);
-    live_by_segment_[SegmentOf(m.body_ref)] += LiveBytes(m);
+    CountLive(m);
     return;
   }
   // A moved message whose body is in a segment a compaction is about to
@@ -513,10 +514,7 @@ void Storage::MessageRemoved(const Queue& q, const StoredMessage& m, bool moved)
   dirty_[q.incarnation()] = &q;
   const MessageKey k{q.incarnation(), m.seq};
   log_->Append(kMessageRemoved, {Bytes(k)});
-  if (!moved) {
-    uint64_t& in_segment = live_by_segment_[SegmentOf(m.body_ref)];
-    in_segment -= std::min(in_segment, LiveBytes(m));
-  }
+  if (!moved) UncountLive(m, m.body_ref);
 }
 
 void Storage::DedupRemembered(const Queue& q, const std::string& id,
@@ -607,14 +605,35 @@ bool Storage::WriteCompaction() {
 
 uint64_t Storage::LiveMessageBytes() const {
   uint64_t bytes = 0;
-  for (const auto& [segment, in_segment] : live_by_segment_) bytes += in_segment;
+  for (const auto& [segment, live] : live_by_segment_) bytes += live.bytes;
   return bytes;
 }
 
+uint64_t Storage::LiveMessagesThrough(uint32_t segment) const {
+  uint64_t messages = 0;
+  for (auto it = live_by_segment_.begin(); it != live_by_segment_.end() && it->first <= segment;
+       ++it) {
+    messages += it->second.messages;
+  }
+  return messages;
+}
+
+void Storage::CountLive(const StoredMessage& m) {
+  LiveInSegment& live = live_by_segment_[SegmentOf(m.body_ref)];
+  live.bytes += LiveBytes(m);
+  ++live.messages;
+}
+
+void Storage::UncountLive(const StoredMessage& m, uint64_t body_ref) {
+  LiveInSegment& live = live_by_segment_[SegmentOf(body_ref)];
+  assert(live.messages > 0 && live.bytes >= LiveBytes(m));
+  live.bytes -= LiveBytes(m);
+  --live.messages;
+}
+
 void Storage::MoveLive(const StoredMessage& m, uint64_t from_ref) {
-  uint64_t& from = live_by_segment_[SegmentOf(from_ref)];
-  from -= std::min(from, LiveBytes(m));
-  live_by_segment_[SegmentOf(m.body_ref)] += LiveBytes(m);
+  UncountLive(m, from_ref);
+  CountLive(m);
 }
 
 Status Storage::MaybeStartCompaction() {
@@ -625,7 +644,7 @@ Status Storage::MaybeStartCompaction() {
   for (const auto& [number, bytes] : log_->SegmentSizes()) {
     run_bytes += bytes;
     if (auto it = live_by_segment_.find(number); it != live_by_segment_.end()) {
-      run_live += it->second;
+      run_live += it->second.bytes;
     }
     const uint64_t garbage = run_bytes - std::min(run_bytes, run_live);
     if (garbage >= run_live + dedup_bytes_ && garbage >= kCompactMinGarbageBytes + dedup_bytes_) {
@@ -673,6 +692,10 @@ Status Storage::MaybeStartCompaction() {
 
 Status Storage::CompactSlice() {
   Compaction& c = *compaction_;
+  // The run's live messages not copied yet; all of them lie ahead of the
+  // walk (a queue's new messages have new bodies), so once that many are
+  // found the walk is over.
+  const uint64_t to_copy = LiveMessagesThrough(c.boundary);
   // Where the slice's messages were, to account for (or point back to,
   // should the write fail).
   std::vector<std::pair<const StoredMessage*, uint64_t>> moved;
@@ -680,33 +703,23 @@ Status Storage::CompactSlice() {
   auto slice_full = [&] {
     return log_->pending_bytes() >= kCompactSliceBytes || looked_at >= kCompactSliceMessages;
   };
-  for (auto q = queues_.lower_bound(c.queue); !slice_full(); q = queues_.lower_bound(c.queue)) {
+  bool walked = to_copy == 0;
+  for (auto q = queues_.lower_bound(c.queue); !walked && !slice_full();
+       q = queues_.lower_bound(c.queue)) {
     if (q == queues_.end()) {
-      if (!WriteCompaction()) {
-        for (const auto& [m, ref] : moved) m->body_ref = ref;
-        return Status::Ok();
-      }
-      for (const auto& [m, ref] : moved) MoveLive(*m, ref);
-      // Every live message of the run is now further on: once that is
-      // durable, the run can go.
-      if (Status s = log_->Sync(); !s.ok()) return s;
-      if (Status s = log_->DropThrough(c.boundary); !s.ok()) return s;
-      live_by_segment_.erase(live_by_segment_.begin(), live_by_segment_.upper_bound(c.boundary));
-      spdlog::info("event=compaction_done log_bytes={} live_bytes={}", log_->bytes(),
-                   LiveMessageBytes() + dedup_bytes_);
-      compaction_.reset();
-      return Status::Ok();
+      walked = true;
+      break;
     }
     if (q->first != c.queue) c = Compaction{c.boundary, q->first, 0};
     // The queue does not change during the walk: it ends at the slice's end,
-    // after the queue's last message (then on to the next queue), or at a
-    // failed read.
-    bool stopped_full = false;
+    // after the queue's last message (then on to the next queue), once every
+    // message to copy is found, or at a failed read.
+    bool stopped = false;
     Status read;
     std::string body;
     q->second->VisitFrom(c.seq, [&](const StoredMessage& m) {
-      stopped_full = slice_full();
-      if (stopped_full) return false;
+      stopped = slice_full();
+      if (stopped) return false;
       c.seq = m.seq + 1;
       ++looked_at;
       if (SegmentOf(m.body_ref) > c.boundary) return true;
@@ -714,16 +727,35 @@ Status Storage::CompactSlice() {
       if (!read.ok()) return false;
       moved.emplace_back(&m, m.body_ref);
       AppendMessage(*q->second, m, body);
-      return true;
+      walked = moved.size() == to_copy;
+      stopped = walked;
+      return !stopped;
     });
     if (!read.ok()) return read;
-    if (!stopped_full) c = Compaction{c.boundary, q->first + 1, 0};
+    if (!stopped) c = Compaction{c.boundary, q->first + 1, 0};
   }
-  if (WriteCompaction()) {
-    for (const auto& [m, ref] : moved) MoveLive(*m, ref);
-  } else {
+  if (!WriteCompaction()) {
     for (const auto& [m, ref] : moved) m->body_ref = ref;
+    return Status::Ok();
   }
+  for (const auto& [m, ref] : moved) MoveLive(*m, ref);
+  if (!walked) return Status::Ok();
+  // Every live message of the run is now further on: once that is durable,
+  // the run can go.
+  if (Status s = log_->Sync(); !s.ok()) return s;
+  if (Status s = log_->DropThrough(c.boundary); !s.ok()) return s;
+  const auto run_end = live_by_segment_.upper_bound(c.boundary);
+  for (auto it = live_by_segment_.begin(); it != run_end; ++it) {
+    // Only a miscount gets here: the walk went to the end of every queue.
+    if (it->second.messages > 0) {
+      spdlog::error("event=live_count_mismatch segment={} messages={}", it->first,
+                    it->second.messages);
+    }
+  }
+  live_by_segment_.erase(live_by_segment_.begin(), run_end);
+  spdlog::info("event=compaction_done log_bytes={} live_bytes={}", log_->bytes(),
+               LiveMessageBytes() + dedup_bytes_);
+  compaction_.reset();
   return Status::Ok();
 }
 

@@ -154,12 +154,22 @@ class Storage final : public Journal {
   // Writes what a compaction appended; on failure (a full disk) gives the
   // compaction up, which loses nothing: the old segments stay.
   bool WriteCompaction();
+  // The live messages whose bodies are in a segment: their bytes time
+  // compactions; their number tells a compaction when it has found them all,
+  // so it need not walk every queue to its end.
+  struct LiveInSegment {
+    uint64_t bytes = 0;
+    uint64_t messages = 0;
+  };
+  void CountLive(const StoredMessage& m);
+  void UncountLive(const StoredMessage& m, uint64_t body_ref);
   void MoveLive(const StoredMessage& m, uint64_t from_ref);
   bool compaction_deferred_ = false;  // for want of disk space
   std::optional<Compaction> compaction_;
-  std::map<uint32_t, uint64_t> live_by_segment_;  // live messages' bytes, by body segment
-  uint64_t LiveMessageBytes() const;              // all of them
-  uint64_t dedup_bytes_ = 0;                      // live deduplication ids
+  std::map<uint32_t, LiveInSegment> live_by_segment_;  // by body segment
+  uint64_t LiveMessageBytes() const;                   // all of them
+  uint64_t LiveMessagesThrough(uint32_t segment) const;
+  uint64_t dedup_bytes_ = 0;  // live deduplication ids
 
   bool disk_low_ = false;
   uint64_t free_bytes_ = 0;  // as of the last RefreshDiskSpace

@@ -1050,6 +1050,40 @@ TEST_F(StorageTest, CompactionDeletesOldSegmentsAndKeepsEveryLiveMessage) {
   EXPECT_EQ(Visible("bulk"), 40);
 }
 
+TEST_F(StorageTest, CompactionStopsWalkingOnceItHasCopiedEveryLiveMessageOfItsRun) {
+  ASSERT_OK(CreateQueue("old"));
+  ASSERT_OK(CreateQueue("new"));
+  Fill("old", 200);  // 13 MB in the first segment
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  // More messages than a compaction looks at in a turn, in the second
+  // segment, which stays; a walk to their end would take several turns.
+  std::multiset<std::string> fresh;
+  for (int i = 0; i < 2 * 16384 + 1000; ++i) {  // 16,384 a turn: kCompactSliceMessages
+    fresh.insert(Body("new", i, 16));
+    Send("new", Body("new", i, 16));
+  }
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  const std::string first_segment = SegmentFiles().front();
+
+  testing::LogCapture logs;
+  const std::multiset<std::string> kept = DeleteMost("old", 50);
+  ASSERT_EQ(kept.size(), 4u);
+  Commit();
+  // The compaction started, found the four live messages of its run and
+  // ended, all in the turn that freed the run.
+  EXPECT_EQ(logs.Find("event=compaction_started").size(), 1u);
+  EXPECT_EQ(logs.Find("event=compaction_done").size(), 1u);
+  EXPECT_FALSE(storage_->Compacting());
+  EXPECT_TRUE(logs.Find("event=live_count_mismatch").empty());
+  const std::vector<std::string> now = SegmentFiles();
+  EXPECT_FALSE(std::binary_search(now.begin(), now.end(), first_segment));
+
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(ReceiveAllBodies("old"), kept);
+  EXPECT_EQ(Visible("new"), static_cast<int64_t>(fresh.size()));
+  for (const pb::Message& m : Receive("new", 10, 30)) EXPECT_TRUE(fresh.contains(m.body()));
+}
+
 TEST_F(StorageTest, CompactionDoesNotStartAgainWhenNothingChanged) {
   ASSERT_OK(CreateQueue("bulk"));
   FillAndDeleteMost("bulk", 200, 5);
