@@ -637,19 +637,35 @@ void Storage::MoveLive(const StoredMessage& m, uint64_t from_ref) {
 }
 
 Status Storage::MaybeStartCompaction() {
-  // The longest run of oldest segments whose garbage is at least what must
-  // be copied: the live messages in it and every deduplication id.
+  const std::vector<std::pair<uint32_t, uint64_t>> segments = log_->SegmentSizes();
+  // Every compaction rewrites the deduplication ids: it must free more.
+  const uint64_t worth_it = kCompactMinGarbageBytes + dedup_bytes_;
   std::optional<uint32_t> boundary;
-  uint64_t run_bytes = 0, run_live = 0, copy_bytes = 0;
-  for (const auto& [number, bytes] : log_->SegmentSizes()) {
-    run_bytes += bytes;
-    if (auto it = live_by_segment_.find(number); it != live_by_segment_.end()) {
-      run_live += it->second.bytes;
-    }
-    const uint64_t garbage = run_bytes - std::min(run_bytes, run_live);
-    if (garbage >= run_live + dedup_bytes_ && garbage >= kCompactMinGarbageBytes + dedup_bytes_) {
-      boundary = number;
-      copy_bytes = run_live + dedup_bytes_;
+  uint64_t copy_bytes = dedup_bytes_;
+  // The dead segments at the head of the log.
+  uint64_t dead_bytes = 0;
+  for (const auto& [number, bytes] : segments) {
+    auto it = live_by_segment_.find(number);
+    if (it != live_by_segment_.end() && it->second.messages > 0) break;
+    dead_bytes += bytes;
+    if (dead_bytes >= worth_it) boundary = number;
+  }
+  // Else the longest run of oldest segments whose garbage is more, by the
+  // slack, than what must be copied: its live messages and every
+  // deduplication id.
+  if (!boundary) {
+    uint64_t run_bytes = 0, run_live = 0;
+    for (const auto& [number, bytes] : segments) {
+      run_bytes += bytes;
+      if (auto it = live_by_segment_.find(number); it != live_by_segment_.end()) {
+        run_live += it->second.bytes;
+      }
+      const uint64_t run_garbage = run_bytes - std::min(run_bytes, run_live);
+      if (run_garbage >= run_live + dedup_bytes_ + options_.copy_slack_bytes &&
+          run_garbage >= worth_it) {
+        boundary = number;
+        copy_bytes = run_live + dedup_bytes_;
+      }
     }
   }
   if (!boundary) return Status::Ok();
@@ -666,7 +682,7 @@ Status Storage::MaybeStartCompaction() {
   }
   compaction_deferred_ = false;
   // The run ends with a whole segment: the one appended to is ended first.
-  if (*boundary == log_->SegmentSizes().back().first) {
+  if (*boundary == segments.back().first) {
     if (auto ended = log_->Rotate(); !ended.ok()) return ended.status();
   }
   compaction_ = Compaction{*boundary, 0, 0};

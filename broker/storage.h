@@ -43,6 +43,10 @@ struct StorageOptions {
   // Free space the broker keeps for receives, deletes and compaction: below
   // it, new messages are refused (see DiskLow).
   uint64_t reserve_bytes = 256ull << 20;
+  // How much more garbage than live data a run of segments must hold before
+  // a compaction copies its live messages forward (see "Compaction" below);
+  // dead segments at the log's head go whatever this is.
+  uint64_t copy_slack_bytes = 128ull << 20;
 };
 
 class Storage final : public Journal {
@@ -132,15 +136,17 @@ class Storage final : public Journal {
   std::map<uint64_t, const Queue*> dirty_;  // by incarnation
 
   // Compaction. The log holds live records and garbage: records of deleted
-  // messages, overwritten states, forgotten ids. The storage estimates the
-  // live messages' bytes by the segment that holds their bodies. A compaction
-  // takes the longest run of oldest segments whose garbage outweighs what is
-  // live in them (and the deduplication ids, which every compaction copies):
-  // it writes the queue records and deduplication ids at the log's head, then
-  // copies the messages whose bodies are in that run forward, a slice per
-  // turn, and finally deletes the run. Messages are mostly consumed oldest
-  // first, so old segments die whole and are deleted with little copying.
-  // Each compaction rewrites at most as much as it frees.
+  // messages, overwritten states, forgotten ids. The storage counts the live
+  // messages, and estimates their bytes, by the segment that holds their
+  // bodies. A compaction writes the queue records and deduplication ids at
+  // the log's head, copies the live messages whose bodies are in a run of
+  // oldest segments forward, a slice per turn, and finally deletes the run.
+  // Messages are mostly consumed oldest first, so old segments die whole: a
+  // run of dead segments at the head is deleted with nothing to copy. Live
+  // messages are copied from the longest run whose garbage outweighs what
+  // is live in it by copy_slack_bytes, so each compaction rewrites less than
+  // it frees, and a queue consumed in order, whose oldest segment is partly
+  // consumed and the rest live, is never copied.
   static constexpr uint64_t kCompactMinGarbageBytes = 8ull << 20;
   static constexpr uint64_t kCompactSliceBytes = 2ull << 20;
   static constexpr int kCompactSliceMessages = 16384;  // looked at per turn

@@ -196,7 +196,10 @@ class StorageTest : public EngineTest {
   }
 
   fs::path dir_;
-  StorageOptions options_{.fsync = FsyncMode::kNever, .reserve_bytes = 0};
+  // No slack: compactions copy as soon as a run's garbage outweighs its live
+  // messages, so that logs of a few MB exercise the copying (the default's
+  // slack is checked by CompactionOfAQueueConsumedInOrderCopiesNothing).
+  StorageOptions options_{.fsync = FsyncMode::kNever, .reserve_bytes = 0, .copy_slack_bytes = 0};
   std::unique_ptr<Storage> storage_;
   uint64_t opens_ = 0;
 };
@@ -1050,7 +1053,7 @@ TEST_F(StorageTest, CompactionDeletesOldSegmentsAndKeepsEveryLiveMessage) {
   EXPECT_EQ(Visible("bulk"), 40);
 }
 
-TEST_F(StorageTest, CompactionStopsWalkingOnceItHasCopiedEveryLiveMessageOfItsRun) {
+TEST_F(StorageTest, DeadRunAtTheHeadIsDroppedInTheTurnThatFreedItWithoutWalkingTheQueues) {
   ASSERT_OK(CreateQueue("old"));
   ASSERT_OK(CreateQueue("new"));
   Fill("old", 200);  // 13 MB in the first segment
@@ -1066,12 +1069,14 @@ TEST_F(StorageTest, CompactionStopsWalkingOnceItHasCopiedEveryLiveMessageOfItsRu
   const std::string first_segment = SegmentFiles().front();
 
   testing::LogCapture logs;
-  const std::multiset<std::string> kept = DeleteMost("old", 50);
-  ASSERT_EQ(kept.size(), 4u);
+  for (const pb::Message& m : ReceiveAll("old"))
+    ASSERT_OK(DeleteMessage("old", m.receipt_handle()));
   Commit();
-  // The compaction started, found the four live messages of its run and
-  // ended, all in the turn that freed the run.
-  EXPECT_EQ(logs.Find("event=compaction_started").size(), 1u);
+  // The compaction started, had nothing to copy and ended, all in the turn
+  // that freed the first segment.
+  const std::vector<std::string> started = logs.Find("event=compaction_started");
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_NE(started[0].find("copy_bytes=0 "), std::string::npos) << started[0];
   EXPECT_EQ(logs.Find("event=compaction_done").size(), 1u);
   EXPECT_FALSE(storage_->Compacting());
   EXPECT_TRUE(logs.Find("event=live_count_mismatch").empty());
@@ -1079,9 +1084,48 @@ TEST_F(StorageTest, CompactionStopsWalkingOnceItHasCopiedEveryLiveMessageOfItsRu
   EXPECT_FALSE(std::binary_search(now.begin(), now.end(), first_segment));
 
   ASSERT_NO_FATAL_FAILURE(Reopen());
-  EXPECT_EQ(ReceiveAllBodies("old"), kept);
+  EXPECT_EQ(Visible("old"), 0);
   EXPECT_EQ(Visible("new"), static_cast<int64_t>(fresh.size()));
   for (const pb::Message& m : Receive("new", 10, 30)) EXPECT_TRUE(fresh.contains(m.body()));
+}
+
+TEST_F(StorageTest, CompactionOfAQueueConsumedInOrderCopiesNothing) {
+  options_.copy_slack_bytes = StorageOptions{}.copy_slack_bytes;
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_OK(CreateQueue("q"));
+  // Three segments of 150 messages (9.8 MB each).
+  std::vector<std::string> sent;
+  std::vector<std::string> segments;
+  for (int segment = 0; segment < 3; ++segment) {
+    segments.push_back(SegmentFiles().back());
+    for (int i = 0; i < 150; ++i) {
+      sent.push_back(Body("q", segment * 150 + i, 64 << 10));
+      Send("q", sent.back());
+    }
+    ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  }
+  // Consumed oldest first: the first segment and a third of the second.
+  testing::LogCapture logs;
+  std::multiset<std::string> left(sent.begin() + 200, sent.end());
+  for (int deleted = 0; deleted < 200;) {
+    for (const pb::Message& m : Receive("q", 10, 30)) {
+      ASSERT_OK(DeleteMessage("q", m.receipt_handle()));
+      ++deleted;
+    }
+    ASSERT_NO_FATAL_FAILURE(Commit());
+  }
+  FinishCompaction();
+  // The dead first segment went without a copy; the second, a third dead,
+  // stays as it is (with no slack it would have been copied).
+  const std::vector<std::string> started = logs.Find("event=compaction_started");
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_NE(started[0].find("copy_bytes=0 "), std::string::npos) << started[0];
+  const std::vector<std::string> now = SegmentFiles();
+  EXPECT_FALSE(std::binary_search(now.begin(), now.end(), segments[0]));
+  EXPECT_TRUE(std::binary_search(now.begin(), now.end(), segments[1]));
+
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(ReceiveAllBodies("q"), left);
 }
 
 TEST_F(StorageTest, CompactionDoesNotStartAgainWhenNothingChanged) {
