@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cinttypes>
@@ -46,7 +47,7 @@ bool ValidBatchAt(const char* p, size_t n, uint32_t* length, std::string* proble
     *problem = "a batch header cut short";
     return false;
   }
-  if (Crc32c(p + 4, 12) != Get32(p)) {
+  if (Crc32c(p + 4, SegmentLog::kBatchHeaderBytes - 4) != Get32(p)) {
     *problem = "a batch header fails its checksum";
     return false;
   }
@@ -63,35 +64,42 @@ bool ValidBatchAt(const char* p, size_t n, uint32_t* length, std::string* proble
   return true;
 }
 
-// Whether whole batches run from `at` exactly to the end of the segment.
-bool ValidBatchesToTheEnd(std::string_view data, size_t at) {
+// Whether whole batches run from `at` exactly to the end of the segment; if
+// so, sets `*synced` to the most any of them says was durable.
+bool ValidBatchesToTheEnd(std::string_view data, size_t at, uint32_t* synced) {
   uint32_t length;
   std::string problem;
+  *synced = 0;
   while (at < data.size()) {
     if (!ValidBatchAt(data.data() + at, data.size() - at, &length, &problem)) return false;
+    *synced = std::max(*synced, Get32(data.data() + at + 16));
     at += SegmentLog::kBatchHeaderBytes + length;
   }
   return true;
 }
 
 // Whether the damaged batch at `at` is followed by undamaged batches that run
-// to the end of the segment: then it is corruption in the middle, not a
-// torn last write. A batch whose header is whole is searched after its end
-// only; else every later offset is tried. Requiring the batches found to
-// reach the end keeps a batch quoted inside a message body (any client can
-// send one) from passing for the log's own.
-bool ValidBatchesFollow(std::string_view data, size_t at) {
+// to the end of the segment, one of which was written after a sync covered
+// the damaged one: then it is corruption, not a write torn by a crash (a
+// crash of the machine can leave unsynced writes on disk out of order, a
+// damaged one before whole ones). A batch whose header is whole is searched
+// after its end only; else every later offset is tried. Requiring the
+// batches found to reach the end keeps a batch quoted inside a message body
+// (any client can send one) from passing for the log's own.
+bool SyncedBatchesFollow(std::string_view data, size_t at) {
   const char* p = data.data() + at;
-  if (data.size() - at >= SegmentLog::kBatchHeaderBytes && Crc32c(p + 4, 12) == Get32(p)) {
+  uint32_t synced = 0;
+  if (data.size() - at >= SegmentLog::kBatchHeaderBytes &&
+      Crc32c(p + 4, SegmentLog::kBatchHeaderBytes - 4) == Get32(p)) {
     const uint64_t end = at + SegmentLog::kBatchHeaderBytes + uint64_t{Get32(p + 4)};
-    return end < data.size() && ValidBatchesToTheEnd(data, end);
+    return end < data.size() && ValidBatchesToTheEnd(data, end, &synced) && synced > at;
   }
   uint32_t length;
   std::string problem;
   for (size_t from = at + 1; from + SegmentLog::kBatchHeaderBytes <= data.size(); ++from) {
     if (ValidBatchAt(data.data() + from, data.size() - from, &length, &problem) &&
-        ValidBatchesToTheEnd(data, from)) {
-      return true;
+        ValidBatchesToTheEnd(data, from, &synced)) {
+      return synced > at;
     }
   }
   return false;
@@ -209,9 +217,9 @@ Status SegmentLog::ReplaySegment(const std::shared_ptr<Segment>& segment, bool l
     uint32_t length = 0;
     std::string problem;
     if (!ValidBatchAt(data.data() + at, data.size() - at, &length, &problem)) {
-      if (!last || ValidBatchesFollow(data, at)) {
+      if (!last || SyncedBatchesFollow(data, at)) {
         return CorruptAt(path, at,
-                         problem + (last ? ", and valid batches follow it"
+                         problem + (last ? ", and batches written after it was synced follow it"
                                          : ", in a segment that is not the last"));
       }
       spdlog::warn("event=torn_tail_dropped file={} offset={} bytes={} detail=\"{}\"", path, at,
@@ -263,6 +271,7 @@ Status SegmentLog::StartSegment(uint32_t number) {
   segments_[number] = segment;
   std::lock_guard lock(mu_);
   active_ = segment;
+  written_.store(LogPosition{number} << 32);
   return Status::Ok();
 }
 
@@ -287,7 +296,9 @@ Status SegmentLog::Write() {
   Put32(header + 4, static_cast<uint32_t>(length));
   Put32(header + 8, pending_records_);
   Put32(header + 12, Crc32c(header + kBatchHeaderBytes, length));
-  Put32(header, Crc32c(header + 4, 12));
+  const LogPosition synced = synced_.load();
+  Put32(header + 16, SegmentOf(synced) == active_->number ? static_cast<uint32_t>(synced) : 0);
+  Put32(header, Crc32c(header + 4, kBatchHeaderBytes - 4));
   Status written = WriteAll(active_->fd, pending_.data(), pending_.size());
   if (!written.ok()) {
     // Whatever part of the batch reached the file goes, so that the segment
@@ -302,6 +313,7 @@ Status SegmentLog::Write() {
   }
   active_->size += pending_.size();
   bytes_ += pending_.size();
+  written_.store((LogPosition{active_->number} << 32) | active_->size);
   pending_.clear();
   pending_records_ = 0;
   if (active_->size < kSegmentBytes) return Status::Ok();
@@ -310,11 +322,17 @@ Status SegmentLog::Write() {
 
 Status SegmentLog::Sync() {
   std::shared_ptr<Segment> segment;
+  LogPosition written;
   {
     std::lock_guard lock(mu_);
     segment = active_;
+    written = written_.load();
   }
   if (::fdatasync(segment->fd) != 0) return Errno("syncing " + PathOf(segment->number));
+  // Positions order by segment first: a sync of an older segment, ended
+  // meanwhile, never lowers what is known durable.
+  std::lock_guard lock(mu_);
+  if (written > synced_.load()) synced_.store(written);
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 #ifndef SLUICE_BROKER_SEGMENT_LOG_H_
 #define SLUICE_BROKER_SEGMENT_LOG_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -45,7 +46,7 @@ class SegmentLog {
  public:
   // A segment holds about this much before the next one is started.
   static constexpr uint64_t kSegmentBytes = 64ull << 20;
-  static constexpr size_t kBatchHeaderBytes = 16;
+  static constexpr size_t kBatchHeaderBytes = 20;
   static constexpr size_t kRecordHeaderBytes = 8;
 
   // Opens the log in `dir`, creating the directory if it is missing.
@@ -100,6 +101,11 @@ class SegmentLog {
   std::string pending_;  // appended, not yet written: a batch being built
   uint32_t pending_records_ = 0;
   uint64_t bytes_ = 0;  // written to all segments
+  // Of the segment appended to: what Write has written, and what a Sync has
+  // made durable. Each batch records the latter, so that recovery can tell
+  // damage to writes never synced (a crash of the machine) from corruption.
+  std::atomic<LogPosition> written_{0};
+  std::atomic<LogPosition> synced_{0};
 };
 
 }  // namespace sluice

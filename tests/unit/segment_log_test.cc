@@ -252,9 +252,10 @@ class SegmentLogTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.detail();
   }
 
-  // A log in dir_ with three batches of two records each in segment 1;
-  // closed. Sets batch_starts_ and expected_.
-  void WriteThreeBatches() {
+  // A log in dir_ with three batches of two records each in segment 1,
+  // each synced (as --fsync always does) unless `synced` is false; closed.
+  // Sets batch_starts_ and expected_.
+  void WriteThreeBatches(bool synced = true) {
     Reopen();
     for (int b = 0; b < 3; ++b) {
       const uint64_t start = log_->bytes();
@@ -262,6 +263,9 @@ class SegmentLogTest : public ::testing::Test {
       Add(20 + b, {"batch ", std::to_string(b), " second, in three parts"});
       batch_starts_.push_back(start);
       ASSERT_TRUE(log_->Write().ok());
+      if (synced) {
+        ASSERT_TRUE(log_->Sync().ok());
+      }
     }
     batch_starts_.push_back(log_->bytes());  // the end of the last batch
     log_.reset();
@@ -359,16 +363,26 @@ TEST_F(SegmentLogTest, BatchAndRecordLayoutIsAsDocumented) {
   EXPECT_EQ(b, (uint64_t{1} << 32) | (SegmentLog::kBatchHeaderBytes + 8 + 3 + 8));
   EXPECT_EQ(log_->bytes(), SegmentLog::kBatchHeaderBytes + 8 + 3 + 8 + 5);
   ASSERT_TRUE(log_->Write().ok());
+  const size_t first = SegmentLog::kBatchHeaderBytes + 8 + 3 + 8 + 5;
+  // A second batch, after a sync of the first.
+  ASSERT_TRUE(log_->Sync().ok());
+  Add(9, {"i"});
+  ASSERT_TRUE(log_->Write().ok());
   const std::string file = ReadFile(Segment(1));
-  ASSERT_EQ(file.size(), SegmentLog::kBatchHeaderBytes + 8 + 3 + 8 + 5);
-  uint32_t header[4];
+  ASSERT_EQ(file.size(), first + SegmentLog::kBatchHeaderBytes + 8 + 1);
+  uint32_t header[5];
   std::memcpy(header, file.data(), sizeof header);
-  EXPECT_EQ(header[0], Crc32c(file.data() + 4, 12));
-  EXPECT_EQ(header[1], file.size() - SegmentLog::kBatchHeaderBytes);
+  EXPECT_EQ(header[0], Crc32c(file.data() + 4, 16));
+  EXPECT_EQ(header[1], first - SegmentLog::kBatchHeaderBytes);
   EXPECT_EQ(header[2], 2u);
-  EXPECT_EQ(header[3], Crc32c(file.data() + 16, file.size() - 16));
-  EXPECT_EQ(file.substr(16 + 8, 3), "abc");
-  EXPECT_EQ(file.substr(16 + 8 + 3 + 8, 5), "defgh");
+  EXPECT_EQ(header[3], Crc32c(file.data() + 20, first - 20));
+  EXPECT_EQ(header[4], 0u);  // nothing of the segment was synced yet
+  EXPECT_EQ(file.substr(20 + 8, 3), "abc");
+  EXPECT_EQ(file.substr(20 + 8 + 3 + 8, 5), "defgh");
+  std::memcpy(header, file.data() + first, sizeof header);
+  EXPECT_EQ(header[0], Crc32c(file.data() + first + 4, 16));
+  EXPECT_EQ(header[2], 1u);
+  EXPECT_EQ(header[4], first);  // the first batch was synced
 }
 
 TEST_F(SegmentLogTest, ReplayOfAnOlderLogKeepsTheSegmentsAndAppendsToANewOne) {
@@ -647,6 +661,47 @@ TEST_F(SegmentLogTest, FlippedByteInANonLastBatchFailsReplayNamingFileAndOffset)
   EXPECT_EQ(Reopen(), expected_);
 }
 
+TEST_F(SegmentLogTest, DamageFollowedOnlyByBatchesWrittenBeforeItWasSyncedIsATornTail) {
+  // No sync: a crash of the machine may leave such writes on disk in any
+  // order, a damaged one before whole ones. None of them was acknowledged
+  // under --fsync always.
+  for (int damaged : {0, 1}) {
+    SCOPED_TRACE("batch " + std::to_string(damaged) + " damaged");
+    fs::remove_all(dir_);
+    expected_.clear();
+    batch_starts_.clear();
+    ASSERT_NO_FATAL_FAILURE(WriteThreeBatches(/*synced=*/false));
+    ASSERT_NO_FATAL_FAILURE(FlipByte(Segment(1), batch_starts_[damaged] + 25));
+    std::unique_ptr<SegmentLog> log;
+    std::vector<Rec> records;
+    testing::LogCapture logs;
+    Status s = OpenAndReplay(dir_, &log, &records);
+    ASSERT_TRUE(s.ok()) << s.detail();
+    EXPECT_EQ(records, std::vector<Rec>(expected_.begin(), expected_.begin() + 2 * damaged));
+    EXPECT_EQ(logs.Find("event=torn_tail_dropped").size(), 1u);
+    log.reset();
+    EXPECT_EQ(fs::file_size(Segment(1)), batch_starts_[damaged]);  // cut there
+  }
+}
+
+TEST_F(SegmentLogTest, DamageFollowedByABatchWrittenAfterItWasSyncedIsCorruption) {
+  Reopen();
+  Add(1, {"synced"});
+  WriteBatch();
+  ASSERT_TRUE(log_->Sync().ok());
+  Add(2, {"written after the sync"});
+  WriteBatch();
+  log_.reset();
+  ASSERT_NO_FATAL_FAILURE(FlipByte(Segment(1), SegmentLog::kBatchHeaderBytes + 9));
+  std::unique_ptr<SegmentLog> log;
+  std::vector<Rec> records;
+  Status s = OpenAndReplay(dir_, &log, &records);
+  ASSERT_FALSE(s.ok());
+  const std::string prefix = "Corruption: " + Segment(1).string() + " at offset 0:";
+  EXPECT_EQ(s.detail().substr(0, prefix.size()), prefix) << s.detail();
+  EXPECT_TRUE(records.empty());
+}
+
 TEST_F(SegmentLogTest, BatchWhoseRecordCountDisagreesFailsReplayBeforeApplyingIt) {
   WriteThreeBatches();
   const std::string path = Segment(1).string();
@@ -658,7 +713,7 @@ TEST_F(SegmentLogTest, BatchWhoseRecordCountDisagreesFailsReplayBeforeApplyingIt
   std::memcpy(&count, header + 8, 4);
   ++count;
   std::memcpy(header + 8, &count, 4);
-  const uint32_t header_crc = Crc32c(header + 4, 12);
+  const uint32_t header_crc = Crc32c(header + 4, SegmentLog::kBatchHeaderBytes - 4);
   std::memcpy(header, &header_crc, 4);
   WriteFile(Segment(1), data);
 
