@@ -3,16 +3,18 @@
 //
 // Records are collected in memory during a turn (Append) and written as one
 // batch with one write(2) (Write), so a turn's changes are kept or lost
-// together. A batch is a 16-byte header (little-endian: CRC-32C of the next
-// 12 bytes, length, record count, CRC-32C of the rest) and its records, each
-// an 8-byte header (payload length, type) and the payload. Sync makes what was
+// together. A batch is a 20-byte header (little-endian: CRC-32C of the next
+// 16 bytes, length, record count, CRC-32C of the rest, and how much of the
+// segment the last finished Sync had made durable) and its records, each an
+// 8-byte header (payload length, type) and the payload. Sync makes what was
 // written durable and may run on another thread while the loop goes on
 // writing. A position (segment number, offset of a payload) names a record's
 // payload for as long as its segment exists.
 //
-// Replay reads every record back in order. A damaged batch at the end of the
-// last segment with nothing valid after it is a write torn by a crash: it is
-// cut off and logged. Any other damage fails Replay with the file and offset.
+// Replay reads every record back in order. A damaged batch in the last
+// segment that no later whole batch says was synced is a write torn by a
+// crash: it is cut off, with what follows it, and logged. Any other damage
+// fails Replay with the file and offset.
 #ifndef SLUICE_BROKER_SEGMENT_LOG_H_
 #define SLUICE_BROKER_SEGMENT_LOG_H_
 

@@ -173,6 +173,7 @@ class Storage final : public Journal {
   bool compaction_deferred_ = false;  // for want of disk space
   std::optional<Compaction> compaction_;
   std::map<uint32_t, LiveInSegment> live_by_segment_;  // by body segment
+  bool live_counts_trusted_ = true;                    // until one is found wrong
   uint64_t LiveMessageBytes() const;                   // all of them
   uint64_t LiveMessagesThrough(uint32_t segment) const;
   uint64_t dedup_bytes_ = 0;  // live deduplication ids
