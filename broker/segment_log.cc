@@ -20,6 +20,10 @@ namespace sluice {
 namespace {
 
 constexpr char kSuffix[] = ".seg";
+// The log's format is named in a file of its own, written before the first
+// segment: a log in another format is refused, never read as damage.
+constexpr char kFormatFile[] = "FORMAT";
+constexpr std::string_view kFormat = "sluice-log 2\n";
 // Rejects a damaged length before its checksum is computed; no turn writes
 // this much.
 constexpr uint32_t kMaxBatchBytes = 1u << 30;
@@ -167,7 +171,44 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir) {
     log->segments_[number] = segment;
   }
   ::closedir(d);
+  if (Status s = log->CheckFormat(); !s.ok()) return s;
   return log;
+}
+
+Status SegmentLog::CheckFormat() {
+  const std::string path = dir_ + "/" + kFormatFile;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[64];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n < 0) return Errno("reading " + path);
+    const std::string_view found(buf, static_cast<size_t>(n));
+    if (found == kFormat) return Status::Ok();
+    return Status(pb::INTERNAL_ERROR,
+                  path + " names a log format this broker does not read: \"" +
+                      std::string(found.substr(0, found.find('\n'))) + "\" (it reads \"" +
+                      std::string(kFormat.substr(0, kFormat.size() - 1)) + "\")");
+  }
+  if (errno != ENOENT) return Errno("opening " + path);
+  if (!segments_.empty()) {
+    return Status(pb::INTERNAL_ERROR,
+                  dir_ +
+                      " holds log segments but no FORMAT file: an older "
+                      "Sluice wrote them, in a format this broker does not read");
+  }
+  // Written whole under another name, then renamed, so that it is never
+  // seen half written.
+  const std::string temporary = path + ".tmp";
+  const int out = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (out < 0) return Errno("creating " + temporary);
+  Status written = WriteAll(out, kFormat.data(), kFormat.size());
+  if (written.ok() && ::fsync(out) != 0) written = Errno("syncing " + temporary);
+  ::close(out);
+  if (!written.ok()) return written;
+  if (::rename(temporary.c_str(), path.c_str()) != 0) return Errno("naming " + path);
+  if (::fsync(dir_fd_) != 0) return Errno("syncing " + dir_);
+  return Status::Ok();
 }
 
 SegmentLog::~SegmentLog() {

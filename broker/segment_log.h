@@ -90,6 +90,8 @@ class SegmentLog {
   struct Segment;
   explicit SegmentLog(std::string dir) : dir_(std::move(dir)) {}
   std::string PathOf(uint32_t number) const;
+  // Checks the directory's FORMAT file, or writes it into a new log.
+  Status CheckFormat();
   Status StartSegment(uint32_t number);
   Status ReplaySegment(const std::shared_ptr<Segment>& segment, bool last,
                        const std::function<Status(const LogRecord&)>& visit);

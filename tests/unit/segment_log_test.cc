@@ -181,7 +181,9 @@ std::string SegmentName(uint32_t number) {
 // The segment files of a log directory, by name, oldest first.
 std::vector<std::string> SegmentFiles(const fs::path& dir) {
   std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".seg") names.push_back(e.path().filename().string());
+  }
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -472,6 +474,30 @@ TEST_F(SegmentLogTest, ReadOfASpanFromWrittenIntoPendingBytesJoinsThem) {
   EXPECT_EQ(out.substr(out.size() - 5), "omega");
 }
 
+TEST_F(SegmentLogTest, NewLogNamesItsFormatAndALogInAnotherOrNoFormatIsRefused) {
+  Reopen();
+  Add(1, {"kept"});
+  WriteBatch();
+  log_.reset();
+  EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 2\n");
+  const std::string segment = ReadFile(Segment(1));
+
+  WriteFile(dir_ / "FORMAT", "sluice-log 1\n");
+  auto opened = SegmentLog::Open(dir_.string());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().detail().find("does not read: \"sluice-log 1\""), std::string::npos)
+      << opened.status().detail();
+
+  fs::remove(dir_ / "FORMAT");
+  opened = SegmentLog::Open(dir_.string());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().detail().find("no FORMAT file"), std::string::npos)
+      << opened.status().detail();
+  // Refused, not repaired: the segment is as it was, and no FORMAT appeared.
+  EXPECT_EQ(ReadFile(Segment(1)), segment);
+  EXPECT_FALSE(fs::exists(dir_ / "FORMAT"));
+}
+
 TEST_F(SegmentLogTest, ReadOfAMissingSegmentOrPastTheEndFails) {
   Reopen();
   const LogPosition p = Add(1, {"x"});
@@ -521,6 +547,7 @@ TEST_F(SegmentLogTest, TornLastBatchIsDroppedWholeAtEveryLength) {
     SCOPED_TRACE("segment cut to " + std::to_string(cut) + " bytes");
     const fs::path dir = root_ / ("cut-" + std::to_string(cut));
     fs::create_directories(dir);
+    fs::copy_file(dir_ / "FORMAT", dir / "FORMAT");
     WriteFile(dir / SegmentName(1), whole.substr(0, cut));
 
     testing::LogCapture logs;

@@ -116,7 +116,7 @@ class StorageTest : public EngineTest {
   std::vector<std::string> SegmentFiles() const {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(LogDir())) {
-      names.push_back(e.path().filename().string());
+      if (e.path().extension() == ".seg") names.push_back(e.path().filename().string());
     }
     std::sort(names.begin(), names.end());
     return names;
@@ -124,7 +124,7 @@ class StorageTest : public EngineTest {
   fs::path LastSegment() const { return LogDir() / SegmentFiles().back(); }
   uint64_t DiskBytes() const {
     uint64_t total = 0;
-    for (const auto& e : fs::directory_iterator(LogDir())) total += e.file_size();
+    for (const std::string& name : SegmentFiles()) total += fs::file_size(LogDir() / name);
     return total;
   }
 
