@@ -313,6 +313,7 @@ Status SegmentLog::StartSegment(uint32_t number) {
   std::lock_guard lock(mu_);
   active_ = segment;
   written_.store(LogPosition{number} << 32);
+  recorded_synced_ = 0;
   return Status::Ok();
 }
 
@@ -338,7 +339,9 @@ Status SegmentLog::Write() {
   Put32(header + 8, pending_records_);
   Put32(header + 12, Crc32c(header + kBatchHeaderBytes, length));
   const LogPosition synced = synced_.load();
-  Put32(header + 16, SegmentOf(synced) == active_->number ? static_cast<uint32_t>(synced) : 0);
+  const uint32_t recorded =
+      SegmentOf(synced) == active_->number ? static_cast<uint32_t>(synced) : 0;
+  Put32(header + 16, recorded);
   Put32(header, Crc32c(header + 4, kBatchHeaderBytes - 4));
   Status written = WriteAll(active_->fd, pending_.data(), pending_.size());
   if (!written.ok()) {
@@ -355,6 +358,7 @@ Status SegmentLog::Write() {
   active_->size += pending_.size();
   bytes_ += pending_.size();
   written_.store((LogPosition{active_->number} << 32) | active_->size);
+  recorded_synced_ = recorded;
   pending_.clear();
   pending_records_ = 0;
   if (active_->size < kSegmentBytes) return Status::Ok();
@@ -375,6 +379,16 @@ Status SegmentLog::Sync() {
   std::lock_guard lock(mu_);
   if (written > synced_.load()) synced_.store(written);
   return Status::Ok();
+}
+
+Status SegmentLog::MarkSynced() {
+  const LogPosition synced = synced_.load();
+  if (!pending_.empty() || synced != written_.load() || SegmentOf(synced) != active_->number ||
+      static_cast<uint32_t>(synced) <= recorded_synced_) {
+    return Status::Ok();
+  }
+  pending_.resize(kBatchHeaderBytes);
+  return Write();
 }
 
 Result<uint32_t> SegmentLog::Rotate() {

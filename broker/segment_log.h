@@ -71,6 +71,11 @@ class SegmentLog {
   // Makes everything written so far durable (fdatasync). Safe to call from
   // another thread while Write runs.
   Status Sync();
+  // When the last Sync covered everything written and no batch records it
+  // yet, writes an empty batch that does (not synced itself): a log that
+  // goes idle after a sync then still tells recovery which batches were
+  // synced. Call from the thread that writes; nothing may be pending.
+  Status MarkSynced();
   // Ends the current segment (synced) and starts a new one; returns the
   // number of the segment it ended. Nothing may be pending.
   Result<uint32_t> Rotate();
@@ -110,6 +115,7 @@ class SegmentLog {
   // damage to writes never synced (a crash of the machine) from corruption.
   std::atomic<LogPosition> written_{0};
   std::atomic<LogPosition> synced_{0};
+  uint32_t recorded_synced_ = 0;  // in the last batch written (writing thread)
 };
 
 }  // namespace sluice

@@ -412,10 +412,21 @@ void Storage::SyncLoop() {
 Status Storage::FinishSync() {
   uint64_t count = 0;
   if (::read(sync_fd_, &count, sizeof count) != sizeof count) return Status::Ok();
-  std::lock_guard lock(sync_mu_);
-  if (!sync_status_.ok()) return sync_status_;
-  synced_generation_ = sync_done_;
+  {
+    std::lock_guard lock(sync_mu_);
+    if (!sync_status_.ok()) return sync_status_;
+    synced_generation_ = sync_done_;
+  }
+  MarkSynced();
   return Status::Ok();
+}
+
+void Storage::MarkSynced() {
+  // Only a help to recovery: a disk too full for it loses nothing.
+  if (log_->HasPending()) return;
+  if (Status s = log_->MarkSynced(); !s.ok()) {
+    spdlog::debug("event=sync_mark_failed error=\"{}\"", s.detail());
+  }
 }
 
 void Storage::AppendMeta() {
@@ -798,7 +809,9 @@ Status Storage::SyncIfDue(Millis now) {
   if (!unsynced_ || now < last_sync_ + kIntervalMs) return Status::Ok();
   unsynced_ = false;
   last_sync_ = now;
-  return log_->Sync();
+  if (Status s = log_->Sync(); !s.ok()) return s;
+  MarkSynced();
+  return Status::Ok();
 }
 
 }  // namespace sluice

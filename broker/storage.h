@@ -160,6 +160,9 @@ class Storage final : public Journal {
   // Writes what a compaction appended; on failure (a full disk) gives the
   // compaction up, which loses nothing: the old segments stay.
   bool WriteCompaction();
+  // After a sync, has the log record it if it has gone idle (SegmentLog::
+  // MarkSynced).
+  void MarkSynced();
   // The live messages whose bodies are in a segment: their bytes time
   // compactions; their number tells a compaction when it has found them all,
   // so it need not walk every queue to its end.

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "client/client.h"
 #include "tests/support/broker_process.h"
@@ -165,10 +167,18 @@ TEST_F(RecoveryTest, TornWriteAtTheEndOfTheLogIsDroppedAndReported) {
   CreateQueue("q");
   for (int i = 0; i < 10; ++i) Send("q", "m" + std::to_string(i));
   Kill();
-  // Cut the last record short, as a crash in the middle of a write would.
+  // Cut the last send's batch short, in its body, as a crash in the middle
+  // of a write would (what follows it, a mark of the last sync, goes too).
   const fs::path log = NewestLog();
   ASSERT_FALSE(log.empty());
-  fs::resize_file(log, fs::file_size(log) - 10);
+  std::string bytes;
+  {
+    std::ifstream in(log, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const size_t last_body = bytes.rfind("m9");
+  ASSERT_NE(last_body, std::string::npos);
+  fs::resize_file(log, last_body + 1);
   Start();
   EXPECT_EQ(Attribute("q", "ApproximateNumberOfMessages"), "9");
   EXPECT_NE(broker_->Stderr().find("event=torn_tail_dropped"), std::string::npos)

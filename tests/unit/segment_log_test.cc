@@ -729,6 +729,41 @@ TEST_F(SegmentLogTest, DamageFollowedByABatchWrittenAfterItWasSyncedIsCorruption
   EXPECT_TRUE(records.empty());
 }
 
+TEST_F(SegmentLogTest, SyncMarkOfAnIdleLogMakesDamageToItsSyncedBatchesCorruption) {
+  Reopen();
+  Add(1, {"synced, then the log went idle"});
+  WriteBatch();
+  const uint64_t written = log_->bytes();
+  ASSERT_TRUE(log_->MarkSynced().ok());
+  EXPECT_EQ(log_->bytes(), written) << "a mark before any sync";
+  ASSERT_TRUE(log_->Sync().ok());
+  ASSERT_TRUE(log_->MarkSynced().ok());
+  EXPECT_EQ(log_->bytes(), written + SegmentLog::kBatchHeaderBytes) << "no mark after the sync";
+  ASSERT_TRUE(log_->MarkSynced().ok());
+  EXPECT_EQ(log_->bytes(), written + SegmentLog::kBatchHeaderBytes) << "a second mark";
+  // A batch written after the sync: the next batch will record it, no mark.
+  ASSERT_TRUE(log_->Sync().ok());
+  Add(2, {"written after"});
+  WriteBatch();
+  const uint64_t busy = log_->bytes();
+  ASSERT_TRUE(log_->MarkSynced().ok());
+  EXPECT_EQ(log_->bytes(), busy);
+  log_.reset();
+
+  // The marks count as whole batches of no records.
+  std::vector<Rec> records = Reopen();
+  EXPECT_EQ(records, expected_);
+  log_.reset();
+  // And the first mark says the first batch was synced: damage to it is
+  // corruption, not a torn tail.
+  ASSERT_NO_FATAL_FAILURE(FlipByte(Segment(1), SegmentLog::kBatchHeaderBytes + 9));
+  std::unique_ptr<SegmentLog> log;
+  Status s = OpenAndReplay(dir_, &log, &records);
+  ASSERT_FALSE(s.ok());
+  const std::string prefix = "Corruption: " + Segment(1).string() + " at offset 0:";
+  EXPECT_EQ(s.detail().substr(0, prefix.size()), prefix) << s.detail();
+}
+
 TEST_F(SegmentLogTest, BatchWhoseRecordCountDisagreesFailsReplayBeforeApplyingIt) {
   WriteThreeBatches();
   const std::string path = Segment(1).string();
