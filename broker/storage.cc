@@ -347,9 +347,14 @@ Status Storage::Recover(Engine* engine) {
 }
 
 void Storage::RefreshDiskSpace() {
-  struct statvfs fs;
-  if (::statvfs(dir_.c_str(), &fs) != 0) return;
-  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  std::optional<uint64_t> free_space;
+  if (options_.free_space) {
+    free_space = options_.free_space();
+  } else if (struct statvfs fs; ::statvfs(dir_.c_str(), &fs) == 0) {
+    free_space = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  }
+  if (!free_space) return;
+  const uint64_t free_bytes = *free_space;
   free_bytes_ = free_bytes;
   const bool low = free_bytes < options_.reserve_bytes;
   if (low != disk_low_) {

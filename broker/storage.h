@@ -14,6 +14,7 @@
 #define SLUICE_BROKER_STORAGE_H_
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,9 @@ struct StorageOptions {
   // a compaction copies its live messages forward (see "Compaction" below);
   // dead segments at the log's head go whatever this is.
   uint64_t copy_slack_bytes = 128ull << 20;
+  // The disk's free bytes; statvfs of the data directory when empty (unit
+  // tests give a fake, to play a full disk).
+  std::function<std::optional<uint64_t>()> free_space = {};
 };
 
 class Storage final : public Journal {

@@ -1128,6 +1128,38 @@ TEST_F(StorageTest, CompactionOfAQueueConsumedInOrderCopiesNothing) {
   EXPECT_EQ(ReceiveAllBodies("q"), left);
 }
 
+TEST_F(StorageTest, CompactionWaitsForDiskSpaceForItsCopiesThenRuns) {
+  uint64_t free_space = 1 << 20;  // less than the copies and 8 MiB
+  options_.free_space = [&free_space] { return free_space; };
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_OK(CreateQueue("bulk"));
+  const std::multiset<std::string> kept = FillAndDeleteMost("bulk", 200, 5);
+  const std::vector<std::string> old_segments = SegmentFiles();
+
+  testing::LogCapture logs;
+  for (int turn = 0; turn < 3; ++turn) Commit();
+  EXPECT_FALSE(storage_->Compacting());
+  // Logged once, with what it needs, however many turns it waits.
+  const std::vector<std::string> deferred = logs.Find("event=compaction_deferred");
+  ASSERT_EQ(deferred.size(), 1u);
+  EXPECT_NE(deferred[0].find("free_bytes=1048576 needed_bytes="), std::string::npos) << deferred[0];
+  EXPECT_TRUE(logs.Find("event=compaction_started").empty());
+  EXPECT_EQ(SegmentFiles(), old_segments);
+
+  // Room again, seen at the next look at the disk: it runs.
+  free_space = 1ull << 30;
+  storage_->RefreshDiskSpace();
+  Commit();
+  EXPECT_EQ(logs.Find("event=compaction_started").size(), 1u);
+  FinishCompaction();
+  EXPECT_EQ(logs.Find("event=compaction_done").size(), 1u);
+  const std::vector<std::string> now = SegmentFiles();
+  EXPECT_FALSE(std::binary_search(now.begin(), now.end(), old_segments.front()));
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  AdvanceSeconds(60);
+  EXPECT_EQ(ReceiveAllBodies("bulk"), kept);
+}
+
 TEST_F(StorageTest, CompactionDoesNotStartAgainWhenNothingChanged) {
   ASSERT_OK(CreateQueue("bulk"));
   FillAndDeleteMost("bulk", 200, 5);
