@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -185,17 +186,27 @@ Status SegmentLog::CheckFormat() {
     if (n < 0) return Errno("reading " + path);
     const std::string_view found(buf, static_cast<size_t>(n));
     if (found == kFormat) return Status::Ok();
-    return Status(pb::INTERNAL_ERROR,
-                  path + " names a log format this broker does not read: \"" +
-                      std::string(found.substr(0, found.find('\n'))) + "\" (it reads \"" +
-                      std::string(kFormat.substr(0, kFormat.size() - 1)) + "\")");
+    std::string shown;  // the bytes found, escaped
+    for (unsigned char ch : found) {
+      if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+        shown += static_cast<char>(ch);
+      } else {
+        char hex[5];
+        std::snprintf(hex, sizeof hex, "\\x%02x", ch);
+        shown += hex;
+      }
+    }
+    return Status(pb::INTERNAL_ERROR, path + " names a log format this broker does not read: \"" +
+                                          shown + "\" (it reads \"sluice-log 2\\x0a\")");
   }
   if (errno != ENOENT) return Errno("opening " + path);
   if (!segments_.empty()) {
     return Status(pb::INTERNAL_ERROR,
                   dir_ +
-                      " holds log segments but no FORMAT file: an older "
-                      "Sluice wrote them, in a format this broker does not read");
+                      " holds log segments but no FORMAT file: an older Sluice wrote them, in a "
+                      "format this broker does not read; drain its queues with that broker, then "
+                      "remove " +
+                      dir_);
   }
   // Written whole under another name, then renamed, so that it is never
   // seen half written.
@@ -332,6 +343,7 @@ LogPosition SegmentLog::Append(uint32_t type, std::initializer_list<std::string_
 }
 
 Status SegmentLog::Write() {
+  if (!broken_.ok()) return broken_;
   if (pending_.empty()) return Status::Ok();
   char* header = pending_.data();
   const size_t length = pending_.size() - kBatchHeaderBytes;
@@ -351,7 +363,9 @@ Status SegmentLog::Write() {
     pending_records_ = 0;
     const off_t size = static_cast<off_t>(active_->size);
     if (::ftruncate(active_->fd, size) != 0 || ::lseek(active_->fd, size, SEEK_SET) != size) {
-      return Errno(written.detail() + "; then cutting the partial batch off");
+      // Later batches would land where no position points: none is written.
+      broken_ = Errno(written.detail() + "; then cutting the partial batch off");
+      return broken_;
     }
     return written;
   }
@@ -383,8 +397,10 @@ Status SegmentLog::Sync() {
 
 Status SegmentLog::MarkSynced() {
   const LogPosition synced = synced_.load();
+  // Not when it would fill the segment: a mark is not worth a new segment.
   if (!pending_.empty() || synced != written_.load() || SegmentOf(synced) != active_->number ||
-      static_cast<uint32_t>(synced) <= recorded_synced_) {
+      static_cast<uint32_t>(synced) <= recorded_synced_ ||
+      active_->size + kBatchHeaderBytes >= kSegmentBytes) {
     return Status::Ok();
   }
   pending_.resize(kBatchHeaderBytes);

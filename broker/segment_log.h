@@ -116,6 +116,7 @@ class SegmentLog {
   std::atomic<LogPosition> written_{0};
   std::atomic<LogPosition> synced_{0};
   uint32_t recorded_synced_ = 0;  // in the last batch written (writing thread)
+  Status broken_;                 // a failed write that could not be cut off: no more writes
 };
 
 }  // namespace sluice

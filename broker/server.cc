@@ -163,6 +163,7 @@ Status Server::EndTurn() {
   }
   for (const auto& [peer, resp] : replies_) Send(peer, resp);
   replies_.clear();
+  if (storage_ != nullptr) storage_->MarkSynced();
   return Status::Ok();
 }
 
@@ -174,6 +175,7 @@ Status Server::OnSyncDone() {
     awaiting_sync_.pop_front();
   }
   storage_->RequestSync();  // for what was written while this fsync ran
+  storage_->MarkSynced();
   return Status::Ok();
 }
 

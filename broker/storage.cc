@@ -422,7 +422,6 @@ Status Storage::FinishSync() {
     if (!sync_status_.ok()) return sync_status_;
     synced_generation_ = sync_done_;
   }
-  MarkSynced();
   return Status::Ok();
 }
 
@@ -814,9 +813,7 @@ Status Storage::SyncIfDue(Millis now) {
   if (!unsynced_ || now < last_sync_ + kIntervalMs) return Status::Ok();
   unsynced_ = false;
   last_sync_ = now;
-  if (Status s = log_->Sync(); !s.ok()) return s;
-  MarkSynced();
-  return Status::Ok();
+  return log_->Sync();
 }
 
 }  // namespace sluice

@@ -96,6 +96,10 @@ class Storage final : public Journal {
   void RequestSync();
   int sync_fd() const { return sync_fd_; }
   Status FinishSync();
+  // Once a turn's answers are out: if the last sync covered everything
+  // written, has the log record it (SegmentLog::MarkSynced), so that
+  // recovery knows those batches were synced should the log stay idle.
+  void MarkSynced();
   // FsyncMode::kInterval: when the last fsync is kIntervalMs old and writes
   // came since, fsyncs them. NextSync says when that will be due, if ever.
   Status SyncIfDue(Millis now);
@@ -164,9 +168,6 @@ class Storage final : public Journal {
   // Writes what a compaction appended; on failure (a full disk) gives the
   // compaction up, which loses nothing: the old segments stay.
   bool WriteCompaction();
-  // After a sync, has the log record it if it has gone idle (SegmentLog::
-  // MarkSynced).
-  void MarkSynced();
   // The live messages whose bodies are in a segment: their bytes time
   // compactions; their number tells a compaction when it has found them all,
   // so it need not walk every queue to its end.
