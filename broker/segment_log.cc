@@ -45,6 +45,13 @@ uint32_t Get32(const char* p) {
   return v;
 }
 
+// Whether the batch header at `p`, with `n` bytes from there to the end of
+// the segment, is whole and passes its checksum.
+bool HeaderIntact(const char* p, size_t n) {
+  return n >= SegmentLog::kBatchHeaderBytes &&
+         Crc32c(p + 4, SegmentLog::kBatchHeaderBytes - 4) == Get32(p);
+}
+
 // Whether a whole, undamaged batch starts at `p`, with `n` bytes from there
 // to the end of the segment; sets `*length` to the bytes after its header.
 bool ValidBatchAt(const char* p, size_t n, uint32_t* length, std::string* problem) {
@@ -52,7 +59,7 @@ bool ValidBatchAt(const char* p, size_t n, uint32_t* length, std::string* proble
     *problem = "a batch header cut short";
     return false;
   }
-  if (Crc32c(p + 4, SegmentLog::kBatchHeaderBytes - 4) != Get32(p)) {
+  if (!HeaderIntact(p, n)) {
     *problem = "a batch header fails its checksum";
     return false;
   }
@@ -94,8 +101,7 @@ bool ValidBatchesToTheEnd(std::string_view data, size_t at, uint32_t* synced) {
 bool SyncedBatchesFollow(std::string_view data, size_t at) {
   const char* p = data.data() + at;
   uint32_t synced = 0;
-  if (data.size() - at >= SegmentLog::kBatchHeaderBytes &&
-      Crc32c(p + 4, SegmentLog::kBatchHeaderBytes - 4) == Get32(p)) {
+  if (HeaderIntact(p, data.size() - at)) {
     const uint64_t end = at + SegmentLog::kBatchHeaderBytes + uint64_t{Get32(p + 4)};
     return end < data.size() && ValidBatchesToTheEnd(data, end, &synced) && synced > at;
   }
@@ -186,18 +192,22 @@ Status SegmentLog::CheckFormat() {
     if (n < 0) return Errno("reading " + path);
     const std::string_view found(buf, static_cast<size_t>(n));
     if (found == kFormat) return Status::Ok();
-    std::string shown;  // the bytes found, escaped
-    for (unsigned char ch : found) {
-      if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
-        shown += static_cast<char>(ch);
-      } else {
-        char hex[5];
-        std::snprintf(hex, sizeof hex, "\\x%02x", ch);
-        shown += hex;
+    auto escaped = [](std::string_view bytes) {
+      std::string shown;
+      for (unsigned char ch : bytes) {
+        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+          shown += static_cast<char>(ch);
+        } else {
+          char hex[5];
+          std::snprintf(hex, sizeof hex, "\\x%02x", ch);
+          shown += hex;
+        }
       }
-    }
+      return shown;
+    };
     return Status(pb::INTERNAL_ERROR, path + " names a log format this broker does not read: \"" +
-                                          shown + "\" (it reads \"sluice-log 2\\x0a\")");
+                                          escaped(found) + "\" (it reads \"" + escaped(kFormat) +
+                                          "\")");
   }
   if (errno != ENOENT) return Errno("opening " + path);
   if (!segments_.empty()) {

@@ -417,17 +417,14 @@ void Storage::SyncLoop() {
 Status Storage::FinishSync() {
   uint64_t count = 0;
   if (::read(sync_fd_, &count, sizeof count) != sizeof count) return Status::Ok();
-  {
-    std::lock_guard lock(sync_mu_);
-    if (!sync_status_.ok()) return sync_status_;
-    synced_generation_ = sync_done_;
-  }
+  std::lock_guard lock(sync_mu_);
+  if (!sync_status_.ok()) return sync_status_;
+  synced_generation_ = sync_done_;
   return Status::Ok();
 }
 
 void Storage::MarkSynced() {
   // Only a help to recovery: a disk too full for it loses nothing.
-  if (log_->HasPending()) return;
   if (Status s = log_->MarkSynced(); !s.ok()) {
     spdlog::debug("event=sync_mark_failed error=\"{}\"", s.detail());
   }
@@ -649,11 +646,9 @@ void Storage::UncountLive(const StoredMessage& m, uint64_t body_ref) {
     spdlog::error("event=live_count_mismatch segment={} messages={} message_id={}",
                   SegmentOf(body_ref), live.messages, m.message_id);
     live_counts_trusted_ = false;
-    live.bytes += LiveBytes(m);
-    ++live.messages;
   }
-  live.bytes -= LiveBytes(m);
-  --live.messages;
+  live.bytes -= std::min(live.bytes, LiveBytes(m));
+  live.messages -= std::min<uint64_t>(live.messages, 1);
 }
 
 void Storage::MoveLive(const StoredMessage& m, uint64_t from_ref) {

@@ -91,7 +91,7 @@ __attribute__((target("avx2"))) void Md5Lanes(const std::string_view* inputs, in
 
   for (size_t b = 0; b < most_blocks; ++b) {
     const uint8_t* p[kLanes];
-    int32_t active[kLanes];
+    int32_t active[kLanes];  // all ones in the lanes whose input has block b
     for (int l = 0; l < kLanes; ++l) {
       p[l] = lanes[l].Block(b);
       active[l] = b < lanes[l].blocks ? -1 : 0;
@@ -132,11 +132,11 @@ __attribute__((target("avx2"))) void Md5Lanes(const std::string_view* inputs, in
       c = bb;
       bb = _mm256_add_epi32(bb, Rotl(f, kShift[i / 16][i % 4]));
     }
-    // Lanes whose input has ended keep their state.
-    const __m256i keep = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(active));
+    // Only the active lanes take the block; the others keep their state.
+    const __m256i update = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(active));
     const __m256i sums[4] = {a, bb, c, d};
     for (int i = 0; i < 4; ++i) {
-      state[i] = _mm256_blendv_epi8(state[i], _mm256_add_epi32(state[i], sums[i]), keep);
+      state[i] = _mm256_blendv_epi8(state[i], _mm256_add_epi32(state[i], sums[i]), update);
     }
   }
   alignas(32) uint32_t words[4][kLanes];
