@@ -93,7 +93,7 @@ Status Engine::DeleteQueue(const pb::DeleteQueueRequest& req, pb::DeleteQueueRes
     options_.journal->QueueDeleted(*it->second);
   }
   queues_.erase(it);
-  move_tasks_.ForgetSource(req.queue_name());
+  if (move_tasks_.ForgetSource(req.queue_name())) MoveTasksChanged();
   return Status::Ok();
 }
 
@@ -217,6 +217,11 @@ Queue* Engine::RestoreQueue(const std::string& name, uint64_t incarnation,
   Queue* raw = q.get();
   queues_[name] = std::move(q);
   return raw;
+}
+
+void Engine::RestoreMoveTasks(std::list<MoveTask> tasks, uint64_t next_id) {
+  tasks.remove_if([this](const MoveTask& t) { return !queues_.contains(t.source); });
+  move_tasks_.Restore(std::move(tasks), next_id);
 }
 
 void Engine::ReserveIncarnations(uint64_t next) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -97,6 +98,10 @@ class Engine {
   // in any order, since redrive targets are looked up by name.
   Queue* RestoreQueue(const std::string& name, uint64_t incarnation, const QueueConfig& config,
                       Millis created_at);
+  // Recovery: the recorded message move tasks; those of queues that are gone
+  // are dropped, running ones go on.
+  void RestoreMoveTasks(std::list<MoveTask> tasks, uint64_t next_id);
+  const MoveTasks& move_tasks() const { return move_tasks_; }
   // Recovery: incarnations below `next` were used (by queues since deleted
   // too) and must not name a new queue, or old receipt handles could match it.
   void ReserveIncarnations(uint64_t next);
@@ -122,6 +127,7 @@ class Engine {
                    pb::Message* out, std::vector<Journal::BodyRead>* body_reads) const;
   std::string NewMessageId();
   void RunMoveTasks(Millis now);
+  void MoveTasksChanged();
 
   const Clock* clock_;
   EngineOptions options_;

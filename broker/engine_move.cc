@@ -39,6 +39,7 @@ Status Engine::StartMessageMoveTask(const pb::StartMessageMoveTaskRequest& req,
                                 clock_->Now());
   if (!task.ok()) return task.status();
   resp->set_task_handle((*task)->handle);
+  MoveTasksChanged();
   RunMoveTasks(clock_->Now());
   return Status::Ok();
 }
@@ -51,6 +52,7 @@ Status Engine::CancelMessageMoveTask(const pb::CancelMessageMoveTaskRequest& req
             "no running message move task has the handle '" + req.task_handle() + "'"};
   }
   task->status = "CANCELLED";
+  MoveTasksChanged();
   resp->set_approximate_number_of_messages_moved(task->moved);
   return Status::Ok();
 }
@@ -77,7 +79,12 @@ Status Engine::ListMessageMoveTasks(const pb::ListMessageMoveTasksRequest& req,
   return Status::Ok();
 }
 
+void Engine::MoveTasksChanged() {
+  if (options_.journal != nullptr) options_.journal->MoveTasksChanged(move_tasks_);
+}
+
 void Engine::RunMoveTasks(Millis now) {
+  bool changed = false;
   for (MoveTask* task : move_tasks_.Running()) {
     Queue& source = *queues_.at(task->source);
     source.Advance(now);
@@ -88,6 +95,9 @@ void Engine::RunMoveTasks(Millis now) {
     budget = std::min<int64_t>(budget, limits::kMoveTaskChunk);
     std::vector<StoredMessage> batch =
         source.TakeVisible(static_cast<int>(std::max<int64_t>(budget, 0)));
+    // The task's progress is recorded in the turn that moves its messages,
+    // so that after a crash it neither moves them twice nor stops short.
+    changed = changed || !batch.empty();
     for (StoredMessage& m : batch) {
       const std::string& target_name =
           task->destination.empty() ? m.dead_letter_source : task->destination;
@@ -111,8 +121,10 @@ void Engine::RunMoveTasks(Millis now) {
     }
     if (task->running() && (task->moved >= task->to_move || source.visible() == 0)) {
       task->status = "COMPLETED";
+      changed = true;
     }
   }
+  if (changed) MoveTasksChanged();
 }
 
 }  // namespace sluice

@@ -4,8 +4,10 @@
 // the server commits, before any answer leaves. Without a journal the broker
 // keeps its state in memory only (the engine's unit tests run that way).
 //
-// Changes that time alone makes (a delay or visibility timeout running out)
-// are not reported: recovery recomputes them from the recorded deadlines.
+// Changes that time alone makes to a message's visibility (a delay or
+// visibility timeout running out) are not reported: recovery recomputes them
+// from the recorded deadlines. What time removes (a message past its
+// retention, a deduplication id past its window) is reported.
 #ifndef SLUICE_BROKER_JOURNAL_H_
 #define SLUICE_BROKER_JOURNAL_H_
 
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "broker/dedup_window.h"
+#include "broker/move_tasks.h"
 #include "broker/stored_message.h"
 
 namespace sluice {
@@ -42,6 +45,10 @@ class Journal {
                                const DedupWindow::Entry& entry) = 0;
   // A deduplication id's window ended.
   virtual void DedupForgotten(const Queue& q, const std::string& id) = 0;
+
+  // A message move task started, moved messages or ended, or tasks were
+  // forgotten. `tasks` outlives the journal's use of it (it is the Engine's).
+  virtual void MoveTasksChanged(const MoveTasks& tasks) = 0;
 
   // A body to read, of a message whose body the queue does not hold in
   // memory, and where to put it.

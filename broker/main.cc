@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100'000'000));
   app.add_option("--fsync", fsync,
                  "always: every answer waits for its fsync; interval: fsync every 50 ms (a "
-                 "machine crash loses at most that); never: for tests and benchmarks")
+                 "machine crash loses about that much, plus one loop turn); never: for tests "
+                 "and benchmarks")
       ->capture_default_str();
   app.add_option("--reserve-disk-mb", reserve_disk_mb,
                  "free disk space kept for receives and deletes; below it sends are refused")

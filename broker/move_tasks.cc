@@ -1,5 +1,7 @@
 #include "broker/move_tasks.h"
 
+#include <algorithm>
+
 namespace sluice {
 
 Result<MoveTask*> MoveTasks::Start(const std::string& source, const std::string& destination,
@@ -59,8 +61,13 @@ bool MoveTasks::AnyRunning() const {
   return false;
 }
 
-void MoveTasks::ForgetSource(const std::string& source) {
-  tasks_.remove_if([&](const MoveTask& t) { return t.source == source; });
+bool MoveTasks::ForgetSource(const std::string& source) {
+  return tasks_.remove_if([&](const MoveTask& t) { return t.source == source; }) > 0;
+}
+
+void MoveTasks::Restore(std::list<MoveTask> tasks, uint64_t next_id) {
+  tasks_ = std::move(tasks);
+  next_id_ = std::max(next_id_, next_id);
 }
 
 }  // namespace sluice

@@ -39,8 +39,15 @@ class MoveTasks {
   std::vector<const MoveTask*> ListBySource(const std::string& source, size_t max) const;
   std::vector<MoveTask*> Running();
   bool AnyRunning() const;
-  // Forgets the tasks of a deleted queue.
-  void ForgetSource(const std::string& source);
+  // Forgets the tasks of a deleted queue; whether it had any.
+  bool ForgetSource(const std::string& source);
+
+  // Every task, newest first, and the number the next handle takes: what the
+  // journal records.
+  const std::list<MoveTask>& all() const { return tasks_; }
+  uint64_t next_id() const { return next_id_; }
+  // Recovery: takes the recorded tasks back; running ones go on.
+  void Restore(std::list<MoveTask> tasks, uint64_t next_id);
 
  private:
   // Finished tasks a source keeps for ListMessageMoveTasks, as SQS's limit of 10 results.

@@ -29,6 +29,7 @@ enum RecordType : uint32_t {
   kMessageRemoved = 7,  // incarnation, position
   kDedup = 8,           // incarnation, id length, id, DedupRecord
   kDedupForgotten = 9,  // incarnation, id
+  kMoveTasks = 10,      // MoveTasksRecord
 };
 
 // The fixed parts, little-endian as the machine writes them (x86-64, ARM64).
@@ -152,6 +153,7 @@ struct Storage::Recovered {
   std::map<uint64_t, storage::QueueRecord> queues;  // by incarnation
   std::map<std::pair<uint64_t, uint64_t>, StoredMessage> messages;
   std::map<std::pair<uint64_t, std::string>, DedupWindow::Entry> dedups;
+  storage::MoveTasksRecord move_tasks;
 
   Status Apply(const LogRecord& r);
   void DropQueue(uint64_t incarnation);
@@ -249,6 +251,11 @@ Status Storage::Recovered::Apply(const LogRecord& r) {
       dedups.erase({incarnation, std::string(in)});
       return Status::Ok();
     }
+    case kMoveTasks:
+      if (!move_tasks.ParseFromArray(in.data(), static_cast<int>(in.size()))) {
+        return Corrupt("unreadable message move task record");
+      }
+      return Status::Ok();
     default:
       return Corrupt("unknown record type " + std::to_string(r.type));
   }
@@ -339,9 +346,17 @@ Status Storage::Recover(Engine* engine) {
     q->second->RestoreDedup(key.second, entry);
     dedup_bytes_ += key.second.size() + kDedupOverheadBytes;
   }
+  std::list<MoveTask> tasks;
+  for (const storage::MoveTasksRecord::Task& t : r.move_tasks.tasks()) {
+    tasks.push_back(MoveTask{t.handle(), t.source(), t.destination(), t.rate(), t.moved(),
+                             t.to_move(), t.started_at(), t.status(), t.failure_reason()});
+  }
+  engine->RestoreMoveTasks(std::move(tasks), r.move_tasks.next_id());
+  move_tasks_ = &engine->move_tasks();
   engine->ReserveIncarnations(next_incarnation_);
-  spdlog::info("event=recovered queues={} messages={} deduplication_ids={} log_bytes={}",
-               r.queues.size(), messages, r.dedups.size(), log_->bytes());
+  spdlog::info(
+      "event=recovered queues={} messages={} deduplication_ids={} move_tasks={} log_bytes={}",
+      r.queues.size(), messages, r.dedups.size(), move_tasks_->all().size(), log_->bytes());
   recovered_.reset();
   return Status::Ok();
 }
@@ -451,6 +466,24 @@ void Storage::AppendQueue(const Queue& q) {
   log_->Append(kQueue, {r.SerializeAsString()});
 }
 
+void Storage::AppendMoveTasks() {
+  storage::MoveTasksRecord r;
+  for (const MoveTask& t : move_tasks_->all()) {
+    storage::MoveTasksRecord::Task* out = r.add_tasks();
+    out->set_handle(t.handle);
+    out->set_source(t.source);
+    out->set_destination(t.destination);
+    out->set_rate(t.rate);
+    out->set_moved(t.moved);
+    out->set_to_move(t.to_move);
+    out->set_started_at(t.started_at);
+    out->set_status(t.status);
+    out->set_failure_reason(t.failure_reason);
+  }
+  r.set_next_id(move_tasks_->next_id());
+  log_->Append(kMoveTasks, {r.SerializeAsString()});
+}
+
 void Storage::AppendMessage(const Queue& q, const StoredMessage& m, const std::string& body) {
   const std::string record = ToRecord(m).SerializeAsString();
   const MessageHeader h{q.incarnation(), m.seq, 0, static_cast<uint32_t>(body.size()),
@@ -542,6 +575,11 @@ void Storage::DedupForgotten(const Queue& q, const std::string& id) {
   dedup_bytes_ -= std::min<uint64_t>(dedup_bytes_, id.size() + kDedupOverheadBytes);
 }
 
+void Storage::MoveTasksChanged(const MoveTasks& tasks) {
+  move_tasks_ = &tasks;
+  move_tasks_dirty_ = true;
+}
+
 void Storage::ReadBodies(const std::vector<BodyRead>& reads) {
   // Bodies sent together lie together: in position order, each run of bodies
   // at most kReadGapBytes apart in one segment is read at once.
@@ -586,6 +624,8 @@ void Storage::ReadBodies(const std::vector<BodyRead>& reads) {
 Status Storage::Commit() {
   for (const auto& [incarnation, q] : dirty_) AppendQueue(*q);
   dirty_.clear();
+  if (move_tasks_dirty_) AppendMoveTasks();
+  move_tasks_dirty_ = false;
   if (!failure_.ok()) return failure_;
   const bool wrote = log_->HasPending();
   if (Status s = log_->Write(); !s.ok()) return s;
@@ -712,9 +752,10 @@ Status Storage::MaybeStartCompaction() {
   spdlog::info(
       "event=compaction_started log_bytes={} through_segment={} copy_bytes={} live_bytes={}",
       log_->bytes(), *boundary, copy_bytes, LiveMessageBytes() + dedup_bytes_);
-  // The queues, the meta record and the deduplication ids come first, in
-  // batches of bounded size; messages follow a slice per turn.
+  // The queues, the meta record, the move tasks and the deduplication ids
+  // come first, in batches of bounded size; messages follow a slice per turn.
   AppendMeta();
+  if (move_tasks_ != nullptr) AppendMoveTasks();
   bool written = true;
   for (const auto& [incarnation, q] : queues_) {
     AppendQueue(*q);

@@ -76,7 +76,7 @@ class Storage final : public Journal {
   // Whether Commit has anything to do: reported changes, or a compaction that
   // has not finished (the server then keeps calling it, turn after turn).
   bool HasPending() const {
-    return log_->HasPending() || !dirty_.empty() || compaction_.has_value();
+    return log_->HasPending() || !dirty_.empty() || move_tasks_dirty_ || compaction_.has_value();
   }
 
   // Whether a compaction is under way: the server then polls without waiting,
@@ -104,8 +104,9 @@ class Storage final : public Journal {
   // came since, fsyncs them. NextSync says when that will be due, if ever.
   Status SyncIfDue(Millis now);
   std::optional<Millis> NextSync() const;
-  // The most acknowledged work FsyncMode::kInterval can lose to a crash of
-  // the machine; beanstalkd's default fsync interval.
+  // FsyncMode::kInterval's period: a crash of the machine loses what was
+  // acknowledged since the last fsync began, at most this plus one loop turn.
+  // beanstalkd's default fsync interval.
   static constexpr Millis kIntervalMs = 50;
 
   // Whether the data directory's filesystem has less free space than the
@@ -123,6 +124,7 @@ class Storage final : public Journal {
   void DedupRemembered(const Queue& q, const std::string& id,
                        const DedupWindow::Entry& entry) override;
   void DedupForgotten(const Queue& q, const std::string& id) override;
+  void MoveTasksChanged(const MoveTasks& tasks) override;
   void ReadBodies(const std::vector<BodyRead>& reads) override;
 
  private:
@@ -132,6 +134,7 @@ class Storage final : public Journal {
   void AppendQueue(const Queue& q);
   void AppendMessage(const Queue& q, const StoredMessage& m, const std::string& body);
   void AppendDedup(const Queue& q, const std::string& id, const DedupWindow::Entry& entry);
+  void AppendMoveTasks();
 
   std::unique_ptr<SegmentLog> log_;
   StorageOptions options_;
@@ -142,6 +145,10 @@ class Storage final : public Journal {
   std::map<uint64_t, const Queue*> queues_;  // by incarnation: every queue there is
   // Queues whose record (settings, counters) must be rewritten at commit.
   std::map<uint64_t, const Queue*> dirty_;  // by incarnation
+  // The engine's move tasks, known from recovery on; rewritten whole at the
+  // commit after a change (they are few: ten at most per dead-letter queue).
+  const MoveTasks* move_tasks_ = nullptr;
+  bool move_tasks_dirty_ = false;
 
   // Compaction. The log holds live records and garbage: records of deleted
   // messages, overwritten states, forgotten ids. The storage counts the live

@@ -188,11 +188,37 @@ class StorageTest : public EngineTest {
     return {resp.queue_names().begin(), resp.queue_names().end()};
   }
 
-  Status StartMoveTask(const std::string& source) {
+  Status StartMoveTask(const std::string& source, int rate = 0, std::string* handle = nullptr) {
     pb::StartMessageMoveTaskRequest req;
     req.set_source_arn(QueueArn(source));
+    req.set_max_number_of_messages_per_second(rate);
     pb::StartMessageMoveTaskResponse resp;
-    return engine().StartMessageMoveTask(req, &resp);
+    Status s = engine().StartMessageMoveTask(req, &resp);
+    if (handle != nullptr) *handle = resp.task_handle();
+    return s;
+  }
+  Status CancelMoveTask(const std::string& handle) {
+    pb::CancelMessageMoveTaskRequest req;
+    req.set_task_handle(handle);
+    pb::CancelMessageMoveTaskResponse resp;
+    return engine().CancelMessageMoveTask(req, &resp);
+  }
+  std::vector<pb::MessageMoveTask> MoveTasksOf(const std::string& source) {
+    pb::ListMessageMoveTasksRequest req;
+    req.set_source_arn(QueueArn(source));
+    req.set_max_results(10);
+    pb::ListMessageMoveTasksResponse resp;
+    EXPECT_OK(engine().ListMessageMoveTasks(req, &resp));
+    return {resp.results().begin(), resp.results().end()};
+  }
+  // `n` messages in "dlq", each dead-lettered from "src" after one receive.
+  void DeadLetterInto(int n) {
+    ASSERT_OK(CreateQueue("dlq"));
+    ASSERT_OK(CreateQueue("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 1)}}));
+    for (int i = 0; i < n; ++i) Send("src", Body("r", i));
+    while (!Receive("src", 10, 0).empty()) {
+    }
+    ASSERT_EQ(Visible("dlq"), n);
   }
 
   fs::path dir_;
@@ -835,6 +861,68 @@ TEST_F(StorageTest, RedriveSurvivesReopen) {
   EXPECT_EQ(bodies, (std::multiset<std::string>{Body("r", 0), Body("r", 1), Body("r", 2)}));
 }
 
+TEST_F(StorageTest, RunningMoveTaskSurvivesReopenAndGoesOnWhereItStopped) {
+  ASSERT_NO_FATAL_FAILURE(DeadLetterInto(5));
+  std::string handle;
+  ASSERT_OK(StartMoveTask("dlq", /*rate=*/1, &handle));
+  ASSERT_EQ(Visible("src"), 1);  // a rate of 1/s moves one at once
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+
+  std::vector<pb::MessageMoveTask> tasks = MoveTasksOf("dlq");
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].task_handle(), handle);
+  EXPECT_EQ(tasks[0].status(), "RUNNING");
+  EXPECT_EQ(tasks[0].approximate_number_of_messages_moved(), 1);
+  EXPECT_EQ(tasks[0].approximate_number_of_messages_to_move(), 5);
+  EXPECT_EQ(tasks[0].max_number_of_messages_per_second(), 1);
+  EXPECT_TRUE(engine().HasRunningMoveTasks());
+
+  // The rate runs from the task's start, as before the reopen.
+  AdvanceSeconds(2);
+  engine().Tick();
+  EXPECT_EQ(Visible("src"), 3);
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  EXPECT_EQ(MoveTasksOf("dlq")[0].approximate_number_of_messages_moved(), 3);
+  EXPECT_EQ(Visible("src"), 3);
+  EXPECT_EQ(Visible("dlq"), 2);
+
+  // Its handle still cancels it, and the cancel is recorded on its own.
+  ASSERT_OK(CancelMoveTask(handle));
+  EXPECT_TRUE(storage_->HasPending());
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  tasks = MoveTasksOf("dlq");
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].status(), "CANCELLED");
+  EXPECT_EQ(tasks[0].task_handle(), "");
+  EXPECT_FALSE(engine().HasRunningMoveTasks());
+  AdvanceSeconds(10);
+  engine().Tick();
+  EXPECT_EQ(Visible("dlq"), 2);
+
+  // A new task gets a handle no earlier task had.
+  std::string second;
+  ASSERT_OK(StartMoveTask("dlq", 0, &second));
+  EXPECT_NE(second, handle);
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  tasks = MoveTasksOf("dlq");
+  ASSERT_EQ(tasks.size(), 2u);
+  EXPECT_EQ(tasks[0].status(), "COMPLETED");
+  EXPECT_EQ(tasks[0].approximate_number_of_messages_moved(), 2);
+  EXPECT_EQ(tasks[1].status(), "CANCELLED");
+  EXPECT_EQ(Visible("src"), 5);
+}
+
+TEST_F(StorageTest, MoveTasksOfADeletedQueueStayForgotten) {
+  ASSERT_NO_FATAL_FAILURE(DeadLetterInto(2));
+  ASSERT_OK(StartMoveTask("dlq"));
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  ASSERT_EQ(MoveTasksOf("dlq").size(), 1u);
+  ASSERT_OK(DeleteQueue("dlq"));
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  ASSERT_OK(CreateQueue("dlq"));
+  EXPECT_TRUE(MoveTasksOf("dlq").empty());
+}
+
 // --- FIFO queues and deduplication ---------------------------------------------------
 
 TEST_F(StorageTest, FifoOrderSequenceNumbersAndDeduplicationSurviveReopen) {
@@ -1236,6 +1324,29 @@ TEST_F(StorageTest, CompactionKeepsQueueSettingsCountersAndDeduplicationIds) {
   EXPECT_GT(a3.sequence_number(), sent["a2"].sequence_number());
   EXPECT_EQ(ReceiveBodies("orders.fifo"), (std::vector<std::string>{"a1", "a2", "a3"}));
   EXPECT_EQ(ReceiveAllBodies("jobs"), std::multiset<std::string>{"job"});
+}
+
+TEST_F(StorageTest, CompactionKeepsMessageMoveTasks) {
+  ASSERT_NO_FATAL_FAILURE(DeadLetterInto(4));
+  std::string handle;
+  ASSERT_OK(StartMoveTask("dlq", /*rate=*/1, &handle));
+  ASSERT_OK(CreateQueue("bulk"));
+  Commit();
+  const std::string first_segment = SegmentFiles().front();
+
+  FillAndDeleteMost("bulk", 200, 5);
+  Commit();
+  ASSERT_TRUE(storage_->Compacting());
+  FinishCompaction();
+  // The segment that held the task's only record is gone.
+  ASSERT_NE(SegmentFiles().front(), first_segment);
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+
+  std::vector<pb::MessageMoveTask> tasks = MoveTasksOf("dlq");
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].task_handle(), handle);
+  EXPECT_EQ(tasks[0].status(), "RUNNING");
+  EXPECT_EQ(tasks[0].approximate_number_of_messages_moved(), 1);
 }
 
 TEST_F(StorageTest, ChangesMadeWhileACompactionRunsSurviveIt) {
