@@ -24,6 +24,8 @@ constexpr char kSuffix[] = ".seg";
 // The log's format is named in a file of its own, written before the first
 // segment: a log in another format is refused, never read as damage.
 constexpr char kFormatFile[] = "FORMAT";
+// The next segment, its blocks reserved ahead (see Reserve).
+constexpr char kSpareFile[] = "spare";
 constexpr std::string_view kFormat = "sluice-log 2\n";
 // Rejects a damaged length before its checksum is computed; no turn writes
 // this much.
@@ -250,9 +252,13 @@ Status SegmentLog::Replay(const std::function<Status(const LogRecord&)>& visit) 
   }
   // The last segment may hold writes the OS never flushed (--fsync never or
   // interval): they are made durable before anything newer is, or a crash
-  // of the machine could leave a torn segment behind a whole one.
-  if (!segments_.empty() && ::fdatasync(segments_.rbegin()->second->fd) != 0) {
-    return Errno("syncing " + PathOf(segments_.rbegin()->first));
+  // of the machine could leave a torn segment behind a whole one. Its
+  // reserved blocks beyond what it holds go back to the disk.
+  if (!segments_.empty()) {
+    const Segment& last = *segments_.rbegin()->second;
+    if (::ftruncate(last.fd, static_cast<off_t>(last.size)) != 0 || ::fdatasync(last.fd) != 0) {
+      return Errno("syncing " + PathOf(last.number));
+    }
   }
   const uint32_t next = segments_.empty() ? 1 : segments_.rbegin()->first + 1;
   return StartSegment(next);
@@ -326,16 +332,40 @@ Status SegmentLog::StartSegment(uint32_t number) {
   auto segment = std::make_shared<Segment>();
   segment->number = number;
   const std::string path = PathOf(number);
-  segment->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  const std::string spare = dir_ + "/" + kSpareFile;
+  if (::renameat2(AT_FDCWD, spare.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) {
+    segment->fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  } else if (errno == ENOENT) {
+    segment->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  } else {
+    return Errno("renaming " + spare + " to " + path);
+  }
   if (segment->fd < 0) return Errno("creating " + path);
   // The new file's name must be durable before records in it are counted on.
   if (::fsync(dir_fd_) != 0) return Errno("syncing " + dir_);
+  // A spare that a crash interrupted may be reserved in part.
+  Reserve(segment->fd, path);
   segments_[number] = segment;
-  std::lock_guard lock(mu_);
-  active_ = segment;
-  written_.store(LogPosition{number} << 32);
-  recorded_synced_ = 0;
+  {
+    std::lock_guard lock(mu_);
+    active_ = segment;
+    written_.store(LogPosition{number} << 32);
+    recorded_synced_ = 0;
+  }
+  const int next = ::open(spare.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (next < 0) {
+    spdlog::warn("event=log_space_not_reserved file={} error=\"{}\"", spare, std::strerror(errno));
+    return Status::Ok();
+  }
+  Reserve(next, spare);
+  ::close(next);
   return Status::Ok();
+}
+
+void SegmentLog::Reserve(int fd, const std::string& path) {
+  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(kSegmentBytes)) != 0) {
+    spdlog::warn("event=log_space_not_reserved file={} error=\"{}\"", path, std::strerror(errno));
+  }
 }
 
 LogPosition SegmentLog::Append(uint32_t type, std::initializer_list<std::string_view> parts) {
@@ -422,6 +452,10 @@ Result<uint32_t> SegmentLog::Rotate() {
   // What the ended segment holds is durable before the next one takes writes,
   // so a sync of the newest segment covers everything.
   if (::fdatasync(active_->fd) != 0) return Errno("syncing " + PathOf(ended));
+  // A segment ended early (by a compaction) gives its unused blocks back.
+  if (::ftruncate(active_->fd, static_cast<off_t>(active_->size)) != 0) {
+    return Errno("ending " + PathOf(ended));
+  }
   if (Status s = StartSegment(ended + 1); !s.ok()) return s;
   return ended;
 }

@@ -11,6 +11,12 @@
 // writing. A position (segment number, offset of a payload) names a record's
 // payload for as long as its segment exists.
 //
+// A segment's blocks are reserved before it takes writes (fallocate, which
+// keeps the file's size), so that once the broker runs, a disk that others
+// fill cannot fail the small writes of receives and deletes. The next
+// segment is reserved ahead, as the file "spare": a full disk stops neither
+// the next segment nor a restart (which starts a segment too).
+//
 // Replay reads every record back in order. A damaged batch in the last
 // segment that no later whole batch says was synced is a write torn by a
 // crash: it is cut off, with what follows it, and logged. Any other damage
@@ -88,6 +94,8 @@ class SegmentLog {
   // Each segment's number and bytes written, oldest first; the last one is
   // the one appended to.
   std::vector<std::pair<uint32_t, uint64_t>> SegmentSizes() const;
+  // The segment appended to.
+  uint32_t active_segment() const { return SegmentOf(written_.load()); }
   // Bytes in all segments, pending ones included.
   uint64_t bytes() const { return bytes_ + pending_.size(); }
 
@@ -97,7 +105,12 @@ class SegmentLog {
   std::string PathOf(uint32_t number) const;
   // Checks the directory's FORMAT file, or writes it into a new log.
   Status CheckFormat();
+  // Starts segment `number` from the spare (or a new file when there is
+  // none), then reserves a new spare.
   Status StartSegment(uint32_t number);
+  // Reserves kSegmentBytes of disk blocks for `fd` (fallocate, keeping its
+  // size); logs a failure (a full disk), which only leaves writes unguarded.
+  static void Reserve(int fd, const std::string& path);
   Status ReplaySegment(const std::shared_ptr<Segment>& segment, bool last,
                        const std::function<Status(const LogRecord&)>& visit);
 

@@ -628,7 +628,11 @@ Status Storage::Commit() {
   move_tasks_dirty_ = false;
   if (!failure_.ok()) return failure_;
   const bool wrote = log_->HasPending();
+  const uint32_t segment = log_->active_segment();
   if (Status s = log_->Write(); !s.ok()) return s;
+  // Writes into a segment take no free space (its blocks were reserved);
+  // a new segment reserves the next spare's.
+  if (log_->active_segment() != segment) RefreshDiskSpace();
   if (wrote) {
     ++written_generation_;
     unsynced_ = options_.fsync == FsyncMode::kInterval;

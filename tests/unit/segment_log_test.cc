@@ -329,6 +329,47 @@ TEST_F(SegmentLogTest, OpenCreatesTheDirectoryAndReplayStartsSegmentOne) {
   EXPECT_EQ(log_->bytes(), 0u);
 }
 
+// Disk blocks a file holds (st_blocks), whatever its size says.
+uint64_t AllocatedBytes(const fs::path& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_blocks) * 512 : 0;
+}
+
+TEST_F(SegmentLogTest, SegmentsAreReservedAheadAndGiveBackWhatTheyDidNotUse) {
+  Reopen();
+  const fs::path spare = dir_ / "spare";
+  if (AllocatedBytes(Segment(1)) < SegmentLog::kSegmentBytes) {
+    GTEST_SKIP() << "the filesystem under " << dir_ << " does not reserve blocks (fallocate)";
+  }
+  // The segment appended to and the spare are reserved whole, and both
+  // are still empty.
+  EXPECT_EQ(fs::file_size(Segment(1)), 0u);
+  ASSERT_TRUE(fs::exists(spare));
+  EXPECT_EQ(fs::file_size(spare), 0u);
+  EXPECT_GE(AllocatedBytes(spare), SegmentLog::kSegmentBytes);
+
+  Add(1, {std::string(100'000, 'a')});
+  WriteBatch();
+  // An ended segment keeps only what it holds; the spare becomes the next
+  // segment and a new spare is reserved.
+  ASSERT_TRUE(log_->Rotate().ok());
+  EXPECT_LT(AllocatedBytes(Segment(1)), 1u << 20);
+  EXPECT_GE(AllocatedBytes(Segment(2)), SegmentLog::kSegmentBytes);
+  EXPECT_GE(AllocatedBytes(spare), SegmentLog::kSegmentBytes);
+
+  // A restart gives back the unused blocks of the segment it stops
+  // appending to, and starts the next from the spare.
+  Add(2, {std::string(100'000, 'b')});
+  WriteBatch();
+  EXPECT_EQ(Reopen(), expected_);
+  EXPECT_LT(AllocatedBytes(Segment(2)), 1u << 20);
+  EXPECT_GE(AllocatedBytes(Segment(3)), SegmentLog::kSegmentBytes);
+  EXPECT_EQ(fs::file_size(Segment(3)), 0u);
+  EXPECT_GE(AllocatedBytes(spare), SegmentLog::kSegmentBytes);
+  EXPECT_EQ(SegmentFiles(dir_),
+            (std::vector<std::string>{SegmentName(1), SegmentName(2), SegmentName(3)}));
+}
+
 TEST_F(SegmentLogTest, AppendedAndWrittenRecordsReplayInOrderWithTypesPayloadsAndPositions) {
   Reopen();
   Add(1, {"one"});
