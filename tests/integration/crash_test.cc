@@ -2,11 +2,15 @@
 // every acknowledged operation; the broker is killed with SIGKILL at a random
 // moment, restarted on the same data directory, and the invariants of a
 // durable queue are checked against the record:
-//  - every acknowledged send not acknowledged as deleted is there again;
+//  - every acknowledged send not acknowledged as deleted is there again, in
+//    its queue or, once received too often, in the dead-letter queue;
 //  - no acknowledged delete comes back;
+//  - a message whose visibility timeout was set to an hour (acknowledged)
+//    stays in flight;
 //  - receive counts are not lower than the highest acknowledged one;
 //  - every message that is back has the body it was sent with;
-//  - FIFO order within a group holds, and deduplication ids are remembered.
+//  - FIFO messages, received and deleted under the load too, come back in
+//    the order they were sent, and deduplication ids are remembered.
 // Bodies of up to 64 KiB, most of them deleted, make megabytes of garbage, so
 // the broker's log compaction (which starts at 8 MiB of it) runs under the
 // load; every other round aims its kill at a compaction that has just begun.
@@ -35,6 +39,12 @@ using std::chrono::seconds;
 // Visibility timeout of the load's receives: short, so that messages left in
 // flight by the crash come back quickly for the check.
 constexpr int kLoadVisibilitySeconds = 1;
+// A message left in flight comes back; received this often it goes to the
+// dead-letter queue instead, so dead-letter moves happen under the load.
+constexpr int kMaxReceiveCount = 2;
+// What the load sets some messages' visibility timeout to: in flight until
+// long after the check.
+constexpr int kHiddenSeconds = 3600;
 
 // A body whose text says how long it is and which message it is, so a body
 // that came back cut or mixed up is caught.
@@ -65,8 +75,12 @@ struct Ledger {
   std::set<std::string> deleted;                // acknowledged deletes
   std::set<std::string> delete_tried;           // deletes sent, acknowledged or not
   std::map<std::string, int> receive_count;     // highest acknowledged count
+  std::set<std::string> hidden;                 // acknowledged kHiddenSeconds changes
+  std::set<std::string> hide_tried;             // such changes sent, acknowledged or not
   std::vector<std::string> fifo_sent;           // FIFO bodies acknowledged, in order
   std::map<std::string, std::string> fifo_ids;  // FIFO body -> message id
+  std::set<std::string> fifo_deleted;           // FIFO bodies, acknowledged deletes
+  std::set<std::string> fifo_delete_tried;      // FIFO bodies, deletes sent
 };
 
 void SendLoad(const std::string& endpoint, const std::string& queue, std::mt19937_64 rng,
@@ -114,6 +128,10 @@ void FifoLoad(const std::string& endpoint, const std::string& queue, const std::
   }
 }
 
+// Receives from `queue` and, for each message: deletes it (13 in 16), leaves
+// it in flight for kLoadVisibilitySeconds (2 in 16), or hides it for
+// kHiddenSeconds (1 in 16). Few stay live, so that garbage outgrows live data
+// by the broker's compaction slack and the log is compacted under the load.
 void ReceiveLoad(const std::string& endpoint, const std::string& queue, std::mt19937_64 rng,
                  const std::atomic<bool>& stop, Ledger* ledger) {
   Client client(endpoint, ClientOptions{.call_timeout_ms = 1500});
@@ -128,32 +146,77 @@ void ReceiveLoad(const std::string& endpoint, const std::string& queue, std::mt1
     if (!got.ok()) continue;
     pb::DeleteMessageBatchRequest del;
     del.set_queue_name(queue);
+    pb::ChangeMessageVisibilityBatchRequest hide;
+    hide.set_queue_name(queue);
+    std::map<std::string, std::string> id_of;  // receipt handle -> message id
     {
       std::lock_guard lock(ledger->mu);
       for (const auto& m : got->messages()) {
         int& count = ledger->receive_count[m.message_id()];
         count = std::max(count, std::stoi(m.attributes().at("ApproximateReceiveCount")));
-        // Delete most, so that garbage outgrows live data and the log is
-        // compacted under the load; the rest stay in flight for the crash.
-        if (rng() % 4 != 0) {
+        id_of[m.receipt_handle()] = m.message_id();
+        const uint64_t choice = rng() % 16;
+        if (choice < 13) {
+          // The entry's id is its index, to find it by in the answer.
           const std::string id = "d" + std::to_string(del.entries_size());
           auto* e = del.add_entries();
           e->set_id(id);
-          ledger->delete_tried.insert(m.message_id());
           e->set_receipt_handle(m.receipt_handle());
+          ledger->delete_tried.insert(m.message_id());
+        } else if (choice == 15) {
+          // The entry's id is its index, to find it by in the answer.
+          const std::string id = "h" + std::to_string(hide.entries_size());
+          auto* e = hide.add_entries();
+          e->set_id(id);
+          e->set_receipt_handle(m.receipt_handle());
+          e->set_visibility_timeout(kHiddenSeconds);
+          ledger->hide_tried.insert(m.message_id());
         }
       }
     }
-    if (del.entries_size() == 0) continue;
-    auto r = client.DeleteMessageBatch(del);
-    if (!r.ok()) continue;
-    std::lock_guard lock(ledger->mu);
-    for (const auto& ok : r->successful()) {
-      const int index = std::stoi(ok.id().substr(1));
-      for (const auto& m : got->messages()) {
-        if (m.receipt_handle() == del.entries(index).receipt_handle()) {
-          ledger->deleted.insert(m.message_id());
-        }
+    // The entries that succeeded, by message id.
+    auto acknowledged = [&](const auto& request, const auto& response, std::set<std::string>* to) {
+      std::lock_guard lock(ledger->mu);
+      for (const auto& ok : response.successful()) {
+        to->insert(id_of[request.entries(std::stoi(ok.id().substr(1))).receipt_handle()]);
+      }
+    };
+    if (hide.entries_size() > 0) {
+      if (auto r = client.ChangeMessageVisibilityBatch(hide); r.ok()) {
+        acknowledged(hide, *r, &ledger->hidden);
+      }
+    }
+    if (del.entries_size() > 0) {
+      if (auto r = client.DeleteMessageBatch(del); r.ok()) acknowledged(del, *r, &ledger->deleted);
+    }
+  }
+}
+
+// Receives from the FIFO queue and deletes about half of what it gets; the
+// rest stays in flight and holds the group back until it comes again.
+void FifoReceiveLoad(const std::string& endpoint, const std::string& queue, std::mt19937_64 rng,
+                     const std::atomic<bool>& stop, Ledger* ledger) {
+  Client client(endpoint, ClientOptions{.call_timeout_ms = 1500});
+  while (!stop.load()) {
+    pb::ReceiveMessageRequest req;
+    req.set_queue_name(queue);
+    req.set_max_number_of_messages(10);
+    req.set_visibility_timeout(kLoadVisibilitySeconds);
+    req.set_wait_time_seconds(0);
+    auto got = client.ReceiveMessage(req);
+    if (!got.ok()) continue;
+    for (const auto& m : got->messages()) {
+      if (rng() % 2 == 0) continue;
+      {
+        std::lock_guard lock(ledger->mu);
+        ledger->fifo_delete_tried.insert(m.body());
+      }
+      pb::DeleteMessageRequest del;
+      del.set_queue_name(queue);
+      del.set_receipt_handle(m.receipt_handle());
+      if (client.DeleteMessage(del).ok()) {
+        std::lock_guard lock(ledger->mu);
+        ledger->fifo_deleted.insert(m.body());
       }
     }
   }
@@ -163,7 +226,8 @@ void ReceiveLoad(const std::string& endpoint, const std::string& queue, std::mt1
 // load's visibility timeout), once each. A FIFO queue's messages are deleted
 // as they come, since a group in flight holds back the rest of it.
 std::map<std::string, pb::Message> Drain(Client& client, const std::string& queue, size_t at_least,
-                                         bool delete_each) {
+                                         bool delete_each,
+                                         std::vector<pb::Message>* in_order = nullptr) {
   std::map<std::string, pb::Message> seen;
   const auto deadline = std::chrono::steady_clock::now() + seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -185,6 +249,7 @@ std::map<std::string, pb::Message> Drain(Client& client, const std::string& queu
     }
     for (const auto& m : r->messages()) {
       seen[m.message_id()] = m;
+      if (in_order != nullptr) in_order->push_back(m);
       if (delete_each) {
         pb::DeleteMessageRequest del;
         del.set_queue_name(queue);
@@ -212,10 +277,17 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     auto broker = testing::StartBroker(endpoint, data_dir);
     Client admin(endpoint);
     const std::string queue = "crash-" + std::to_string(round);
+    const std::string dlq = queue + "-dlq";
     const std::string fifo = queue + ".fifo";
     pb::CreateQueueRequest create;
-    create.set_queue_name(queue);
+    create.set_queue_name(dlq);
     ASSERT_TRUE(admin.CreateQueue(create).ok());
+    create.set_queue_name(queue);
+    (*create.mutable_attributes())["RedrivePolicy"] = R"({"deadLetterTargetArn":")" + dlq +
+                                                      R"(","maxReceiveCount":)" +
+                                                      std::to_string(kMaxReceiveCount) + "}";
+    ASSERT_TRUE(admin.CreateQueue(create).ok());
+    create.clear_attributes();
     create.set_queue_name(fifo);
     (*create.mutable_attributes())["ContentBasedDeduplication"] = "true";
     ASSERT_TRUE(admin.CreateQueue(create).ok());
@@ -226,12 +298,16 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     load.emplace_back(SendLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop), &ledger);
     load.emplace_back(SendLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop), &ledger);
     load.emplace_back(FifoLoad, endpoint, fifo, std::cref(stop), &ledger);
+    load.emplace_back(FifoReceiveLoad, endpoint, fifo, std::mt19937_64(rng()), std::cref(stop),
+                      &ledger);
     for (int i = 0; i < 2; ++i) {
       load.emplace_back(ReceiveLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop),
                         &ledger);
     }
-    // Let the load run a random while, then kill the broker under it.
-    const auto run_for = milliseconds(100 + rng() % 600);
+    // Let the load run a random while (long enough, often, for messages left
+    // in flight to come back, be dead-lettered, and hold FIFO groups), then
+    // kill the broker under it.
+    const auto run_for = milliseconds(100 + rng() % 1500);
     ASSERT_TRUE(testing::WaitFor(
         [&] {
           std::lock_guard lock(ledger.mu);
@@ -258,22 +334,32 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     broker = testing::StartBroker(endpoint, data_dir);
     Client client(endpoint, ClientOptions{.call_timeout_ms = 30'000});
     std::set<std::string> expected;
-    // A delete whose answer was lost may or may not have happened.
+    // A delete (or visibility change) whose answer was lost may or may not
+    // have happened.
     for (const auto& id : ledger.sent) {
-      if (!ledger.delete_tried.contains(id)) expected.insert(id);
+      if (!ledger.delete_tried.contains(id) && !ledger.hide_tried.contains(id)) expected.insert(id);
     }
-    auto present = Drain(client, queue, expected.size(), /*delete_each=*/false);
+    // The queue first: a receive of a message received too often moves it
+    // to the dead-letter queue, drained next.
+    auto present = Drain(client, queue, 0, /*delete_each=*/false);
+    const auto dead_lettered = Drain(client, dlq, 0, /*delete_each=*/false);
+    std::map<std::string, pb::Message> anywhere = present;
+    anywhere.insert(dead_lettered.begin(), dead_lettered.end());
     for (const auto& id : expected) {
-      ASSERT_TRUE(present.contains(id)) << "acknowledged send " << id << " was lost";
+      ASSERT_TRUE(anywhere.contains(id)) << "acknowledged send " << id << " was lost";
     }
-    for (const auto& [id, m] : present) {
+    for (const auto& [id, m] : anywhere) {
       auto sent = ledger.bodies.find(id);
       if (sent != ledger.bodies.end()) {
         ASSERT_EQ(m.body(), sent->second) << "the body of " << id << " changed";
       }
     }
     for (const auto& id : ledger.deleted) {
-      ASSERT_FALSE(present.contains(id)) << "acknowledged delete of " << id << " came back";
+      ASSERT_FALSE(anywhere.contains(id)) << "acknowledged delete of " << id << " came back";
+    }
+    for (const auto& id : ledger.hidden) {
+      ASSERT_FALSE(anywhere.contains(id))
+          << "message " << id << " came back before its acknowledged visibility timeout";
     }
     for (const auto& [id, m] : present) {
       auto it = ledger.receive_count.find(id);
@@ -283,17 +369,30 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
           << "receive count of " << id << " went back";
     }
 
-    auto fifo_present = Drain(client, fifo, ledger.fifo_sent.size(), /*delete_each=*/true);
-    std::vector<std::pair<std::string, std::string>> by_sequence;  // (sequence, body)
-    for (const auto& [id, m] : fifo_present) {
-      by_sequence.emplace_back(m.attributes().at("SequenceNumber"), m.body());
+    // FIFO: what was neither deleted nor possibly deleted comes back, what
+    // was deleted does not, and the rest comes in the order sent.
+    std::vector<pb::Message> delivered;
+    Drain(client, fifo, 0, /*delete_each=*/true, &delivered);
+    std::map<std::string, size_t> sent_at;  // body -> place in the order sent
+    for (size_t i = 0; i < ledger.fifo_sent.size(); ++i) sent_at[ledger.fifo_sent[i]] = i;
+    std::set<std::string> fifo_back;
+    long last_place = -1;
+    for (const pb::Message& m : delivered) {
+      fifo_back.insert(m.body());
+      ASSERT_FALSE(ledger.fifo_deleted.contains(m.body()))
+          << "acknowledged delete of FIFO message " << m.body() << " came back";
+      auto at = sent_at.find(m.body());
+      if (at == sent_at.end()) continue;  // a send whose answer was lost
+      ASSERT_GT(static_cast<long>(at->second), last_place)
+          << "FIFO order broken: " << m.body() << " came after " << ledger.fifo_sent[last_place];
+      last_place = static_cast<long>(at->second);
     }
-    std::sort(by_sequence.begin(), by_sequence.end());
-    ASSERT_GE(by_sequence.size(), ledger.fifo_sent.size());
-    for (size_t i = 0; i < ledger.fifo_sent.size(); ++i) {
-      ASSERT_EQ(by_sequence[i].second, ledger.fifo_sent[i]) << "FIFO order broken at " << i;
+    for (const std::string& body : ledger.fifo_sent) {
+      if (ledger.fifo_delete_tried.contains(body)) continue;
+      ASSERT_TRUE(fifo_back.contains(body)) << "acknowledged FIFO send " << body << " was lost";
     }
     if (!ledger.fifo_sent.empty()) {
+      // Deleted or not, a message's deduplication id holds for five minutes.
       pb::SendMessageRequest dup;
       dup.set_queue_name(fifo);
       dup.mutable_entry()->set_body(ledger.fifo_sent.front());
@@ -308,11 +407,12 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     const bool killed_compacting =
         CountOf(killed_log, kCompactionStarted) > CountOf(killed_log, "event=compaction_done");
     std::printf(
-        "round %llu: sent=%zu deleted=%zu checked_present=%zu fifo=%zu compactions_started=%zu "
-        "kill_aimed_at_compaction=%d killed_while_compacting=%d\n",
+        "round %llu: sent=%zu deleted=%zu hidden=%zu checked_present=%zu dead_lettered=%zu "
+        "fifo=%zu fifo_deleted=%zu compactions_started=%zu kill_aimed_at_compaction=%d "
+        "killed_while_compacting=%d\n",
         static_cast<unsigned long long>(round), ledger.sent.size(), ledger.deleted.size(),
-        expected.size(), ledger.fifo_sent.size(), compactions, aimed ? 1 : 0,
-        killed_compacting ? 1 : 0);
+        ledger.hidden.size(), expected.size(), dead_lettered.size(), ledger.fifo_sent.size(),
+        ledger.fifo_deleted.size(), compactions, aimed ? 1 : 0, killed_compacting ? 1 : 0);
     broker->Signal(SIGKILL);
     broker->Wait(seconds(10));
   }
