@@ -78,8 +78,9 @@ bool ValidBatchAt(const char* p, size_t n, uint32_t* length, std::string* proble
   return true;
 }
 
-// Whether whole batches run from `at` exactly to the end of the segment; if
-// so, sets `*synced` to the most any of them says was durable.
+// Whether whole batches run from `at` exactly to the end of the segment. Sets
+// `*synced` to the most that the whole batches from `at`, up to the first
+// damaged one, say was durable.
 bool ValidBatchesToTheEnd(std::string_view data, size_t at, uint32_t* synced) {
   uint32_t length;
   std::string problem;
@@ -92,20 +93,24 @@ bool ValidBatchesToTheEnd(std::string_view data, size_t at, uint32_t* synced) {
   return true;
 }
 
-// Whether the damaged batch at `at` is followed by undamaged batches that run
-// to the end of the segment, one of which was written after a sync covered
-// the damaged one: then it is corruption, not a write torn by a crash (a
-// crash of the machine can leave unsynced writes on disk out of order, a
-// damaged one before whole ones). A batch whose header is whole is searched
-// after its end only; else every later offset is tried. Requiring the
-// batches found to reach the end keeps a batch quoted inside a message body
-// (any client can send one) from passing for the log's own.
+// Whether the damaged batch at `at` is followed by an undamaged batch that
+// was written after a sync covered the damaged one: then it is corruption,
+// not a write torn by a crash (a crash of the machine can leave unsynced
+// writes on disk out of order, a damaged one before whole ones). A batch
+// whose header is whole is followed by the batches from its end, up to the
+// end of the segment or a second damaged one (a torn tail behind corruption
+// does not hide it). With a damaged header every later offset is tried, and
+// the batches found must reach the end of the segment: that keeps a batch
+// quoted inside a message body (any client can send one) from passing for
+// the log's own.
 bool SyncedBatchesFollow(std::string_view data, size_t at) {
   const char* p = data.data() + at;
   uint32_t synced = 0;
   if (HeaderIntact(p, data.size() - at)) {
     const uint64_t end = at + SegmentLog::kBatchHeaderBytes + uint64_t{Get32(p + 4)};
-    return end < data.size() && ValidBatchesToTheEnd(data, end, &synced) && synced > at;
+    if (end >= data.size()) return false;
+    ValidBatchesToTheEnd(data, end, &synced);
+    return synced > at;
   }
   uint32_t length;
   std::string problem;
