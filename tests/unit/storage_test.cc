@@ -1141,6 +1141,28 @@ TEST_F(StorageTest, CompactionDeletesOldSegmentsAndKeepsEveryLiveMessage) {
   EXPECT_EQ(Visible("bulk"), 40);
 }
 
+TEST_F(StorageTest, MessagesPastTheirRetentionGiveTheirSpaceBack) {
+  ASSERT_OK(CreateQueue("short", {{"MessageRetentionPeriod", "60"}}));
+  Fill("short", 200);
+  const std::vector<std::string> old_segments = SegmentFiles();
+  const uint64_t disk_before = DiskBytes();
+  ASSERT_GT(disk_before, 200u * (64 << 10));
+  AdvanceSeconds(61);
+  engine().Tick();  // the server's tick: retention removes every message
+  EXPECT_EQ(Visible("short"), 0);
+  Commit();
+  ASSERT_TRUE(storage_->Compacting() || SegmentFiles() != old_segments)
+      << "expired messages did not start a compaction";
+  FinishCompaction();
+  const std::vector<std::string> now = SegmentFiles();
+  for (const std::string& name : old_segments) {
+    EXPECT_FALSE(std::binary_search(now.begin(), now.end(), name)) << name << " is still there";
+  }
+  EXPECT_LT(DiskBytes(), 64u << 10) << disk_before << " -> " << DiskBytes();
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  EXPECT_EQ(Visible("short") + InFlight("short"), 0);
+}
+
 TEST_F(StorageTest, DeadRunAtTheHeadIsDroppedInTheTurnThatFreedItWithoutWalkingTheQueues) {
   ASSERT_OK(CreateQueue("old"));
   ASSERT_OK(CreateQueue("new"));
