@@ -221,6 +221,10 @@ Queue* Engine::RestoreQueue(const std::string& name, uint64_t incarnation,
 
 void Engine::RestoreMoveTasks(std::list<MoveTask> tasks, uint64_t next_id) {
   tasks.remove_if([this](const MoveTask& t) { return !queues_.contains(t.source); });
+  for (MoveTask& t : tasks) {
+    t.rate_origin = clock_->Now();
+    t.moved_at_origin = t.moved;
+  }
   move_tasks_.Restore(std::move(tasks), next_id);
 }
 

@@ -99,7 +99,7 @@ class Engine {
   Queue* RestoreQueue(const std::string& name, uint64_t incarnation, const QueueConfig& config,
                       Millis created_at);
   // Recovery: the recorded message move tasks; those of queues that are gone
-  // are dropped, running ones go on.
+  // are dropped, running ones go on at their rate from now (one at once).
   void RestoreMoveTasks(std::list<MoveTask> tasks, uint64_t next_id);
   const MoveTasks& move_tasks() const { return move_tasks_; }
   // Recovery: incarnations below `next` were used (by queues since deleted

@@ -90,7 +90,9 @@ void Engine::RunMoveTasks(Millis now) {
     source.Advance(now);
     int64_t budget = task->to_move - task->moved;
     if (task->rate > 0) {
-      budget = std::min(budget, task->rate * (now - task->started_at) / 1000 + 1 - task->moved);
+      // One at once, then `rate` a second.
+      budget = std::min(budget, task->rate * (now - task->rate_origin) / 1000 + 1 -
+                                    (task->moved - task->moved_at_origin));
     }
     budget = std::min<int64_t>(budget, limits::kMoveTaskChunk);
     std::vector<StoredMessage> batch =

@@ -26,6 +26,7 @@ Result<MoveTask*> MoveTasks::Start(const std::string& source, const std::string&
   task.rate = rate;
   task.to_move = to_move;
   task.started_at = now;
+  task.rate_origin = now;
   tasks_.push_front(std::move(task));
   return &tasks_.front();
 }

@@ -24,6 +24,10 @@ struct MoveTask {
   Millis started_at = 0;
   std::string status = "RUNNING";  // RUNNING, COMPLETED, CANCELLED or FAILED
   std::string failure_reason;
+  // The rate counts from here: the start, or the restart that resumed the
+  // task (time the broker was down is not owed); not recorded.
+  Millis rate_origin = 0;
+  int64_t moved_at_origin = 0;
 
   bool running() const { return status == "RUNNING"; }
 };

@@ -26,7 +26,11 @@ constexpr char kSuffix[] = ".seg";
 constexpr char kFormatFile[] = "FORMAT";
 // The next segment, its blocks reserved ahead (see Reserve).
 constexpr char kSpareFile[] = "spare";
-constexpr std::string_view kFormat = "sluice-log 2\n";
+constexpr std::string_view kFormat = "sluice-log 3\n";
+// The format before record type 10 (message move tasks) was added: read as
+// this one, and renamed to it, so that an older broker refuses the log
+// rather than stumble on a record it does not know.
+constexpr std::string_view kPreviousFormat = "sluice-log 2\n";
 // Rejects a damaged length before its checksum is computed; no turn writes
 // this much.
 constexpr uint32_t kMaxBatchBytes = 1u << 30;
@@ -199,6 +203,7 @@ Status SegmentLog::CheckFormat() {
     if (n < 0) return Errno("reading " + path);
     const std::string_view found(buf, static_cast<size_t>(n));
     if (found == kFormat) return Status::Ok();
+    if (found == kPreviousFormat) return WriteFormat();
     auto escaped = [](std::string_view bytes) {
       std::string shown;
       for (unsigned char ch : bytes) {
@@ -225,6 +230,11 @@ Status SegmentLog::CheckFormat() {
                       "remove " +
                       dir_);
   }
+  return WriteFormat();
+}
+
+Status SegmentLog::WriteFormat() {
+  const std::string path = dir_ + "/" + kFormatFile;
   // Written whole under another name, then renamed, so that it is never
   // seen half written.
   const std::string temporary = path + ".tmp";
@@ -338,10 +348,12 @@ Status SegmentLog::StartSegment(uint32_t number) {
   segment->number = number;
   const std::string path = PathOf(number);
   const std::string spare = dir_ + "/" + kSpareFile;
-  if (::renameat2(AT_FDCWD, spare.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) {
+  // No segment of the log has this number (segments_ holds every one), so
+  // a file there is an empty leftover of a start that failed after it.
+  if (::rename(spare.c_str(), path.c_str()) == 0) {
     segment->fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   } else if (errno == ENOENT) {
-    segment->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    segment->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   } else {
     return Errno("renaming " + spare + " to " + path);
   }
@@ -368,9 +380,11 @@ Status SegmentLog::StartSegment(uint32_t number) {
 }
 
 void SegmentLog::Reserve(int fd, const std::string& path) {
-  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(kSegmentBytes)) != 0) {
-    spdlog::warn("event=log_space_not_reserved file={} error=\"{}\"", path, std::strerror(errno));
-  }
+  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(kReservedBytes)) == 0) return;
+  // A filesystem without fallocate says so once; a full disk, each time.
+  if (errno == EOPNOTSUPP && reserve_unsupported_) return;
+  reserve_unsupported_ = errno == EOPNOTSUPP;
+  spdlog::warn("event=log_space_not_reserved file={} error=\"{}\"", path, std::strerror(errno));
 }
 
 LogPosition SegmentLog::Append(uint32_t type, std::initializer_list<std::string_view> parts) {
@@ -412,6 +426,8 @@ Status SegmentLog::Write() {
       broken_ = Errno(written.detail() + "; then cutting the partial batch off");
       return broken_;
     }
+    // The cut gave the segment's reserved blocks back too.
+    Reserve(active_->fd, PathOf(active_->number));
     return written;
   }
   active_->size += pending_.size();

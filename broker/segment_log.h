@@ -54,6 +54,12 @@ class SegmentLog {
  public:
   // A segment holds about this much before the next one is started.
   static constexpr uint64_t kSegmentBytes = 64ull << 20;
+  // Disk blocks reserved for a segment: it ends with the batch that takes it
+  // past kSegmentBytes, and with the disk below the broker's reserve (sends
+  // refused) a batch is at most a compaction slice (2 MiB) and a body, or a
+  // turn of receives and deletes, so that batch still lands in reserved
+  // blocks.
+  static constexpr uint64_t kReservedBytes = kSegmentBytes + (8ull << 20);
   static constexpr size_t kBatchHeaderBytes = 20;
   static constexpr size_t kRecordHeaderBytes = 8;
 
@@ -103,14 +109,17 @@ class SegmentLog {
   struct Segment;
   explicit SegmentLog(std::string dir) : dir_(std::move(dir)) {}
   std::string PathOf(uint32_t number) const;
-  // Checks the directory's FORMAT file, or writes it into a new log.
+  // Checks the directory's FORMAT file, or writes it into a new log; a log of
+  // the previous format is renamed to this one (it reads the same).
   Status CheckFormat();
   // Starts segment `number` from the spare (or a new file when there is
   // none), then reserves a new spare.
   Status StartSegment(uint32_t number);
-  // Reserves kSegmentBytes of disk blocks for `fd` (fallocate, keeping its
+  // Reserves kReservedBytes of disk blocks for `fd` (fallocate, keeping its
   // size); logs a failure (a full disk), which only leaves writes unguarded.
-  static void Reserve(int fd, const std::string& path);
+  void Reserve(int fd, const std::string& path);
+  // Writes the FORMAT file (whole, then renamed into place).
+  Status WriteFormat();
   Status ReplaySegment(const std::shared_ptr<Segment>& segment, bool last,
                        const std::function<Status(const LogRecord&)>& visit);
 
@@ -128,8 +137,9 @@ class SegmentLog {
   // damage to writes never synced (a crash of the machine) from corruption.
   std::atomic<LogPosition> written_{0};
   std::atomic<LogPosition> synced_{0};
-  uint32_t recorded_synced_ = 0;  // in the last batch written (writing thread)
-  Status broken_;                 // a failed write that could not be cut off: no more writes
+  uint32_t recorded_synced_ = 0;      // in the last batch written (writing thread)
+  Status broken_;                     // a failed write that could not be cut off: no more writes
+  bool reserve_unsupported_ = false;  // the filesystem has no fallocate (logged once)
 };
 
 }  // namespace sluice

@@ -223,24 +223,29 @@ void FifoReceiveLoad(const std::string& endpoint, const std::string& queue, std:
 }
 
 // Receives everything in `queue` (in-flight messages come back after the
-// load's visibility timeout), once each. A FIFO queue's messages are deleted
-// as they come, since a group in flight holds back the rest of it.
-std::map<std::string, pb::Message> Drain(Client& client, const std::string& queue, size_t at_least,
-                                         bool delete_each,
+// load's visibility timeout), once each, and in `in_order` as delivered. A
+// FIFO queue's messages are deleted as they come, since a group in flight
+// holds back the rest of it.
+std::map<std::string, pb::Message> Drain(Client& client, const std::string& queue, bool delete_each,
                                          std::vector<pb::Message>* in_order = nullptr) {
   std::map<std::string, pb::Message> seen;
-  const auto deadline = std::chrono::steady_clock::now() + seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  for (;;) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ADD_FAILURE() << "the drain of " << queue << " did not end within 60 s (" << seen.size()
+                    << " messages so far)";
+      break;
+    }
     pb::ReceiveMessageRequest req;
     req.set_queue_name(queue);
     req.set_max_number_of_messages(10);
     req.set_visibility_timeout(600);
-    req.set_wait_time_seconds(seen.size() >= at_least ? 0 : 2);
+    req.set_wait_time_seconds(0);
     req.add_attribute_names("All");
     auto r = client.ReceiveMessage(req);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok()) break;
-    if (r->messages_size() == 0 && seen.size() >= at_least) {
+    if (r->messages_size() == 0) {
       // Nothing visible; wait out the load's visibility timeout once more so
       // no message still in flight from before the crash is missed.
       req.set_wait_time_seconds(kLoadVisibilitySeconds + 1);
@@ -341,8 +346,8 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     }
     // The queue first: a receive of a message received too often moves it
     // to the dead-letter queue, drained next.
-    auto present = Drain(client, queue, 0, /*delete_each=*/false);
-    const auto dead_lettered = Drain(client, dlq, 0, /*delete_each=*/false);
+    auto present = Drain(client, queue, /*delete_each=*/false);
+    const auto dead_lettered = Drain(client, dlq, /*delete_each=*/false);
     std::map<std::string, pb::Message> anywhere = present;
     anywhere.insert(dead_lettered.begin(), dead_lettered.end());
     for (const auto& id : expected) {
@@ -354,8 +359,11 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
         ASSERT_EQ(m.body(), sent->second) << "the body of " << id << " changed";
       }
     }
+    // Against the queue only: a delete whose message another receive had
+    // just moved to the dead-letter queue succeeds without deleting it, as
+    // in SQS (the message is gone from the queue the handle names).
     for (const auto& id : ledger.deleted) {
-      ASSERT_FALSE(anywhere.contains(id)) << "acknowledged delete of " << id << " came back";
+      ASSERT_FALSE(present.contains(id)) << "acknowledged delete of " << id << " came back";
     }
     for (const auto& id : ledger.hidden) {
       ASSERT_FALSE(anywhere.contains(id))
@@ -372,7 +380,7 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     // FIFO: what was neither deleted nor possibly deleted comes back, what
     // was deleted does not, and the rest comes in the order sent.
     std::vector<pb::Message> delivered;
-    Drain(client, fifo, 0, /*delete_each=*/true, &delivered);
+    Drain(client, fifo, /*delete_each=*/true, &delivered);
     std::map<std::string, size_t> sent_at;  // body -> place in the order sent
     for (size_t i = 0; i < ledger.fifo_sent.size(); ++i) sent_at[ledger.fifo_sent[i]] = i;
     std::set<std::string> fifo_back;

@@ -11,8 +11,10 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -370,6 +372,42 @@ TEST_F(SegmentLogTest, SegmentsAreReservedAheadAndGiveBackWhatTheyDidNotUse) {
             (std::vector<std::string>{SegmentName(1), SegmentName(2), SegmentName(3)}));
 }
 
+TEST_F(SegmentLogTest, WritesAcrossTheSegmentEndSucceedOnAFullDisk) {
+  // A tmpfs just big enough for two reserved segments, mounted over the
+  // test's directory, then filled to the last block by another file.
+  const uint64_t size = 2 * SegmentLog::kReservedBytes + (4 << 20);
+  if (::mount("tmpfs", root_.c_str(), "tmpfs", 0, ("size=" + std::to_string(size)).c_str()) != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  struct Unmount {
+    const fs::path& at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{root_};
+  Reopen();
+  {
+    const int fd = ::open((root_ / "filler").c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    const std::string block(4096, 'f');
+    while (::write(fd, block.data(), block.size()) > 0) {
+    }
+    ::close(fd);
+  }
+  struct statvfs st;
+  ASSERT_EQ(::statvfs(root_.c_str(), &st), 0);
+  ASSERT_LT(st.f_bavail * st.f_frsize, 4096u) << "the filesystem is not full";
+
+  // 1 MiB batches past the end of segment 1 (the last one runs over 64 MiB)
+  // and on into segment 2, the spare.
+  const std::string payload(1 << 20, 'p');
+  while (!log_->HasSegment(2) || log_->bytes() < SegmentLog::kSegmentBytes + (4 << 20)) {
+    Add(1, {payload});
+    Status s = log_->Write();
+    ASSERT_TRUE(s.ok()) << "at " << log_->bytes() << " bytes: " << s.detail();
+  }
+  EXPECT_EQ(Reopen(), expected_);
+  log_.reset();
+}
+
 TEST_F(SegmentLogTest, AppendedAndWrittenRecordsReplayInOrderWithTypesPayloadsAndPositions) {
   Reopen();
   Add(1, {"one"});
@@ -520,8 +558,15 @@ TEST_F(SegmentLogTest, NewLogNamesItsFormatAndALogInAnotherOrNoFormatIsRefused) 
   Add(1, {"kept"});
   WriteBatch();
   log_.reset();
-  EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 2\n");
+  EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 3\n");
   const std::string segment = ReadFile(Segment(1));
+
+  // The format before message move tasks is read, and renamed, so that a
+  // broker of that format refuses the log from now on.
+  WriteFile(dir_ / "FORMAT", "sluice-log 2\n");
+  EXPECT_EQ(Reopen(), expected_);
+  log_.reset();
+  EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 3\n");
 
   WriteFile(dir_ / "FORMAT", "sluice-log 1\n");
   auto opened = SegmentLog::Open(dir_.string());
