@@ -128,6 +128,17 @@ void FifoLoad(const std::string& endpoint, const std::string& queue, const std::
   }
 }
 
+// A receive of the load: up to 10 messages, in flight for
+// kLoadVisibilitySeconds, without waiting.
+pb::ReceiveMessageRequest LoadReceive(const std::string& queue) {
+  pb::ReceiveMessageRequest req;
+  req.set_queue_name(queue);
+  req.set_max_number_of_messages(10);
+  req.set_visibility_timeout(kLoadVisibilitySeconds);
+  req.set_wait_time_seconds(0);
+  return req;
+}
+
 // Receives from `queue` and, for each message: deletes it (13 in 16), leaves
 // it in flight for kLoadVisibilitySeconds (2 in 16), or hides it for
 // kHiddenSeconds (1 in 16). Few stay live, so that garbage outgrows live data
@@ -136,11 +147,7 @@ void ReceiveLoad(const std::string& endpoint, const std::string& queue, std::mt1
                  const std::atomic<bool>& stop, Ledger* ledger) {
   Client client(endpoint, ClientOptions{.call_timeout_ms = 1500});
   while (!stop.load()) {
-    pb::ReceiveMessageRequest req;
-    req.set_queue_name(queue);
-    req.set_max_number_of_messages(10);
-    req.set_visibility_timeout(kLoadVisibilitySeconds);
-    req.set_wait_time_seconds(0);
+    pb::ReceiveMessageRequest req = LoadReceive(queue);
     req.add_attribute_names("ApproximateReceiveCount");
     auto got = client.ReceiveMessage(req);
     if (!got.ok()) continue;
@@ -198,12 +205,7 @@ void FifoReceiveLoad(const std::string& endpoint, const std::string& queue, std:
                      const std::atomic<bool>& stop, Ledger* ledger) {
   Client client(endpoint, ClientOptions{.call_timeout_ms = 1500});
   while (!stop.load()) {
-    pb::ReceiveMessageRequest req;
-    req.set_queue_name(queue);
-    req.set_max_number_of_messages(10);
-    req.set_visibility_timeout(kLoadVisibilitySeconds);
-    req.set_wait_time_seconds(0);
-    auto got = client.ReceiveMessage(req);
+    auto got = client.ReceiveMessage(LoadReceive(queue));
     if (!got.ok()) continue;
     for (const auto& m : got->messages()) {
       if (rng() % 2 == 0) continue;
