@@ -10,7 +10,9 @@
 //  - receive counts are not lower than the highest acknowledged one;
 //  - every message that is back has the body it was sent with;
 //  - FIFO messages, received and deleted under the load too, come back in
-//    the order they were sent, and deduplication ids are remembered.
+//    the order they were sent, and deduplication ids are remembered;
+//  - queues created, changed, purged and deleted under the load are as the
+//    last acknowledged change left them.
 // Bodies of up to 64 KiB, most of them deleted, make megabytes of garbage, so
 // the broker's log compaction (which starts at 8 MiB of it) runs under the
 // load; every other round aims its kill at a compaction that has just begun.
@@ -81,7 +83,56 @@ struct Ledger {
   std::map<std::string, std::string> fifo_ids;  // FIFO body -> message id
   std::set<std::string> fifo_deleted;           // FIFO bodies, acknowledged deletes
   std::set<std::string> fifo_delete_tried;      // FIFO bodies, deletes sent
+  // Queues of the admin load, by name: those whose every change was
+  // acknowledged (with the DelaySeconds last set, and whether purged), and
+  // those whose deletion was.
+  std::map<std::string, int> admin_delay;
+  std::set<std::string> admin_purged;
+  std::set<std::string> admin_deleted;
 };
+
+// Creates queues, sets an attribute, sends to some and purges them, deletes
+// some. A queue whose last change went unanswered is left out of the record:
+// it may be either way.
+void AdminLoad(const std::string& endpoint, const std::string& prefix, std::mt19937_64 rng,
+               const std::atomic<bool>& stop, Ledger* ledger) {
+  Client client(endpoint, ClientOptions{.call_timeout_ms = 500});
+  for (int n = 0; !stop.load(); ++n) {
+    const std::string name = prefix + "-admin-" + std::to_string(n);
+    pb::CreateQueueRequest create;
+    create.set_queue_name(name);
+    (*create.mutable_attributes())["VisibilityTimeout"] = "37";
+    if (!client.CreateQueue(create).ok()) continue;
+    pb::SetQueueAttributesRequest set;
+    set.set_queue_name(name);
+    const int delay = static_cast<int>(rng() % 900);
+    (*set.mutable_attributes())["DelaySeconds"] = std::to_string(delay);
+    if (!client.SetQueueAttributes(set).ok()) continue;
+    bool purged = false;
+    if (rng() % 2 == 0) {
+      pb::SendMessageRequest send;
+      send.set_queue_name(name);
+      send.mutable_entry()->set_body("to be purged");
+      if (!client.SendMessage(send).ok()) continue;
+      pb::PurgeQueueRequest purge;
+      purge.set_queue_name(name);
+      if (!client.PurgeQueue(purge).ok()) continue;
+      purged = true;
+    }
+    if (rng() % 2 == 0) {
+      std::lock_guard lock(ledger->mu);
+      ledger->admin_delay[name] = delay;
+      if (purged) ledger->admin_purged.insert(name);
+      continue;
+    }
+    pb::DeleteQueueRequest del;
+    del.set_queue_name(name);
+    if (client.DeleteQueue(del).ok()) {
+      std::lock_guard lock(ledger->mu);
+      ledger->admin_deleted.insert(name);
+    }
+  }
+}
 
 void SendLoad(const std::string& endpoint, const std::string& queue, std::mt19937_64 rng,
               const std::atomic<bool>& stop, Ledger* ledger) {
@@ -307,6 +358,7 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     load.emplace_back(FifoLoad, endpoint, fifo, std::cref(stop), &ledger);
     load.emplace_back(FifoReceiveLoad, endpoint, fifo, std::mt19937_64(rng()), std::cref(stop),
                       &ledger);
+    load.emplace_back(AdminLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop), &ledger);
     for (int i = 0; i < 2; ++i) {
       load.emplace_back(ReceiveLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop),
                         &ledger);
@@ -412,17 +464,37 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
       EXPECT_EQ(r->result().message_id(), ledger.fifo_ids[ledger.fifo_sent.front()])
           << "deduplication id forgotten";
     }
+    for (const auto& [name, delay] : ledger.admin_delay) {
+      pb::GetQueueAttributesRequest get;
+      get.set_queue_name(name);
+      get.add_attribute_names("All");
+      auto r = client.GetQueueAttributes(get);
+      ASSERT_TRUE(r.ok()) << "acknowledged queue " << name << ": " << r.status().ToString();
+      EXPECT_EQ(r->attributes().at("VisibilityTimeout"), "37") << name;
+      EXPECT_EQ(r->attributes().at("DelaySeconds"), std::to_string(delay)) << name;
+      if (ledger.admin_purged.contains(name)) {
+        EXPECT_EQ(r->attributes().at("ApproximateNumberOfMessages"), "0") << name;
+        EXPECT_EQ(r->attributes().at("ApproximateNumberOfMessagesDelayed"), "0") << name;
+      }
+    }
+    for (const std::string& name : ledger.admin_deleted) {
+      pb::GetQueueUrlRequest url;
+      url.set_queue_name(name);
+      EXPECT_EQ(client.GetQueueUrl(url).status().code(), pb::QUEUE_DOES_NOT_EXIST)
+          << "acknowledged deletion of " << name << " undone";
+    }
     const size_t compactions = CountOf(killed_log + broker->Stderr(), kCompactionStarted);
     // Whether the kill came while a compaction was under way.
     const bool killed_compacting =
         CountOf(killed_log, kCompactionStarted) > CountOf(killed_log, "event=compaction_done");
     std::printf(
         "round %llu: sent=%zu deleted=%zu hidden=%zu checked_present=%zu dead_lettered=%zu "
-        "fifo=%zu fifo_deleted=%zu compactions_started=%zu kill_aimed_at_compaction=%d "
-        "killed_while_compacting=%d\n",
+        "fifo=%zu fifo_deleted=%zu admin_queues=%zu admin_purged=%zu admin_deleted=%zu "
+        "compactions_started=%zu kill_aimed_at_compaction=%d killed_while_compacting=%d\n",
         static_cast<unsigned long long>(round), ledger.sent.size(), ledger.deleted.size(),
         ledger.hidden.size(), expected.size(), dead_lettered.size(), ledger.fifo_sent.size(),
-        ledger.fifo_deleted.size(), compactions, aimed ? 1 : 0, killed_compacting ? 1 : 0);
+        ledger.fifo_deleted.size(), ledger.admin_delay.size(), ledger.admin_purged.size(),
+        ledger.admin_deleted.size(), compactions, aimed ? 1 : 0, killed_compacting ? 1 : 0);
     broker->Signal(SIGKILL);
     broker->Wait(seconds(10));
   }
