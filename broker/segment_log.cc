@@ -13,9 +13,9 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 #include "broker/crc32c.h"
+#include "broker/durable_dir.h"
 
 namespace sluice {
 namespace {
@@ -158,16 +158,8 @@ std::string SegmentLog::PathOf(uint32_t number) const {
 }
 
 Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0750) == 0) {
-    // The new directory's name must be durable before anything in it is.
-    const std::string parent = std::filesystem::path(dir).parent_path().string();
-    const int parent_fd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY);
-    const bool synced = parent_fd >= 0 && ::fsync(parent_fd) == 0;
-    if (parent_fd >= 0) ::close(parent_fd);
-    if (!synced) return Errno("syncing the directory of " + dir);
-  } else if (errno != EEXIST) {
-    return Errno("creating " + dir);
-  }
+  // The directory's name must be durable before anything in it is.
+  if (Status s = MakeDurableDirectory(dir); !s.ok()) return s;
   std::unique_ptr<SegmentLog> log(new SegmentLog(dir));
   log->dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (log->dir_fd_ < 0) return Errno("opening " + dir);

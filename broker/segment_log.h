@@ -63,7 +63,8 @@ class SegmentLog {
   static constexpr size_t kBatchHeaderBytes = 20;
   static constexpr size_t kRecordHeaderBytes = 8;
 
-  // Opens the log in `dir`, creating the directory if it is missing.
+  // Opens the log in `dir`, creating it (and missing parents) durably if it is
+  // missing.
   static Result<std::unique_ptr<SegmentLog>> Open(const std::string& dir);
   ~SegmentLog();
 
