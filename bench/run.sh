@@ -74,6 +74,7 @@ done
   echo "kernel: $(uname -r)"
   echo "disk: $(df -h --output=source,fstype,size "$BENCH_DIR" | tail -1 | tr -s ' ')"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "guest halt polling (ns): $(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns 2>/dev/null || echo none)"
 } | tee "$OUT/machine.txt" >&2
 
 # --- broker processes --------------------------------------------------------
