@@ -12,7 +12,10 @@
 //  - FIFO messages, received and deleted under the load too, come back in
 //    the order they were sent, and deduplication ids are remembered;
 //  - queues created, changed, purged and deleted under the load are as the
-//    last acknowledged change left them.
+//    last acknowledged change left them;
+//  - message move tasks (redrives from the dead-letter queue) that were
+//    acknowledged are still listed, none has moved fewer messages than an
+//    acknowledged answer reported, and no message is in two queues at once.
 // Bodies of up to 64 KiB, most of them deleted, make megabytes of garbage, so
 // the broker's log compaction (which starts at 8 MiB of it) runs under the
 // load; every other round aims its kill at a compaction that has just begun.
@@ -89,6 +92,10 @@ struct Ledger {
   std::map<std::string, int> admin_delay;
   std::set<std::string> admin_purged;
   std::set<std::string> admin_deleted;
+  // Message move tasks acknowledged as started, and the most messages an
+  // acknowledged listing said each had moved, by its start time.
+  int moves_started = 0;
+  std::map<int64_t, int64_t> moved_by_start;
 };
 
 constexpr int kAdminQueuesPerRound = 400;
@@ -193,6 +200,70 @@ pb::ReceiveMessageRequest LoadReceive(const std::string& queue) {
   req.set_visibility_timeout(kLoadVisibilitySeconds);
   req.set_wait_time_seconds(0);
   return req;
+}
+
+// Sends to `queue`, whose messages go to the dead-letter queue on their
+// second receive, and receives each batch twice without deleting it, the
+// first time with a visibility timeout of 0: a steady flow of dead-letter
+// moves for the redrive load to take back.
+void DeadLetterLoad(const std::string& endpoint, const std::string& queue, std::mt19937_64 rng,
+                    const std::atomic<bool>& stop, Ledger* ledger) {
+  Client client(endpoint, ClientOptions{.call_timeout_ms = 500});
+  int n = 0;
+  while (!stop.load()) {
+    pb::SendMessageBatchRequest batch;
+    batch.set_queue_name(queue);
+    for (int i = 0; i < 10; ++i) {
+      auto* e = batch.add_entries();
+      e->set_id("e" + std::to_string(i));
+      e->set_body(BodyFor(n++, 16 + rng() % 4096));
+    }
+    if (auto r = client.SendMessageBatch(batch); r.ok()) {
+      std::lock_guard lock(ledger->mu);
+      for (const auto& ok : r->successful()) {
+        ledger->sent.insert(ok.message_id());
+        ledger->bodies[ok.message_id()] = batch.entries(std::stoi(ok.id().substr(1))).body();
+      }
+    }
+    pb::ReceiveMessageRequest receive = LoadReceive(queue);
+    receive.set_visibility_timeout(0);
+    (void)client.ReceiveMessage(receive);
+    (void)client.ReceiveMessage(receive);
+  }
+}
+
+// Redrives the dead-letter queue into `destination`, which no load reads, at
+// a random rate (0: all at once), one task after another, listing the tasks
+// in between to record how far they got.
+void RedriveLoad(const std::string& endpoint, const std::string& dlq,
+                 const std::string& destination, std::mt19937_64 rng, const std::atomic<bool>& stop,
+                 Ledger* ledger) {
+  Client client(endpoint, ClientOptions{.call_timeout_ms = 500});
+  constexpr int kRates[] = {0, 20, 200};
+  while (!stop.load()) {
+    pb::StartMessageMoveTaskRequest start;
+    start.set_source_arn(dlq);
+    start.set_destination_arn(destination);
+    start.set_max_number_of_messages_per_second(kRates[rng() % 3]);
+    // Refused while the last task still runs; that is part of the load.
+    if (client.StartMessageMoveTask(start).ok()) {
+      std::lock_guard lock(ledger->mu);
+      ++ledger->moves_started;
+    }
+    pb::ListMessageMoveTasksRequest list;
+    list.set_source_arn(dlq);
+    list.set_max_results(10);
+    if (auto r = client.ListMessageMoveTasks(list); r.ok()) {
+      std::lock_guard lock(ledger->mu);
+      for (const pb::MessageMoveTask& t : r->results()) {
+        int64_t& moved = ledger->moved_by_start[t.started_timestamp()];
+        moved = std::max(moved, t.approximate_number_of_messages_moved());
+      }
+    }
+    // Pacing, not a wait for a condition: a few tasks a second, each with
+    // time to move something.
+    std::this_thread::sleep_for(milliseconds(50 + rng() % 150));
+  }
 }
 
 // Receives from `queue` and, for each message: deletes it (13 in 16), leaves
@@ -342,6 +413,8 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     const std::string queue = "crash-" + std::to_string(round);
     const std::string dlq = queue + "-dlq";
     const std::string fifo = queue + ".fifo";
+    const std::string redriven = queue + "-redriven";
+    const std::string feeder = queue + "-dead-letters";  // dead-letters on its second receive
     pb::CreateQueueRequest create;
     create.set_queue_name(dlq);
     ASSERT_TRUE(admin.CreateQueue(create).ok());
@@ -350,7 +423,13 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
                                                       R"(","maxReceiveCount":)" +
                                                       std::to_string(kMaxReceiveCount) + "}";
     ASSERT_TRUE(admin.CreateQueue(create).ok());
+    create.set_queue_name(feeder);
+    (*create.mutable_attributes())["RedrivePolicy"] =
+        R"({"deadLetterTargetArn":")" + dlq + R"(","maxReceiveCount":1})";
+    ASSERT_TRUE(admin.CreateQueue(create).ok());
     create.clear_attributes();
+    create.set_queue_name(redriven);
+    ASSERT_TRUE(admin.CreateQueue(create).ok());
     create.set_queue_name(fifo);
     (*create.mutable_attributes())["ContentBasedDeduplication"] = "true";
     ASSERT_TRUE(admin.CreateQueue(create).ok());
@@ -364,6 +443,10 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     load.emplace_back(FifoReceiveLoad, endpoint, fifo, std::mt19937_64(rng()), std::cref(stop),
                       &ledger);
     load.emplace_back(AdminLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop), &ledger);
+    load.emplace_back(DeadLetterLoad, endpoint, feeder, std::mt19937_64(rng()), std::cref(stop),
+                      &ledger);
+    load.emplace_back(RedriveLoad, endpoint, dlq, redriven, std::mt19937_64(rng()), std::cref(stop),
+                      &ledger);
     for (int i = 0; i < 2; ++i) {
       load.emplace_back(ReceiveLoad, endpoint, queue, std::mt19937_64(rng()), std::cref(stop),
                         &ledger);
@@ -403,12 +486,21 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     for (const auto& id : ledger.sent) {
       if (!ledger.delete_tried.contains(id) && !ledger.hide_tried.contains(id)) expected.insert(id);
     }
-    // The queue first: a receive of a message received too often moves it
-    // to the dead-letter queue, drained next.
+    // The queues first: a receive of a message received too often moves it
+    // to the dead-letter queue, drained next; a move task still running
+    // moves what is visible there to the redrive queue, drained last.
     auto present = Drain(client, queue, /*delete_each=*/false);
+    const auto fed = Drain(client, feeder, /*delete_each=*/false);
     const auto dead_lettered = Drain(client, dlq, /*delete_each=*/false);
-    std::map<std::string, pb::Message> anywhere = present;
-    anywhere.insert(dead_lettered.begin(), dead_lettered.end());
+    const auto moved = Drain(client, redriven, /*delete_each=*/false);
+    std::map<std::string, pb::Message> anywhere;
+    const std::map<std::string, pb::Message>* const queues[] = {&present, &fed, &dead_lettered,
+                                                                &moved};
+    for (const auto* in : queues) {
+      for (const auto& [id, m] : *in) {
+        ASSERT_TRUE(anywhere.emplace(id, m).second) << "message " << id << " is in two queues";
+      }
+    }
     for (const auto& id : expected) {
       ASSERT_TRUE(anywhere.contains(id)) << "acknowledged send " << id << " was lost";
     }
@@ -492,18 +584,35 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
       EXPECT_EQ(client.GetQueueUrl(url).status().code(), pb::QUEUE_DOES_NOT_EXIST)
           << "acknowledged deletion of " << name << " undone";
     }
+    // Move tasks: every acknowledged start is still listed (the broker keeps
+    // the last ten a queue), and none moved less than it was seen to.
+    pb::ListMessageMoveTasksRequest list;
+    list.set_source_arn(dlq);
+    list.set_max_results(10);
+    auto tasks = client.ListMessageMoveTasks(list);
+    ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
+    EXPECT_GE(tasks->results_size(), std::min(ledger.moves_started, 10))
+        << "acknowledged message move tasks were forgotten";
+    for (const pb::MessageMoveTask& t : tasks->results()) {
+      auto seen = ledger.moved_by_start.find(t.started_timestamp());
+      if (seen == ledger.moved_by_start.end()) continue;
+      EXPECT_GE(t.approximate_number_of_messages_moved(), seen->second)
+          << "the move task started at " << t.started_timestamp() << " lost progress";
+    }
     const size_t compactions = CountOf(killed_log + broker->Stderr(), kCompactionStarted);
     // Whether the kill came while a compaction was under way.
     const bool killed_compacting =
         CountOf(killed_log, kCompactionStarted) > CountOf(killed_log, "event=compaction_done");
     std::printf(
         "round %llu: sent=%zu deleted=%zu hidden=%zu checked_present=%zu dead_lettered=%zu "
-        "fifo=%zu fifo_deleted=%zu admin_queues=%zu admin_purged=%zu admin_deleted=%zu "
+        "moves_started=%d redriven=%zu fifo=%zu fifo_deleted=%zu admin_queues=%zu admin_purged=%zu "
+        "admin_deleted=%zu "
         "compactions_started=%zu kill_aimed_at_compaction=%d killed_while_compacting=%d\n",
         static_cast<unsigned long long>(round), ledger.sent.size(), ledger.deleted.size(),
-        ledger.hidden.size(), expected.size(), dead_lettered.size(), ledger.fifo_sent.size(),
-        ledger.fifo_deleted.size(), ledger.admin_delay.size(), ledger.admin_purged.size(),
-        ledger.admin_deleted.size(), compactions, aimed ? 1 : 0, killed_compacting ? 1 : 0);
+        ledger.hidden.size(), expected.size(), dead_lettered.size(), ledger.moves_started,
+        moved.size(), ledger.fifo_sent.size(), ledger.fifo_deleted.size(),
+        ledger.admin_delay.size(), ledger.admin_purged.size(), ledger.admin_deleted.size(),
+        compactions, aimed ? 1 : 0, killed_compacting ? 1 : 0);
     broker->Signal(SIGKILL);
     broker->Wait(seconds(10));
   }
