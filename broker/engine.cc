@@ -88,7 +88,8 @@ Status Engine::DeleteQueue(const pb::DeleteQueueRequest& req, pb::DeleteQueueRes
     return {pb::QUEUE_DOES_NOT_EXIST, "the queue '" + req.queue_name() + "' does not exist"};
   }
   if (options_.journal != nullptr) {
-    // Purging first reports every message, so their records and bodies go too.
+    // Purging first reports the messages as gone, so their bodies' space is
+    // counted as garbage for compaction.
     it->second->Purge();
     options_.journal->QueueDeleted(*it->second);
   }

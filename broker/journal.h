@@ -40,6 +40,10 @@ class Journal {
   // A message left the queue; `moved` when it lives on in another queue, so
   // its body stays.
   virtual void MessageRemoved(const Queue& q, const StoredMessage& m, bool moved) = 0;
+  // Every message in the queue is about to go (a purge, or the queue's
+  // deletion): one change however many there are, reported while the queue
+  // still holds them.
+  virtual void QueuePurged(const Queue& q) = 0;
 
   virtual void DedupRemembered(const Queue& q, const std::string& id,
                                const DedupWindow::Entry& entry) = 0;

@@ -283,9 +283,7 @@ void Queue::ChangeVisibility(uint64_t seq, Millis timeout_ms, Millis now) {
 
 void Queue::Purge() {
   counters_.purged += messages_.size();
-  if (journal_ != nullptr) {
-    for (const auto& [seq, m] : messages_) journal_->MessageRemoved(*this, m, /*moved=*/false);
-  }
+  if (journal_ != nullptr) journal_->QueuePurged(*this);
   messages_.clear();
   visible_.clear();
   timers_.clear();

@@ -26,11 +26,11 @@ constexpr char kSuffix[] = ".seg";
 constexpr char kFormatFile[] = "FORMAT";
 // The next segment, its blocks reserved ahead (see Reserve).
 constexpr char kSpareFile[] = "spare";
-constexpr std::string_view kFormat = "sluice-log 3\n";
-// The format before record type 10 (message move tasks) was added: read as
-// this one, and renamed to it, so that an older broker refuses the log
-// rather than stumble on a record it does not know.
-constexpr std::string_view kPreviousFormat = "sluice-log 2\n";
+constexpr std::string_view kFormat = "sluice-log 4\n";
+// The formats before record types 10 (message move tasks) and 11 (purges)
+// were added: read as this one, and renamed to it, so that an older broker
+// refuses the log rather than stumble on a record it does not know.
+constexpr std::string_view kPreviousFormats[] = {"sluice-log 2\n", "sluice-log 3\n"};
 // Rejects a damaged length before its checksum is computed; no turn writes
 // this much.
 constexpr uint32_t kMaxBatchBytes = 1u << 30;
@@ -195,7 +195,9 @@ Status SegmentLog::CheckFormat() {
     if (n < 0) return Errno("reading " + path);
     const std::string_view found(buf, static_cast<size_t>(n));
     if (found == kFormat) return Status::Ok();
-    if (found == kPreviousFormat) return WriteFormat();
+    for (std::string_view previous : kPreviousFormats) {
+      if (found == previous) return WriteFormat();
+    }
     auto escaped = [](std::string_view bytes) {
       std::string shown;
       for (unsigned char ch : bytes) {

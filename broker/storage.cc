@@ -31,6 +31,7 @@ enum RecordType : uint32_t {
   kDedup = 8,           // incarnation, id length, id, DedupRecord
   kDedupForgotten = 9,  // incarnation, id
   kMoveTasks = 10,      // MoveTasksRecord
+  kQueuePurged = 11,    // PurgeRecord
 };
 
 // The fixed parts, little-endian as the machine writes them (x86-64, ARM64).
@@ -54,6 +55,12 @@ struct StateRecord {
 struct MessageKey {
   uint64_t incarnation;
   uint64_t seq;
+};
+// Every message of the queue at a position below `next_seq` is gone: those
+// are all the messages it had when it was purged (positions only grow).
+struct PurgeRecord {
+  uint64_t incarnation;
+  uint64_t next_seq;
 };
 
 // A receive reads the bodies it delivers in runs: bodies at most
@@ -217,6 +224,13 @@ Status Storage::Recovered::Apply(const LogRecord& r) {
       MessageKey k;
       if (!Read(&in, &k)) return Corrupt("short message removal record");
       messages.erase({k.incarnation, k.seq});
+      return Status::Ok();
+    }
+    case kQueuePurged: {
+      PurgeRecord p;
+      if (!Read(&in, &p)) return Corrupt("short purge record");
+      messages.erase(messages.lower_bound({p.incarnation, 0}),
+                     messages.lower_bound({p.incarnation, p.next_seq}));
       return Status::Ok();
     }
     case kDedup: {
@@ -547,6 +561,16 @@ void Storage::MessageRemoved(const Queue& q, const StoredMessage& m, bool moved)
   const MessageKey k{q.incarnation(), m.seq};
   log_->Append(kMessageRemoved, {Bytes(k)});
   if (!moved) UncountLive(m, m.body_ref);
+}
+
+void Storage::QueuePurged(const Queue& q) {
+  dirty_[q.incarnation()] = &q;
+  q.VisitFrom(0, [this](const StoredMessage& m) {
+    UncountLive(m, m.body_ref);
+    return true;
+  });
+  const PurgeRecord p{q.incarnation(), q.next_seq()};
+  log_->Append(kQueuePurged, {Bytes(p)});
 }
 
 void Storage::DedupRemembered(const Queue& q, const std::string& id,

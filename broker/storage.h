@@ -121,6 +121,7 @@ class Storage final : public Journal {
   void MessageAdded(const Queue& q, const StoredMessage& m, bool new_body) override;
   void MessageChanged(const Queue& q, const StoredMessage& m) override;
   void MessageRemoved(const Queue& q, const StoredMessage& m, bool moved) override;
+  void QueuePurged(const Queue& q) override;
   void DedupRemembered(const Queue& q, const std::string& id,
                        const DedupWindow::Entry& entry) override;
   void DedupForgotten(const Queue& q, const std::string& id) override;

@@ -558,15 +558,17 @@ TEST_F(SegmentLogTest, NewLogNamesItsFormatAndALogInAnotherOrNoFormatIsRefused) 
   Add(1, {"kept"});
   WriteBatch();
   log_.reset();
-  EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 3\n");
+  EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 4\n");
   const std::string segment = ReadFile(Segment(1));
 
-  // The format before message move tasks is read, and renamed, so that a
-  // broker of that format refuses the log from now on.
-  WriteFile(dir_ / "FORMAT", "sluice-log 2\n");
-  EXPECT_EQ(Reopen(), expected_);
-  log_.reset();
-  EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 3\n");
+  // The formats before message move tasks and purge records are read, and
+  // renamed, so that a broker of those formats refuses the log from now on.
+  for (const char* previous : {"sluice-log 2\n", "sluice-log 3\n"}) {
+    WriteFile(dir_ / "FORMAT", previous);
+    EXPECT_EQ(Reopen(), expected_);
+    log_.reset();
+    EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 4\n");
+  }
 
   WriteFile(dir_ / "FORMAT", "sluice-log 1\n");
   auto opened = SegmentLog::Open(dir_.string());

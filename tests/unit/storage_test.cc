@@ -398,6 +398,22 @@ TEST_F(StorageTest, PurgeSurvivesReopen) {
   EXPECT_EQ(ReceiveAllBodies("q"), std::multiset<std::string>{"after"});
 }
 
+TEST_F(StorageTest, APurgeIsOneRecordAndSparesWhatIsSentAfterItInTheSameTurn) {
+  ASSERT_OK(CreateQueue("q"));
+  for (int i = 0; i < 2000; ++i) Send("q", Body("m", i));
+  ASSERT_EQ(Receive("q", 3).size(), 3u);
+  Commit();
+  const uint64_t before = DiskBytes();
+  ASSERT_OK(Purge("q"));
+  Send("q", "after");
+  Commit();
+  // The purge, the queue's record and the new message: not a removal record
+  // for each of 2,000 messages (24 bytes each at the least).
+  EXPECT_LT(DiskBytes() - before, 2048u);
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  EXPECT_EQ(ReceiveAllBodies("q"), std::multiset<std::string>{"after"});
+}
+
 // --- Messages -----------------------------------------------------------------------
 
 TEST_F(StorageTest, MessagesSurviveReopenWithBodiesAttributesAndDelays) {
