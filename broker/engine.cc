@@ -89,7 +89,8 @@ Status Engine::DeleteQueue(const pb::DeleteQueueRequest& req, pb::DeleteQueueRes
   }
   if (options_.journal != nullptr) {
     // Purging first reports the messages as gone, so their bodies' space is
-    // counted as garbage for compaction.
+    // counted as garbage for compaction; the queue is still there for the
+    // journal to see.
     it->second->Purge();
     options_.journal->QueueDeleted(*it->second);
   }

@@ -111,7 +111,7 @@ class SegmentLog {
   explicit SegmentLog(std::string dir) : dir_(std::move(dir)) {}
   std::string PathOf(uint32_t number) const;
   // Checks the directory's FORMAT file, or writes it into a new log; a log of
-  // the previous format is renamed to this one (it reads the same).
+  // an earlier format that this one reads is renamed to this one.
   Status CheckFormat();
   // Starts segment `number` from the spare (or a new file when there is
   // none), then reserves a new spare.

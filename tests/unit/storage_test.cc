@@ -1440,6 +1440,38 @@ TEST_F(StorageTest, QueueDeletedWhileACompactionRunsStaysDeleted) {
   EXPECT_TRUE(ReceiveAllBodies("bulk") == kept);
 }
 
+TEST_F(StorageTest, PurgeWhileACompactionRunsStaysPurgedAndOutlivesItsSegment) {
+  ASSERT_OK(CreateQueue("bulk"));
+  ASSERT_OK(CreateQueue("purged"));
+  const std::multiset<std::string> kept = FillAndDeleteMost("bulk", 200, 5);
+  Commit();
+  ASSERT_TRUE(storage_->Compacting());
+  // Sent after the compaction's run was chosen: only the purge record keeps
+  // them from coming back.
+  for (int i = 0; i < 5; ++i) Send("purged", Body("purged", i));
+  Commit();
+  ASSERT_OK(Purge("purged"));
+  Send("purged", "after the purge");
+  FinishCompaction();
+  const std::string purge_segment = SegmentFiles().back();
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  EXPECT_EQ(Visible("purged"), 1);
+
+  // A later compaction takes in the purge record's segment: what it purged
+  // stays gone, and what came after it stays.
+  ASSERT_OK(CreateQueue("bulk2"));
+  const std::multiset<std::string> kept_too = FillAndDeleteMost("bulk2", 200, 5);
+  Commit();
+  if (storage_->Compacting()) FinishCompaction();
+  const std::vector<std::string> now = SegmentFiles();
+  ASSERT_FALSE(std::binary_search(now.begin(), now.end(), purge_segment))
+      << purge_segment << ", which holds the purge record, is still there";
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  EXPECT_EQ(ReceiveAllBodies("purged"), std::multiset<std::string>{"after the purge"});
+  EXPECT_TRUE(ReceiveAllBodies("bulk") == kept);
+  EXPECT_TRUE(ReceiveAllBodies("bulk2") == kept_too);
+}
+
 TEST_F(StorageTest, ReopenInTheMiddleOfACompactionLosesNothing) {
   ASSERT_OK(CreateQueue("bulk"));
   const std::multiset<std::string> kept = FillAndDeleteMost("bulk", 200, 5);
