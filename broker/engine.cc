@@ -87,13 +87,11 @@ Status Engine::DeleteQueue(const pb::DeleteQueueRequest& req, pb::DeleteQueueRes
   if (it == queues_.end()) {
     return {pb::QUEUE_DOES_NOT_EXIST, "the queue '" + req.queue_name() + "' does not exist"};
   }
-  if (options_.journal != nullptr) {
-    // Purging first reports the messages as gone, so their bodies' space is
-    // counted as garbage for compaction; the queue is still there for the
-    // journal to see.
-    it->second->Purge();
-    options_.journal->QueueDeleted(*it->second);
-  }
+  // Purging first reports the messages as gone, so their bodies' space is
+  // counted as garbage for compaction (the queue is still there for the
+  // journal to see), and hands them over to be freed a slice at a time.
+  dropped_.push_back(it->second->Purge());
+  if (options_.journal != nullptr) options_.journal->QueueDeleted(*it->second);
   queues_.erase(it);
   if (move_tasks_.ForgetSource(req.queue_name())) MoveTasksChanged();
   return Status::Ok();
@@ -184,8 +182,16 @@ Status Engine::SetQueueAttributes(const pb::SetQueueAttributesRequest& req,
 Status Engine::PurgeQueue(const pb::PurgeQueueRequest& req, pb::PurgeQueueResponse*) {
   auto q = FindQueue(req.queue_name());
   if (!q.ok()) return q.status();
-  (*q)->Purge();
+  dropped_.push_back((*q)->Purge());
   return Status::Ok();
+}
+
+void Engine::FreeDroppedMessages(size_t budget) {
+  while (!dropped_.empty() && budget > 0) {
+    budget -= std::min(budget, dropped_.front()->FreeSome(budget));
+    if (!dropped_.front()->empty()) return;
+    dropped_.pop_front();
+  }
 }
 
 Result<Millis> Engine::ReceiveWaitMs(const pb::ReceiveMessageRequest& req) const {

@@ -13,6 +13,7 @@
 #define SLUICE_BROKER_ENGINE_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <list>
 #include <map>
@@ -91,6 +92,12 @@ class Engine {
   // Whether any message move task is running (the server ticks faster then).
   bool HasRunningMoveTasks() const { return move_tasks_.AnyRunning(); }
 
+  // Purged and deleted queues' messages are gone at once but freed a slice
+  // at a time, between the server's turns (Queue::Purge says why).
+  bool HasDroppedMessages() const { return !dropped_.empty(); }
+  // Frees up to `budget` of their entries.
+  void FreeDroppedMessages(size_t budget);
+
   void ForEachQueue(const std::function<void(const Queue&)>& fn) const;
 
   // Recovery: re-creates a recorded queue without reporting it to the
@@ -137,6 +144,7 @@ class Engine {
   std::map<std::string, std::unique_ptr<Queue>> queues_;  // by name, for ListQueues
   uint64_t next_incarnation_ = 1;
   MoveTasks move_tasks_;
+  std::deque<std::unique_ptr<Queue::Dropped>> dropped_;  // oldest first
 };
 
 }  // namespace sluice

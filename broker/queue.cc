@@ -281,16 +281,48 @@ void Queue::ChangeVisibility(uint64_t seq, Millis timeout_ms, Millis now) {
   if (journal_ != nullptr) journal_->MessageChanged(*this, m);
 }
 
-void Queue::Purge() {
+std::unique_ptr<Queue::Dropped> Queue::Purge() {
   counters_.purged += messages_.size();
   if (journal_ != nullptr) journal_->QueuePurged(*this);
-  messages_.clear();
-  visible_.clear();
-  timers_.clear();
-  by_age_.clear();
-  groups_.clear();
-  ready_groups_.clear();
+  auto dropped = std::make_unique<Dropped>();
+  dropped->messages_.swap(messages_);
+  dropped->visible_.swap(visible_);
+  dropped->timers_.swap(timers_);
+  dropped->by_age_.swap(by_age_);
+  dropped->groups_.swap(groups_);
+  dropped->ready_groups_.swap(ready_groups_);
   visible_count_ = in_flight_count_ = delayed_count_ = 0;
+  return dropped;
+}
+
+namespace {
+
+// Erases up to `budget` entries from the front of `c`; returns how many.
+template <typename Container>
+size_t EraseSome(Container& c, size_t budget) {
+  size_t erased = 0;
+  for (; erased < budget && !c.empty(); ++erased) c.erase(c.begin());
+  return erased;
+}
+
+}  // namespace
+
+size_t Queue::Dropped::FreeSome(size_t budget) {
+  size_t freed = EraseSome(messages_, budget);
+  freed += EraseSome(visible_, budget - freed);
+  freed += EraseSome(timers_, budget - freed);
+  freed += EraseSome(by_age_, budget - freed);
+  freed += EraseSome(ready_groups_, budget - freed);
+  // A FIFO group holds the positions of all its messages: emptied a slice
+  // at a time too, however large it is.
+  while (freed < budget && !groups_.empty()) {
+    auto group = groups_.begin();
+    freed += EraseSome(group->second.seqs, budget - freed);
+    if (!group->second.seqs.empty()) break;
+    groups_.erase(group);
+    ++freed;
+  }
+  return freed;
 }
 
 std::vector<StoredMessage> Queue::TakeVisible(int max) {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -110,7 +111,11 @@ class Queue {
   void Delete(uint64_t seq);
   // Makes an in-flight message visible `timeout_ms` from now (0: at once).
   void ChangeVisibility(uint64_t seq, Millis timeout_ms, Millis now);
-  void Purge();
+  // Takes every message out at once and hands them over, with their
+  // indexes, for the caller to free a slice at a time: freeing a million
+  // messages in one go would hold up the broker's loop for most of a second.
+  class Dropped;
+  std::unique_ptr<Dropped> Purge();
   // Takes out up to `max` visible messages, oldest first (for move tasks).
   std::vector<StoredMessage> TakeVisible(int max);
 
@@ -173,6 +178,27 @@ class Queue {
   size_t in_flight_count_ = 0;
   size_t delayed_count_ = 0;
   QueueCounters counters_;
+};
+
+// What a purge took out of a queue.
+class Queue::Dropped {
+ public:
+  // Frees up to `budget` entries (messages and index entries); returns how
+  // many it freed.
+  size_t FreeSome(size_t budget);
+  bool empty() const {
+    return messages_.empty() && visible_.empty() && timers_.empty() && by_age_.empty() &&
+           ready_groups_.empty() && groups_.empty();
+  }
+
+ private:
+  friend class Queue;
+  std::map<uint64_t, StoredMessage> messages_;
+  std::set<uint64_t> visible_;
+  std::set<std::pair<Millis, uint64_t>> timers_;
+  std::set<std::pair<Millis, uint64_t>> by_age_;
+  std::unordered_map<std::string, Group> groups_;
+  std::set<std::pair<uint64_t, std::string>> ready_groups_;
 };
 
 }  // namespace sluice

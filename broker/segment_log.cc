@@ -480,10 +480,16 @@ Status SegmentLog::DropThrough(uint32_t last) {
     if (it->second == active_) break;
     if (::unlink(PathOf(it->first).c_str()) != 0) return Errno("deleting " + PathOf(it->first));
     bytes_ -= it->second->size;
+    dropped_.push_back(std::move(it->second));
     it = segments_.erase(it);
   }
   if (::fsync(dir_fd_) != 0) return Errno("syncing " + dir_);
   return Status::Ok();
+}
+
+bool SegmentLog::CloseDropped() {
+  if (!dropped_.empty()) dropped_.pop_front();
+  return !dropped_.empty();
 }
 
 std::vector<std::pair<uint32_t, uint64_t>> SegmentLog::SegmentSizes() const {

@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -92,8 +93,13 @@ class SegmentLog {
   // Ends the current segment (synced) and starts a new one; returns the
   // number of the segment it ended. Nothing may be pending.
   Result<uint32_t> Rotate();
-  // Deletes the segments numbered `last` and below.
+  // Deletes the segments numbered `last` and below. Their files are
+  // unlinked at once but closed by CloseDropped, one a call: closing the
+  // last descriptor of a deleted file drops its pages from the cache, tens
+  // of milliseconds for a full segment.
   Status DropThrough(uint32_t last);
+  // Closes one segment that DropThrough deleted; returns whether any remain.
+  bool CloseDropped();
 
   // Reads `size` bytes at `at`, written or still pending.
   Status Read(LogPosition at, uint32_t size, std::string* out) const;
@@ -130,7 +136,8 @@ class SegmentLog {
   // The segment appended to; the syncer thread reads it under mu_.
   mutable std::mutex mu_;
   std::shared_ptr<Segment> active_;
-  std::string pending_;  // appended, not yet written: a batch being built
+  std::deque<std::shared_ptr<Segment>> dropped_;  // deleted, not closed yet
+  std::string pending_;                           // appended, not yet written: a batch being built
   uint32_t pending_records_ = 0;
   uint64_t bytes_ = 0;  // written to all segments
   // Of the segment appended to: what Write has written, and what a Sync has

@@ -21,6 +21,9 @@ constexpr Millis kMoveTaskTickMs = 100;
 // Frames read per loop turn before parked receives are served again, so a
 // flood of sends cannot starve the consumers waiting for them.
 constexpr int kMaxFramesPerTurn = 256;
+// Entries of purged messages freed after each turn: a few milliseconds'
+// work (Engine::FreeDroppedMessages).
+constexpr size_t kDroppedFreedPerTurn = 20'000;
 
 // The queue a request names, or "" for those that name none.
 std::string QueueOf(const pb::Request& req) {
@@ -119,6 +122,8 @@ Status Server::Run(const std::atomic<bool>& stop) {
     touched.swap(touched_queues_);
     for (const std::string& queue : touched) ServeWaiters(queue, now);
     if (Status s = EndTurn(); !s.ok()) return s;
+    // After the turn's answers, so that a purge's own answer does not wait.
+    engine_->FreeDroppedMessages(kDroppedFreedPerTurn);
   }
   // Shutting down: parked receives learn at once that nothing came.
   for (auto& [queue, ws] : waiters_) {
@@ -305,6 +310,7 @@ void Server::ServeWaiters(const std::string& queue, Millis now) {
 
 long Server::PollTimeoutMs(Millis now) const {
   Millis until = next_tick_;
+  if (engine_->HasDroppedMessages()) return 0;
   if (storage_ != nullptr) {
     if (storage_->Compacting()) return 0;
     if (auto sync = storage_->NextSync()) until = std::min(until, *sync);

@@ -167,12 +167,16 @@ class Storage final : public Journal {
   static constexpr uint64_t kCompactSliceBytes = 2ull << 20;
   static constexpr int kCompactSliceMessages = 16384;  // looked at per turn
   struct Compaction {
-    uint32_t boundary;  // the segments up to this one go at the end
-    uint64_t queue;     // where the copying has got to: queue incarnation,
-    uint64_t seq;       // and position
+    uint32_t boundary;     // the segments up to this one go at the end
+    uint64_t queue;        // where the copying has got to: queue incarnation,
+    uint64_t seq;          // and position
+    bool dropped = false;  // the run is deleted; its files close a turn each
   };
   Status MaybeStartCompaction();
+  // A turn's step of the compaction under way: CopySlice until the run is
+  // copied and deleted, then the closing of one of its files.
   Status CompactSlice();
+  Status CopySlice();
   // Writes what a compaction appended; on failure (a full disk) gives the
   // compaction up, which loses nothing: the old segments stay.
   bool WriteCompaction();

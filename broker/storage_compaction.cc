@@ -140,6 +140,18 @@ Status Storage::MaybeStartCompaction() {
 }
 
 Status Storage::CompactSlice() {
+  if (!compaction_->dropped) {
+    if (Status s = CopySlice(); !s.ok() || !compaction_ || !compaction_->dropped) return s;
+  }
+  // The run is deleted; its files close one a turn (SegmentLog::DropThrough).
+  if (log_->CloseDropped()) return Status::Ok();
+  spdlog::info("event=compaction_done log_bytes={} live_bytes={}", log_->bytes(),
+               LiveMessageBytes() + dedup_bytes_);
+  compaction_.reset();
+  return Status::Ok();
+}
+
+Status Storage::CopySlice() {
   Compaction& c = *compaction_;
   // The run's live messages not copied yet; all of them lie ahead of the
   // walk (a queue's new messages have new bodies), so once that many are
@@ -203,9 +215,7 @@ Status Storage::CompactSlice() {
     }
   }
   live_by_segment_.erase(live_by_segment_.begin(), run_end);
-  spdlog::info("event=compaction_done log_bytes={} live_bytes={}", log_->bytes(),
-               LiveMessageBytes() + dedup_bytes_);
-  compaction_.reset();
+  c.dropped = true;
   return Status::Ok();
 }
 

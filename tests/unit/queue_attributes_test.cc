@@ -213,5 +213,33 @@ TEST_F(QueueAttributesTest, PurgeReleasesFifoGroups) {
   EXPECT_EQ(ReceiveBodies("q.fifo"), (std::vector<std::string>{"a2"}));
 }
 
+TEST_F(QueueAttributesTest, PurgedMessagesAreFreedASliceAtATime) {
+  ASSERT_OK(CreateQueue("q"));
+  ASSERT_OK(CreateQueue("g.fifo"));
+  for (int i = 0; i < 300; ++i) Send("q", "m" + std::to_string(i));
+  // One FIFO group of many messages: freed in slices too.
+  for (int i = 0; i < 300; ++i) Send("g.fifo", FifoEntry("f" + std::to_string(i), "one-group"));
+  ASSERT_EQ(Receive("q", 10).size(), 10u);
+  ASSERT_OK(Purge("q"));
+  pb::DeleteQueueRequest del;
+  del.set_queue_name("g.fifo");
+  pb::DeleteQueueResponse deleted;
+  ASSERT_OK(engine().DeleteQueue(del, &deleted));
+  // Gone at once, freed later.
+  EXPECT_EQ(Visible("q") + InFlight("q"), 0);
+  EXPECT_TRUE(engine().HasDroppedMessages());
+  Send("q", "after");
+  int slices = 0;
+  while (engine().HasDroppedMessages() && slices < 1000) {
+    engine().FreeDroppedMessages(50);
+    ++slices;
+  }
+  EXPECT_FALSE(engine().HasDroppedMessages());
+  // 300 messages with 3 index entries each, and 300 of the group's and its
+  // own: more than 30 slices of 50.
+  EXPECT_GT(slices, 30);
+  EXPECT_EQ(ReceiveBodies("q"), (std::vector<std::string>{"after"}));
+}
+
 }  // namespace
 }  // namespace sluice::testing

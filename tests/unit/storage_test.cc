@@ -1220,6 +1220,46 @@ TEST_F(StorageTest, DeadRunAtTheHeadIsDroppedInTheTurnThatFreedItWithoutWalkingT
   for (const pb::Message& m : Receive("new", 10, 30)) EXPECT_TRUE(fresh.contains(m.body()));
 }
 
+// Open descriptors of segments already deleted (their pages still cached).
+int DeletedSegmentsOpen() {
+  int open = 0;
+  for (const auto& fd : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const std::string target = fs::read_symlink(fd.path(), ec).string();
+    if (!ec && target.find(".seg (deleted)") != std::string::npos) ++open;
+  }
+  return open;
+}
+
+TEST_F(StorageTest, ACompactionClosesTheSegmentsItDeletesOneATurn) {
+  ASSERT_OK(CreateQueue("old"));
+  // Every start begins a segment: three segments of old messages.
+  for (int s = 0; s < 3; ++s) {
+    Fill("old", 50);
+    ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  }
+  const std::vector<std::string> old_segments = SegmentFiles();
+  for (const pb::Message& m : ReceiveAll("old"))
+    ASSERT_OK(DeleteMessage("old", m.receipt_handle()));
+  Commit();
+  // All deleted in the turn that freed them, one closed in it, then one a
+  // turn: closing a deleted file drops its cached pages, which takes time.
+  const std::vector<std::string> now = SegmentFiles();
+  for (const std::string& name : old_segments) {
+    EXPECT_FALSE(std::binary_search(now.begin(), now.end(), name)) << name << " is still there";
+  }
+  const int open = DeletedSegmentsOpen();
+  ASSERT_GE(open, 2);  // the three of old messages (and the one ended), less the one closed
+  for (int closed = 1; closed <= open; ++closed) {
+    EXPECT_TRUE(storage_->Compacting());
+    Commit();
+    EXPECT_EQ(DeletedSegmentsOpen(), open - closed);
+  }
+  EXPECT_FALSE(storage_->Compacting());
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  EXPECT_EQ(Visible("old"), 0);
+}
+
 TEST_F(StorageTest, CompactionOfAQueueConsumedInOrderCopiesNothing) {
   options_.copy_slack_bytes = StorageOptions{}.copy_slack_bytes;
   ASSERT_NO_FATAL_FAILURE(Reopen());
