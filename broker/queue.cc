@@ -318,7 +318,7 @@ size_t Queue::Dropped::FreeSome(size_t budget) {
   while (freed < budget && !groups_.empty()) {
     auto group = groups_.begin();
     freed += EraseSome(group->second.seqs, budget - freed);
-    if (!group->second.seqs.empty()) break;
+    if (!group->second.seqs.empty() || freed == budget) break;
     groups_.erase(group);
     ++freed;
   }

@@ -487,9 +487,8 @@ Status SegmentLog::DropThrough(uint32_t last) {
   return Status::Ok();
 }
 
-bool SegmentLog::CloseDropped() {
+void SegmentLog::CloseDropped() {
   if (!dropped_.empty()) dropped_.pop_front();
-  return !dropped_.empty();
 }
 
 std::vector<std::pair<uint32_t, uint64_t>> SegmentLog::SegmentSizes() const {

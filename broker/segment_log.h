@@ -98,8 +98,9 @@ class SegmentLog {
   // last descriptor of a deleted file drops its pages from the cache, tens
   // of milliseconds for a full segment.
   Status DropThrough(uint32_t last);
-  // Closes one segment that DropThrough deleted; returns whether any remain.
-  bool CloseDropped();
+  // Closes one segment that DropThrough deleted, if any.
+  void CloseDropped();
+  bool HasDropped() const { return !dropped_.empty(); }
 
   // Reads `size` bytes at `at`, written or still pending.
   Status Read(LogPosition at, uint32_t size, std::string* out) const;
@@ -133,11 +134,11 @@ class SegmentLog {
   std::string dir_;
   int dir_fd_ = -1;
   std::map<uint32_t, std::shared_ptr<Segment>> segments_;
+  std::deque<std::shared_ptr<Segment>> dropped_;  // deleted, not closed yet
   // The segment appended to; the syncer thread reads it under mu_.
   mutable std::mutex mu_;
   std::shared_ptr<Segment> active_;
-  std::deque<std::shared_ptr<Segment>> dropped_;  // deleted, not closed yet
-  std::string pending_;                           // appended, not yet written: a batch being built
+  std::string pending_;  // appended, not yet written: a batch being built
   uint32_t pending_records_ = 0;
   uint64_t bytes_ = 0;  // written to all segments
   // Of the segment appended to: what Write has written, and what a Sync has

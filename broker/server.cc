@@ -122,8 +122,9 @@ Status Server::Run(const std::atomic<bool>& stop) {
     touched.swap(touched_queues_);
     for (const std::string& queue : touched) ServeWaiters(queue, now);
     if (Status s = EndTurn(); !s.ok()) return s;
-    // After the turn's answers, so that a purge's own answer does not wait.
+    // After the turn's answers, which need not wait for them.
     engine_->FreeDroppedMessages(kDroppedFreedPerTurn);
+    if (storage_ != nullptr) storage_->CloseOneDeletedSegment();
   }
   // Shutting down: parked receives learn at once that nothing came.
   for (auto& [queue, ws] : waiters_) {

@@ -649,10 +649,15 @@ Status Storage::Commit() {
   }
   // A compaction's own writes come after the turn's, in batches of their
   // own: if the disk is full they are given up, and the turn stands.
+  const bool was_compacting = compaction_.has_value();
   if (!compaction_) {
     if (Status s = MaybeStartCompaction(); !s.ok()) return s;
   }
-  if (compaction_) return CompactSlice();
+  if (!compaction_) return Status::Ok();
+  if (Status s = CompactSlice(); !s.ok()) return s;
+  // A run that qualified while the last compaction was under way starts now,
+  // not at the next write (an idle broker may make none).
+  if (was_compacting && !compaction_) return MaybeStartCompaction();
   return Status::Ok();
 }
 

@@ -143,8 +143,8 @@ Status Storage::CompactSlice() {
   if (!compaction_->dropped) {
     if (Status s = CopySlice(); !s.ok() || !compaction_ || !compaction_->dropped) return s;
   }
-  // The run is deleted; its files close one a turn (SegmentLog::DropThrough).
-  if (log_->CloseDropped()) return Status::Ok();
+  // The run is deleted; its files close one a turn (CloseOneDeletedSegment).
+  if (log_->HasDropped()) return Status::Ok();
   spdlog::info("event=compaction_done log_bytes={} live_bytes={}", log_->bytes(),
                LiveMessageBytes() + dedup_bytes_);
   compaction_.reset();

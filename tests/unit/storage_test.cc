@@ -104,6 +104,7 @@ class StorageTest : public EngineTest {
   int FinishCompaction() {
     int commits = 0;
     while (storage_->Compacting() && commits < 1000) {
+      storage_->CloseOneDeletedSegment();  // as the server does after each turn
       EXPECT_OK(storage_->Commit());
       ++commits;
     }
@@ -1203,11 +1204,15 @@ TEST_F(StorageTest, DeadRunAtTheHeadIsDroppedInTheTurnThatFreedItWithoutWalkingT
   for (const pb::Message& m : ReceiveAll("old"))
     ASSERT_OK(DeleteMessage("old", m.receipt_handle()));
   Commit();
-  // The compaction started, had nothing to copy and ended, all in the turn
-  // that freed the first segment.
+  // The compaction started, had nothing to copy and deleted the first
+  // segment, all in the turn that freed it; it ends in the next, once the
+  // file is closed after the turn.
   const std::vector<std::string> started = logs.Find("event=compaction_started");
   ASSERT_EQ(started.size(), 1u);
   EXPECT_NE(started[0].find("copy_bytes=0 "), std::string::npos) << started[0];
+  EXPECT_TRUE(logs.Find("event=compaction_done").empty());
+  storage_->CloseOneDeletedSegment();
+  Commit();
   EXPECT_EQ(logs.Find("event=compaction_done").size(), 1u);
   EXPECT_FALSE(storage_->Compacting());
   EXPECT_TRUE(logs.Find("event=live_count_mismatch").empty());
@@ -1242,22 +1247,53 @@ TEST_F(StorageTest, ACompactionClosesTheSegmentsItDeletesOneATurn) {
   for (const pb::Message& m : ReceiveAll("old"))
     ASSERT_OK(DeleteMessage("old", m.receipt_handle()));
   Commit();
-  // All deleted in the turn that freed them, one closed in it, then one a
-  // turn: closing a deleted file drops its cached pages, which takes time.
+  // All deleted in the turn that freed them, then closed one after each turn
+  // (closing a deleted file drops its cached pages, which takes time); the
+  // compaction ends in the first commit after the last.
   const std::vector<std::string> now = SegmentFiles();
   for (const std::string& name : old_segments) {
     EXPECT_FALSE(std::binary_search(now.begin(), now.end(), name)) << name << " is still there";
   }
   const int open = DeletedSegmentsOpen();
-  ASSERT_GE(open, 2);  // the three of old messages (and the one ended), less the one closed
+  ASSERT_GE(open, 3);  // the three of old messages (and the one ended)
   for (int closed = 1; closed <= open; ++closed) {
     EXPECT_TRUE(storage_->Compacting());
-    Commit();
+    storage_->CloseOneDeletedSegment();
     EXPECT_EQ(DeletedSegmentsOpen(), open - closed);
+    Commit();
   }
   EXPECT_FALSE(storage_->Compacting());
   ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
   EXPECT_EQ(Visible("old"), 0);
+}
+
+TEST_F(StorageTest, ARunFreedWhileACompactionEndsIsCompactedWithoutAnotherWrite) {
+  ASSERT_OK(CreateQueue("a"));
+  ASSERT_OK(CreateQueue("b"));
+  for (const char* queue : {"a", "b"}) {
+    for (int s = 0; s < 3; ++s) {
+      Fill(queue, 50);
+      ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+    }
+  }
+  testing::LogCapture logs;
+  for (const pb::Message& m : ReceiveAll("a")) ASSERT_OK(DeleteMessage("a", m.receipt_handle()));
+  Commit();
+  ASSERT_TRUE(storage_->Compacting());
+  // b's segments die while a's are being closed: too late for that run.
+  for (const pb::Message& m : ReceiveAll("b")) ASSERT_OK(DeleteMessage("b", m.receipt_handle()));
+  Commit();
+  ASSERT_EQ(logs.Find("event=compaction_started").size(), 1u);
+  // Then only the server's turns, with nothing written: the next compaction
+  // starts as the first ends.
+  for (int turn = 0; turn < 100 && logs.Find("event=compaction_started").size() < 2; ++turn) {
+    storage_->CloseOneDeletedSegment();
+    if (storage_->HasPending()) Commit();
+  }
+  EXPECT_EQ(logs.Find("event=compaction_started").size(), 2u);
+  FinishCompaction();
+  EXPECT_EQ(Visible("a") + Visible("b"), 0);
+  EXPECT_LT(DiskBytes(), 1u << 20);
 }
 
 TEST_F(StorageTest, CompactionOfAQueueConsumedInOrderCopiesNothing) {
