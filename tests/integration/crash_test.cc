@@ -146,26 +146,33 @@ void AdminLoad(const std::string& endpoint, const std::string& prefix, std::mt19
   }
 }
 
+// Sends a batch of `count` bodies of 16 bytes to `max_body` more, numbered
+// from `*n` on, and records what was acknowledged.
+void SendBatch(Client& client, const std::string& queue, int count, size_t max_body,
+               std::mt19937_64& rng, int* n, Ledger* ledger) {
+  pb::SendMessageBatchRequest batch;
+  batch.set_queue_name(queue);
+  for (int i = 0; i < count; ++i) {
+    auto* e = batch.add_entries();
+    e->set_id("e" + std::to_string(i));
+    e->set_body(BodyFor((*n)++, 16 + rng() % max_body));
+  }
+  auto r = client.SendMessageBatch(batch);
+  if (!r.ok()) return;  // not acknowledged: it may or may not be there
+  std::lock_guard lock(ledger->mu);
+  for (const auto& ok : r->successful()) {
+    ledger->sent.insert(ok.message_id());
+    ledger->bodies[ok.message_id()] = batch.entries(std::stoi(ok.id().substr(1))).body();
+  }
+}
+
 void SendLoad(const std::string& endpoint, const std::string& queue, std::mt19937_64 rng,
               const std::atomic<bool>& stop, Ledger* ledger) {
   Client client(endpoint, ClientOptions{.call_timeout_ms = 500});
   int n = 0;
   while (!stop.load()) {
-    pb::SendMessageBatchRequest batch;
-    batch.set_queue_name(queue);
-    const int size = 1 + static_cast<int>(rng() % 10);
-    for (int i = 0; i < size; ++i) {
-      auto* e = batch.add_entries();
-      e->set_id("e" + std::to_string(i));
-      e->set_body(BodyFor(n++, 16 + rng() % (64 << 10)));
-    }
-    auto r = client.SendMessageBatch(batch);
-    if (!r.ok()) continue;  // not acknowledged: it may or may not be there
-    std::lock_guard lock(ledger->mu);
-    for (const auto& ok : r->successful()) {
-      ledger->sent.insert(ok.message_id());
-      ledger->bodies[ok.message_id()] = batch.entries(std::stoi(ok.id().substr(1))).body();
-    }
+    const int count = 1 + static_cast<int>(rng() % 10);
+    SendBatch(client, queue, count, 64 << 10, rng, &n, ledger);
   }
 }
 
@@ -211,20 +218,7 @@ void DeadLetterLoad(const std::string& endpoint, const std::string& queue, std::
   Client client(endpoint, ClientOptions{.call_timeout_ms = 500});
   int n = 0;
   while (!stop.load()) {
-    pb::SendMessageBatchRequest batch;
-    batch.set_queue_name(queue);
-    for (int i = 0; i < 10; ++i) {
-      auto* e = batch.add_entries();
-      e->set_id("e" + std::to_string(i));
-      e->set_body(BodyFor(n++, 16 + rng() % 4096));
-    }
-    if (auto r = client.SendMessageBatch(batch); r.ok()) {
-      std::lock_guard lock(ledger->mu);
-      for (const auto& ok : r->successful()) {
-        ledger->sent.insert(ok.message_id());
-        ledger->bodies[ok.message_id()] = batch.entries(std::stoi(ok.id().substr(1))).body();
-      }
-    }
+    SendBatch(client, queue, 10, 4096, rng, &n, ledger);
     pb::ReceiveMessageRequest receive = LoadReceive(queue);
     receive.set_visibility_timeout(0);
     (void)client.ReceiveMessage(receive);
