@@ -80,7 +80,7 @@ Status Engine::ListMessageMoveTasks(const pb::ListMessageMoveTasksRequest& req,
 }
 
 void Engine::MoveTasksChanged() {
-  if (options_.journal != nullptr) options_.journal->MoveTasksChanged(move_tasks_);
+  if (options_.journal != nullptr) options_.journal->MoveTasksChanged();
 }
 
 void Engine::RunMoveTasks(Millis now) {

@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "broker/dedup_window.h"
-#include "broker/move_tasks.h"
 #include "broker/stored_message.h"
 
 namespace sluice {
@@ -51,8 +50,8 @@ class Journal {
   virtual void DedupForgotten(const Queue& q, const std::string& id) = 0;
 
   // A message move task started, moved messages or ended, or tasks were
-  // forgotten. `tasks` outlives the journal's use of it (it is the Engine's).
-  virtual void MoveTasksChanged(const MoveTasks& tasks) = 0;
+  // forgotten (the journal reads them from the Engine it recovered).
+  virtual void MoveTasksChanged() = 0;
 
   // A body to read, of a message whose body the queue does not hold in
   // memory, and where to put it.

@@ -310,8 +310,8 @@ void Server::ServeWaiters(const std::string& queue, Millis now) {
 }
 
 long Server::PollTimeoutMs(Millis now) const {
-  Millis until = next_tick_;
   if (engine_->HasDroppedMessages()) return 0;
+  Millis until = next_tick_;
   if (storage_ != nullptr) {
     if (storage_->Compacting()) return 0;
     if (auto sync = storage_->NextSync()) until = std::min(until, *sync);

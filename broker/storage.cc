@@ -585,10 +585,7 @@ void Storage::DedupForgotten(const Queue& q, const std::string& id) {
   dedup_bytes_ -= std::min<uint64_t>(dedup_bytes_, id.size() + kDedupOverheadBytes);
 }
 
-void Storage::MoveTasksChanged(const MoveTasks& tasks) {
-  move_tasks_ = &tasks;
-  move_tasks_dirty_ = true;
-}
+void Storage::MoveTasksChanged() { move_tasks_dirty_ = true; }
 
 void Storage::ReadBodies(const std::vector<BodyRead>& reads) {
   // Bodies sent together lie together: in position order, each run of bodies

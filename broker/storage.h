@@ -130,7 +130,7 @@ class Storage final : public Journal {
   void DedupRemembered(const Queue& q, const std::string& id,
                        const DedupWindow::Entry& entry) override;
   void DedupForgotten(const Queue& q, const std::string& id) override;
-  void MoveTasksChanged(const MoveTasks& tasks) override;
+  void MoveTasksChanged() override;
   void ReadBodies(const std::vector<BodyRead>& reads) override;
 
  private:
@@ -151,7 +151,7 @@ class Storage final : public Journal {
   std::map<uint64_t, const Queue*> queues_;  // by incarnation: every queue there is
   // Queues whose record (settings, counters) must be rewritten at commit.
   std::map<uint64_t, const Queue*> dirty_;  // by incarnation
-  // The engine's move tasks, known from recovery on; rewritten whole at the
+  // The engine's move tasks, known from Recover on; rewritten whole at the
   // commit after a change (they are few: ten at most per dead-letter queue).
   const MoveTasks* move_tasks_ = nullptr;
   bool move_tasks_dirty_ = false;
