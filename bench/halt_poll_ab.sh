@@ -27,26 +27,37 @@ KERNEL_DEFAULT_NS=200000
 [[ -w "$KNOB" ]] || { echo "$KNOB is missing or not writable (needs root, a KVM guest)" >&2; exit 1; }
 
 ORIGINAL="$(cat "$KNOB")"
-trap 'echo "$ORIGINAL" >"$KNOB"' EXIT
+BROKER_PID=""
+trap '[[ -n "$BROKER_PID" ]] && kill "$BROKER_PID" 2>/dev/null; echo "$ORIGINAL" >"$KNOB"' EXIT
 
 run_case() {  # CLIENTS HALT_POLL_NS
   echo "$2" >"$KNOB"
   rm -rf "$DATA" && mkdir -p "$DATA"
   "$BROKER" --listen "tcp://127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$((PORT + 1))" \
     --data-dir "$DATA" --fsync never --log-level warn &
-  local pid=$!
+  BROKER_PID=$!
+  local deadline=$((SECONDS + 60))
   until "$BENCH" --broker "tcp://127.0.0.1:$PORT" --workload send --messages 1 \
-    --queue ready >/dev/null 2>&1; do sleep 0.1; done
+    --queue ready >/dev/null 2>&1; do
+    kill -0 "$BROKER_PID" 2>/dev/null || { echo "the broker exited at start" >&2; exit 1; }
+    ((SECONDS < deadline)) || { echo "the broker did not answer within 60 s" >&2; exit 1; }
+    sleep 0.1
+  done
   local out
   out=$("$BENCH" --broker "tcp://127.0.0.1:$PORT" --workload mixed --threads "$1" \
     --messages "$MESSAGES")
-  kill "$pid" && wait "$pid" || true
+  kill "$BROKER_PID" && wait "$BROKER_PID" || true
+  BROKER_PID=""
   echo "clients=$1 guest_halt_poll_ns=$2 $(grep -o 'msgs_per_s=[0-9.]*' <<<"$out")"
 }
 
+# Each pair in the other order than the last, so that neither setting always
+# runs first.
 for ((pair = 1; pair <= PAIRS; pair++)); do
+  first="$ORIGINAL" second="$KERNEL_DEFAULT_NS"
+  ((pair % 2 == 0)) && first="$KERNEL_DEFAULT_NS" second="$ORIGINAL"
   for clients in 8 16 32; do
-    run_case "$clients" "$ORIGINAL"
-    run_case "$clients" "$KERNEL_DEFAULT_NS"
+    run_case "$clients" "$first"
+    run_case "$clients" "$second"
   done
 done

@@ -400,6 +400,10 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
   const std::string endpoint = "ipc://" + dir.path() + "/broker.sock";
   const std::string data_dir = dir.path() + "/data";
 
+  // What the load got acknowledged over all rounds, so that a load path that
+  // stopped working (and left its checks nothing to check) fails the test.
+  size_t total_hidden = 0, total_dead_letter_moves = 0, total_admin_queues = 0;
+  int total_moves_started = 0;
   for (uint64_t round = 0; round < rounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     auto broker = testing::StartBroker(endpoint, data_dir);
@@ -607,9 +611,17 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
         moved.size(), ledger.fifo_sent.size(), ledger.fifo_deleted.size(),
         ledger.admin_delay.size(), ledger.admin_purged.size(), ledger.admin_deleted.size(),
         compactions, aimed ? 1 : 0, killed_compacting ? 1 : 0);
+    total_hidden += ledger.hidden.size();
+    total_dead_letter_moves += dead_lettered.size() + moved.size();
+    total_admin_queues += ledger.admin_delay.size() + ledger.admin_deleted.size();
+    total_moves_started += ledger.moves_started;
     broker->Signal(SIGKILL);
     broker->Wait(seconds(10));
   }
+  EXPECT_GT(total_hidden, 0u) << "no visibility change was acknowledged";
+  EXPECT_GT(total_dead_letter_moves, 0u) << "no message reached the dead-letter queue";
+  EXPECT_GT(total_admin_queues, 0u) << "no queue of the admin load was acknowledged";
+  EXPECT_GT(total_moves_started, 0) << "no message move task was acknowledged";
 }
 
 }  // namespace
