@@ -45,7 +45,7 @@ die() { log "FAILED: $*"; exit 1; }
 
 # --- build -------------------------------------------------------------------
 # GCC 12 at -O3 reports a false -Wrestrict in libstdc++'s operator+ (GCC bug
-# 105329) in producer/batch_entries.cc, which -Werror turns into a failed
+# 105329) in producer/cli/batch_entries.cc, which -Werror turns into a failed
 # Release build; it stays a warning here. The code is unchanged.
 log "building Release into $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \

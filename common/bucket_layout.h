@@ -4,7 +4,7 @@
 //   pending/<path>   uploaded; no producer has taken it yet
 //   queued/<path>    a producer took it (the claim); its job is in the queue,
 //                    or being sent if no journal in queued/.sluice-sent/
-//                    names it yet (producer/sent_journal.h)
+//                    names it yet (producer/enqueue/sent_journal.h)
 //   originals/<path> a worker made its outputs, resized/<path>-<size>.<ext>
 //
 // claimed/<path> is where producers before the sent journal kept an upload

@@ -8,11 +8,11 @@
 
 #include "client/client.h"
 #include "common/clock.h"
-#include "producer/command.h"
-#include "producer/enqueue_commands.h"
-#include "producer/exit_codes.h"
-#include "producer/sqs_commands.h"
-#include "producer/urls.h"
+#include "producer/cli/command.h"
+#include "producer/enqueue/enqueue_commands.h"
+#include "producer/cli/exit_codes.h"
+#include "producer/cli/sqs_commands.h"
+#include "producer/cli/urls.h"
 
 namespace sluice {
 namespace {

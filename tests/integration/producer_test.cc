@@ -24,8 +24,8 @@
 
 #include "client/client.h"
 #include "common/bucket_layout.h"
-#include "producer/sent_journal.h"
-#include "producer/uploads.h"
+#include "producer/enqueue/sent_journal.h"
+#include "producer/enqueue/uploads.h"
 #include "tests/support/broker_process.h"
 #include "tests/support/test_images.h"
 #include "tests/support/worker_process.h"

@@ -1,0 +1,332 @@
+#include "broker/server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <iterator>
+#include <vector>
+#include <zmq_addon.hpp>
+
+#include "broker/server/dispatch.h"
+#include "broker/engine/limits.h"
+
+namespace sluice {
+namespace {
+
+// The Engine ticks (timers of every queue, move tasks, metrics) this often;
+// a move task runs in finer steps so its rate limit is smooth.
+constexpr Millis kTickMs = 1000;
+constexpr Millis kMoveTaskTickMs = 100;
+// Frames read per loop turn before parked receives are served again, so a
+// flood of sends cannot starve the consumers waiting for them.
+constexpr int kMaxFramesPerTurn = 256;
+// Entries of purged messages freed after each turn: a few milliseconds'
+// work (Engine::FreeDroppedMessages).
+constexpr size_t kDroppedFreedPerTurn = 20'000;
+
+// The queue a request names, or "" for those that name none.
+std::string QueueOf(const pb::Request& req) {
+  switch (req.op_case()) {
+    case pb::Request::kSendMessage:
+      return req.send_message().queue_name();
+    case pb::Request::kSendMessageBatch:
+      return req.send_message_batch().queue_name();
+    case pb::Request::kChangeMessageVisibility:
+      return req.change_message_visibility().queue_name();
+    case pb::Request::kChangeMessageVisibilityBatch:
+      return req.change_message_visibility_batch().queue_name();
+    case pb::Request::kSetQueueAttributes:
+      return req.set_queue_attributes().queue_name();
+    case pb::Request::kDeleteQueue:
+      return req.delete_queue().queue_name();
+    case pb::Request::kPurgeQueue:
+      return req.purge_queue().queue_name();
+    default:
+      return "";
+  }
+}
+
+// Requests refused while the disk is below its reserve: those that bring new
+// data. Receives, deletes and visibility changes write little, and deletes
+// let compaction give space back (docs/storage.md, "Compaction").
+bool AddsMessages(const pb::Request& req) {
+  return req.op_case() == pb::Request::kSendMessage ||
+         req.op_case() == pb::Request::kSendMessageBatch ||
+         req.op_case() == pb::Request::kCreateQueue;
+}
+
+bool ShouldPark(const pb::Response& resp, Millis wait_ms) {
+  if (wait_ms <= 0) return false;
+  // Over the in-flight limit a long poll gets no messages, not an error.
+  if (resp.has_error()) return resp.error().code() == pb::OVER_LIMIT;
+  return resp.receive_message().messages_size() == 0;
+}
+
+}  // namespace
+
+Server::Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics)
+    : engine_(engine),
+      storage_(storage),
+      clock_(clock),
+      metrics_(metrics),
+      context_(1),
+      socket_(context_, zmq::socket_type::router) {
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::maxmsgsize, limits::kMaxFrameBytes);
+}
+
+Status Server::Bind(const std::string& endpoint) {
+  try {
+    socket_.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return {pb::INVALID_PARAMETER_VALUE, "cannot listen on " + endpoint + ": " + e.what()};
+  }
+  return Status::Ok();
+}
+
+Status Server::Run(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    zmq::pollitem_t items[2] = {
+        {socket_.handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, storage_ != nullptr ? storage_->sync_fd() : -1, ZMQ_POLLIN, 0}};
+    const long timeout = PollTimeoutMs(clock_->Now());
+    if (zmq_poll(items, storage_ != nullptr ? 2 : 1, timeout) < 0 && zmq_errno() != EINTR) {
+      spdlog::error("event=poll_failed error=\"{}\"", zmq_strerror(zmq_errno()));
+      break;
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      if (Status s = OnSyncDone(); !s.ok()) return s;
+    }
+    if (items[0].revents & ZMQ_POLLIN) DrainSocket();
+
+    Millis now = clock_->Now();
+    if (now >= next_tick_) {
+      engine_->Tick();
+      // Free space changes slowly next to requests: once a tick is enough,
+      // and keeps a syscall off every turn.
+      if (storage_ != nullptr) storage_->RefreshDiskSpace();
+      metrics_->Update(*engine_, now, WaiterCount());
+      next_tick_ = now + (engine_->HasRunningMoveTasks() ? kMoveTaskTickMs : kTickMs);
+      // A tick may have made messages visible anywhere.
+      for (const auto& [queue, ws] : waiters_) touched_queues_.insert(queue);
+    }
+    // Wake the queues whose timers or waits ran out.
+    for (const auto& [queue, ws] : waiters_) {
+      auto wake = engine_->NextWakeup(queue);
+      const bool wait_over =
+          std::any_of(ws.begin(), ws.end(), [now](const Waiter& w) { return w.deadline <= now; });
+      if (wait_over || (wake && *wake <= now)) touched_queues_.insert(queue);
+    }
+    std::set<std::string> touched;
+    touched.swap(touched_queues_);
+    for (const std::string& queue : touched) ServeWaiters(queue, now);
+    if (Status s = EndTurn(); !s.ok()) return s;
+    // After the turn's answers, which need not wait for them.
+    engine_->FreeDroppedMessages(kDroppedFreedPerTurn);
+    if (storage_ != nullptr) storage_->CloseOneDeletedSegment();
+  }
+  // Shutting down: parked receives learn at once that nothing came.
+  for (auto& [queue, ws] : waiters_) {
+    for (const Waiter& w : ws) {
+      pb::Response resp;
+      resp.set_request_id(w.request.request_id());
+      resp.mutable_receive_message();
+      Reply(w.peer, std::move(resp));
+    }
+  }
+  waiters_.clear();
+  if (Status s = EndTurn(); !s.ok()) return s;
+  // Answers still waiting for their fsync go out once it ends.
+  while (!awaiting_sync_.empty()) {
+    zmq::pollitem_t item{nullptr, storage_->sync_fd(), ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, 1000) < 0 && zmq_errno() != EINTR) break;
+    if (item.revents & ZMQ_POLLIN) {
+      if (Status s = OnSyncDone(); !s.ok()) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Server::EndTurn() {
+  Status committed;
+  if (storage_ != nullptr) {
+    if (storage_->HasPending()) committed = storage_->Commit();
+    if (committed.ok()) committed = storage_->SyncIfDue(clock_->Now());
+  }
+  if (!committed.ok()) return FailPending(committed);
+  // With --fsync always, answers wait for an fsync that covers what their turn
+  // (and every turn before it) wrote; meanwhile the loop goes on.
+  if (storage_ != nullptr && storage_->SyncsEachCommit() &&
+      storage_->WrittenGeneration() > storage_->SyncedGeneration()) {
+    const uint64_t generation = storage_->WrittenGeneration();
+    for (auto& [peer, resp] : replies_) {
+      awaiting_sync_.push_back({generation, std::move(peer), std::move(resp)});
+    }
+    replies_.clear();
+    storage_->RequestSync();
+    return Status::Ok();
+  }
+  for (const auto& [peer, resp] : replies_) Send(peer, resp);
+  replies_.clear();
+  if (storage_ != nullptr) storage_->MarkSynced();
+  return Status::Ok();
+}
+
+Status Server::OnSyncDone() {
+  if (Status s = storage_->FinishSync(); !s.ok()) return FailPending(s);
+  const uint64_t synced = storage_->SyncedGeneration();
+  while (!awaiting_sync_.empty() && awaiting_sync_.front().generation <= synced) {
+    Send(awaiting_sync_.front().peer, awaiting_sync_.front().resp);
+    awaiting_sync_.pop_front();
+  }
+  storage_->RequestSync();  // for what was written while this fsync ran
+  storage_->MarkSynced();
+  return Status::Ok();
+}
+
+Status Server::FailPending(const Status& failure) {
+  spdlog::critical("event=storage_failed error=\"{}\" answered_with_errors={}", failure.detail(),
+                   replies_.size() + awaiting_sync_.size());
+  auto fail = [&](const std::string& peer, pb::Response& resp) {
+    resp.clear_op();
+    SetError({pb::INTERNAL_ERROR, "the broker could not store this change: " + failure.detail()},
+             &resp);
+    Send(peer, resp);
+  };
+  for (auto& a : awaiting_sync_) fail(a.peer, a.resp);
+  for (auto& [peer, resp] : replies_) fail(peer, resp);
+  awaiting_sync_.clear();
+  replies_.clear();
+  return failure;
+}
+
+void Server::Send(const std::string& peer, const pb::Response& resp) {
+  // Serialized straight into the frame ZeroMQ sends: a receive's answer
+  // carries up to ten bodies, and this saves a copy of them.
+  zmq::message_t bytes(resp.ByteSizeLong());
+  resp.SerializeWithCachedSizesToArray(static_cast<uint8_t*>(bytes.data()));
+  // A peer that went away is silently skipped by the ROUTER; its answer is
+  // lost but nothing else is affected.
+  socket_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  socket_.send(bytes, zmq::send_flags::dontwait);
+}
+
+void Server::DrainSocket() {
+  for (int i = 0; i < kMaxFramesPerTurn; ++i) {
+    std::vector<zmq::message_t> frames;
+    if (!zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+      return;
+    }
+    // A ROUTER prefixes the sender's identity; without a payload after it
+    // there is nothing to answer.
+    if (frames.size() < 2) continue;
+    HandleMessage(frames[0].to_string(), frames[1], frames.size() > 2);
+  }
+}
+
+void Server::HandleMessage(const std::string& peer, const zmq::message_t& payload,
+                           bool multi_frame) {
+  const Millis started = clock_->Now();
+  pb::Request req;
+  pb::Response resp;
+  if (multi_frame || !req.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    metrics_->CountMalformedFrame();
+    spdlog::warn("event=malformed_frame bytes={} multi_frame={}", payload.size(), multi_frame);
+    SetError(
+        {pb::MALFORMED_REQUEST, multi_frame ? "a request is a single frame"
+                                            : "the frame is not a serialized sluice.pb.Request"},
+        &resp);
+    Reply(peer, std::move(resp));
+    return;
+  }
+  if (storage_ != nullptr && storage_->DiskLow() && AddsMessages(req)) {
+    resp.set_request_id(req.request_id());
+    SetError({pb::STORAGE_FULL,
+              "the broker's disk is nearly full; receives and deletes still work, sends resume "
+              "when space is freed"},
+             &resp);
+  } else {
+    Dispatch(*engine_, req, &resp);
+  }
+  if (req.op_case() == pb::Request::kReceiveMessage) {
+    auto wait = engine_->ReceiveWaitMs(req.receive_message());
+    if (wait.ok() && ShouldPark(resp, *wait)) {
+      waiters_[req.receive_message().queue_name()].push_back(
+          Waiter{peer, std::move(req), started + *wait, started});
+      return;
+    }
+  }
+  metrics_->CountRequest(OperationName(req.op_case()),
+                         resp.has_error() ? resp.error().code() : pb::OK,
+                         (clock_->Now() - started) / 1000.0);
+  if (resp.has_error() && resp.error().code() == pb::INTERNAL_ERROR) {
+    spdlog::error("event=internal_error op={} detail=\"{}\"", OperationName(req.op_case()),
+                  resp.error().detail());
+  }
+  if (std::string queue = QueueOf(req); !queue.empty() && waiters_.contains(queue)) {
+    touched_queues_.insert(std::move(queue));
+  }
+  if (req.op_case() == pb::Request::kCreateQueue || req.op_case() == pb::Request::kDeleteQueue) {
+    spdlog::info("event={} queue={} result={}", OperationName(req.op_case()),
+                 req.op_case() == pb::Request::kCreateQueue ? req.create_queue().queue_name()
+                                                            : req.delete_queue().queue_name(),
+                 ErrorCodeName(resp.has_error() ? resp.error().code() : pb::OK));
+  }
+  Reply(peer, std::move(resp));
+}
+
+void Server::Reply(const std::string& peer, pb::Response resp) {
+  replies_.emplace_back(peer, std::move(resp));
+}
+
+void Server::ServeWaiters(const std::string& queue, Millis now) {
+  auto it = waiters_.find(queue);
+  if (it == waiters_.end()) return;
+  std::deque<Waiter>& ws = it->second;
+  bool queue_empty = false;
+  for (auto w = ws.begin(); w != ws.end();) {
+    pb::Response resp;
+    if (!queue_empty) {
+      Dispatch(*engine_, w->request, &resp);
+      queue_empty = ShouldPark(resp, 1);
+    }
+    const bool answered = !queue_empty;
+    if (answered || w->deadline <= now) {
+      if (!answered) {
+        resp.Clear();
+        resp.set_request_id(w->request.request_id());
+        resp.mutable_receive_message();
+      }
+      metrics_->CountRequest("ReceiveMessage", resp.has_error() ? resp.error().code() : pb::OK,
+                             (now - w->started) / 1000.0);
+      Reply(w->peer, std::move(resp));
+      w = ws.erase(w);
+    } else {
+      ++w;
+    }
+  }
+  if (ws.empty()) waiters_.erase(it);
+}
+
+long Server::PollTimeoutMs(Millis now) const {
+  if (engine_->HasDroppedMessages()) return 0;
+  Millis until = next_tick_;
+  if (storage_ != nullptr) {
+    if (storage_->Compacting()) return 0;
+    if (auto sync = storage_->NextSync()) until = std::min(until, *sync);
+  }
+  for (const auto& [queue, ws] : waiters_) {
+    for (const Waiter& w : ws) until = std::min(until, w.deadline);
+    if (auto wake = engine_->NextWakeup(queue)) until = std::min(until, *wake);
+  }
+  return static_cast<long>(std::max<Millis>(0, until - now));
+}
+
+size_t Server::WaiterCount() const {
+  size_t n = 0;
+  for (const auto& [queue, ws] : waiters_) n += ws.size();
+  return n;
+}
+
+}  // namespace sluice

@@ -1,0 +1,103 @@
+// Server: the broker's network edge. One thread runs a ZeroMQ ROUTER socket,
+// the Engine and the long polls that wait on it.
+//
+// Each request is one frame holding a pb::Request; its answer is one frame
+// holding a pb::Response with the same request id. A frame that is not a
+// Request (or a message of more than one frame) is answered with
+// MalformedRequest and counted; frames beyond kMaxFrameBytes are refused by
+// ZeroMQ itself. Nothing a peer sends stops the loop.
+//
+// A receive that finds no message and may wait is parked until a message
+// arrives for its queue, a timer of that queue runs out, or its wait ends;
+// other clients are served meanwhile.
+//
+// Answers wait until the end of the loop's turn, when the Storage commits
+// every change the turn made in one write: no answer leaves before what it
+// acknowledges is durable, and concurrent requests share one fsync. If a
+// commit fails the turn's requests are answered with InternalError and the
+// server stops, so that a restart recovers from what is on disk.
+#ifndef SLUICE_BROKER_SERVER_SERVER_H_
+#define SLUICE_BROKER_SERVER_SERVER_H_
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+#include <zmq.hpp>
+
+#include "broker/engine/engine.h"
+#include "broker/server/metrics.h"
+#include "broker/storage/storage.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace sluice {
+
+class Server {
+ public:
+  // `storage` may be null (state in memory only).
+  Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics);
+
+  // Binds the ROUTER socket, e.g. "tcp://127.0.0.1:7400".
+  Status Bind(const std::string& endpoint);
+
+  // Serves until `stop` becomes true (set from a signal handler), then answers
+  // every parked receive with no messages and returns OK; or returns the
+  // storage failure that stopped it.
+  Status Run(const std::atomic<bool>& stop);
+
+ private:
+  struct Waiter {
+    std::string peer;  // ROUTER identity of the client
+    pb::Request request;
+    Millis deadline = 0;
+    Millis started = 0;
+  };
+
+  // Reads and answers every frame that is ready, without blocking.
+  void DrainSocket();
+  // Answers one client message; `multi_frame` when it had more than the
+  // one payload frame a request may have.
+  void HandleMessage(const std::string& peer, const zmq::message_t& payload, bool multi_frame);
+  // Queues an answer for the end of the turn.
+  void Reply(const std::string& peer, pb::Response resp);
+  // Commits the turn's changes, then sends its answers, or with --fsync
+  // always queues them until an fsync covers them.
+  Status EndTurn();
+  // Sends the answers that the fsync which just ended covers.
+  Status OnSyncDone();
+  // Answers every held answer with InternalError; returns `failure`.
+  Status FailPending(const Status& failure);
+  void Send(const std::string& peer, const pb::Response& resp);
+  // Tries the parked receives of `queue` in arrival order; answers those
+  // that got messages or whose wait ended.
+  void ServeWaiters(const std::string& queue, Millis now);
+  // How long the loop may sleep: until the next wait ends, the next timer of
+  // a queue someone waits on, or the next tick.
+  long PollTimeoutMs(Millis now) const;
+  size_t WaiterCount() const;
+
+  Engine* engine_;
+  Storage* storage_;
+  const Clock* clock_;
+  BrokerMetrics* metrics_;
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  std::map<std::string, std::deque<Waiter>> waiters_;          // by queue name
+  std::set<std::string> touched_queues_;                       // since waiters were last served
+  std::vector<std::pair<std::string, pb::Response>> replies_;  // this turn's answers
+  struct HeldAnswer {
+    uint64_t generation;  // the storage commit that must be durable first
+    std::string peer;
+    pb::Response resp;
+  };
+  std::deque<HeldAnswer> awaiting_sync_;
+  Millis next_tick_ = 0;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_BROKER_SERVER_SERVER_H_

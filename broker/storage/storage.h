@@ -1,0 +1,231 @@
+// Storage: the broker's durable state, a write-ahead log of its own
+// (SegmentLog) under the data directory; the engine's memory is the index.
+//
+// Storage is the Engine's Journal: each change reported during a turn of the
+// server's loop becomes a log record, and Commit() writes the turn's records
+// with one write. With --fsync always a syncer thread fsyncs while later turns
+// run, and the server holds a turn's answers until an fsync covers it, so
+// concurrent clients share one fsync: group commit.
+// Message bodies stay in the log, not in memory; the engine reads them back
+// with ReadBodies. Compaction copies what is still live out of old segments a
+// slice per turn, then deletes them. docs/storage.md specifies the records
+// and the recovery rules.
+#ifndef SLUICE_BROKER_STORAGE_STORAGE_H_
+#define SLUICE_BROKER_STORAGE_STORAGE_H_
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "broker/engine/engine.h"
+#include "broker/engine/journal.h"
+#include "broker/storage/segment_log.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace sluice {
+
+enum class FsyncMode {
+  kAlways,    // every commit is fsync'd before its answers leave
+  kInterval,  // commits are written at once and fsync'd every interval
+  kNever,     // written, never fsync'd: survives a killed broker, not a lost machine
+};
+
+// Parses "always", "interval" or "never".
+Result<FsyncMode> ParseFsyncMode(const std::string& text);
+
+struct StorageOptions {
+  FsyncMode fsync = FsyncMode::kAlways;
+  // Free space the broker keeps for receives, deletes and compaction: below
+  // it, new messages are refused (see DiskLow).
+  uint64_t reserve_bytes = 256ull << 20;
+  // How much more garbage than live data a run of segments must hold before
+  // a compaction copies its live messages forward (see "Compaction" below);
+  // dead segments at the log's head go whatever this is.
+  uint64_t copy_slack_bytes = 128ull << 20;
+  // The disk's free bytes; statvfs of the data directory when empty (unit
+  // tests give a fake, to play a full disk).
+  std::function<std::optional<uint64_t>()> free_space = {};
+};
+
+class Storage final : public Journal {
+ public:
+  // Opens (or creates) the log in `dir`/log and reads it back. A torn write
+  // at the end of the log is dropped with a warning; corruption anywhere else
+  // fails here.
+  static Result<std::unique_ptr<Storage>> Open(const std::string& dir, StorageOptions options);
+  ~Storage() override;
+
+  // The receipt-handle key, made on first open and kept ever after.
+  uint64_t receipt_secret() const { return receipt_secret_; }
+
+  // Loads every recorded queue, message and deduplication id into `engine`,
+  // which must be empty and have this storage as its journal. Once only.
+  Status Recover(Engine* engine);
+
+  // Writes everything reported since the last commit, and a slice of a
+  // running compaction, without waiting for the disk. On failure the changes
+  // are not acknowledged and the in-memory state is ahead of the disk: the
+  // caller must stop (recovery restarts from what is durable).
+  Status Commit();
+  // Whether Commit has anything to do: reported changes, or a compaction that
+  // has not finished (the server then keeps calling it, turn after turn).
+  bool HasPending() const {
+    return log_->HasPending() || !dirty_.empty() || move_tasks_dirty_ || compaction_.has_value();
+  }
+
+  // Whether a compaction is under way: the server then polls without waiting,
+  // so that an idle broker finishes it.
+  bool Compacting() const { return compaction_.has_value(); }
+  // Closes one log segment that a compaction deleted. The server calls it
+  // once a turn's answers are out: the last close of a deleted file drops
+  // its cached pages, tens of milliseconds for a full segment. The
+  // compaction ends in the first commit that finds them all closed.
+  void CloseOneDeletedSegment() { log_->CloseDropped(); }
+
+  // FsyncMode::kAlways: what was written is durable once an fsync that
+  // started after it ends. Commits are numbered; WrittenGeneration is the
+  // last one, SyncedGeneration the last one known durable. RequestSync
+  // asks the syncer thread for an fsync of everything written so far: at
+  // once, or right after the fsync under way. When one ends, sync_fd()
+  // becomes readable and FinishSync says how it went. The server's loop
+  // keeps running meanwhile, so the next turn's work overlaps the disk's.
+  bool SyncsEachCommit() const { return options_.fsync == FsyncMode::kAlways; }
+  uint64_t WrittenGeneration() const { return written_generation_; }
+  uint64_t SyncedGeneration() const { return synced_generation_; }
+  void RequestSync();
+  int sync_fd() const { return sync_fd_; }
+  Status FinishSync();
+  // Once a turn's answers are out: if the last sync covered everything
+  // written, has the log record it (SegmentLog::MarkSynced), so that
+  // recovery knows those batches were synced should the log stay idle.
+  void MarkSynced();
+  // FsyncMode::kInterval: when the last fsync is kIntervalMs old and writes
+  // came since, fsyncs them. NextSync says when that will be due, if ever.
+  Status SyncIfDue(Millis now);
+  std::optional<Millis> NextSync() const;
+  // FsyncMode::kInterval's period: a crash of the machine loses what was
+  // acknowledged since the last fsync began, at most this plus one loop turn.
+  // beanstalkd's default fsync interval.
+  static constexpr Millis kIntervalMs = 50;
+
+  // Whether the data directory's filesystem has less free space than the
+  // reserve, as of the last RefreshDiskSpace (the server calls it once a
+  // tick). Logs each change of state.
+  bool DiskLow() const { return disk_low_; }
+  void RefreshDiskSpace();
+
+  // Journal.
+  void QueueChanged(const Queue& q) override;
+  void QueueDeleted(const Queue& q) override;
+  void MessageAdded(const Queue& q, const StoredMessage& m, bool new_body) override;
+  void MessageChanged(const Queue& q, const StoredMessage& m) override;
+  void MessageRemoved(const Queue& q, const StoredMessage& m, bool moved) override;
+  void QueuePurged(const Queue& q) override;
+  void DedupRemembered(const Queue& q, const std::string& id,
+                       const DedupWindow::Entry& entry) override;
+  void DedupForgotten(const Queue& q, const std::string& id) override;
+  void MoveTasksChanged() override;
+  void ReadBodies(const std::vector<BodyRead>& reads) override;
+
+ private:
+  struct Recovered;
+  Storage(std::unique_ptr<SegmentLog> log, std::string dir, StorageOptions options);
+  void AppendMeta();
+  void AppendQueue(const Queue& q);
+  void AppendMessage(const Queue& q, const StoredMessage& m, const std::string& body);
+  void AppendDedup(const Queue& q, const std::string& id, const DedupWindow::Entry& entry);
+  void AppendMoveTasks();
+
+  std::unique_ptr<SegmentLog> log_;
+  StorageOptions options_;
+  std::string dir_;
+  std::unique_ptr<Recovered> recovered_;  // from Open until Recover
+  uint64_t receipt_secret_ = 0;
+  uint64_t next_incarnation_ = 1;
+  std::map<uint64_t, const Queue*> queues_;  // by incarnation: every queue there is
+  // Queues whose record (settings, counters) must be rewritten at commit.
+  std::map<uint64_t, const Queue*> dirty_;  // by incarnation
+  // The engine's move tasks, known from Recover on; rewritten whole at the
+  // commit after a change (they are few: ten at most per dead-letter queue).
+  const MoveTasks* move_tasks_ = nullptr;
+  bool move_tasks_dirty_ = false;
+
+  // Compaction. The log holds live records and garbage: records of deleted
+  // messages, overwritten states, forgotten ids. The storage counts the live
+  // messages, and estimates their bytes, by the segment that holds their
+  // bodies. A compaction writes the queue records and deduplication ids at
+  // the log's head, copies the live messages whose bodies are in a run of
+  // oldest segments forward, a slice per turn, and finally deletes the run.
+  // Messages are mostly consumed oldest first, so old segments die whole: a
+  // run of dead segments at the head is deleted with nothing to copy. Live
+  // messages are copied from the longest run whose garbage outweighs what
+  // is live in it by copy_slack_bytes, so each compaction rewrites less than
+  // it frees, and a queue consumed in order, whose oldest segment is partly
+  // consumed and the rest live, is never copied.
+  static constexpr uint64_t kCompactMinGarbageBytes = 8ull << 20;
+  static constexpr uint64_t kCompactSliceBytes = 2ull << 20;
+  static constexpr int kCompactSliceMessages = 16384;  // looked at per turn
+  struct Compaction {
+    uint32_t boundary;     // the segments up to this one go at the end
+    uint64_t queue;        // where the copying has got to: queue incarnation,
+    uint64_t seq;          // and position
+    bool dropped = false;  // the run is deleted; its files are being closed
+  };
+  Status MaybeStartCompaction();
+  // A turn's step of the compaction under way: CopySlice until the run is
+  // copied and deleted; then, once its files are closed, its end.
+  Status CompactSlice();
+  Status CopySlice();
+  // Writes what a compaction appended; on failure (a full disk) gives the
+  // compaction up, which loses nothing: the old segments stay.
+  bool WriteCompaction();
+  // The live messages whose bodies are in a segment: their bytes time
+  // compactions; their number tells a compaction when it has found them all,
+  // so it need not walk every queue to its end.
+  struct LiveInSegment {
+    uint64_t bytes = 0;
+    uint64_t messages = 0;
+  };
+  void CountLive(const StoredMessage& m);
+  void UncountLive(const StoredMessage& m, uint64_t body_ref);
+  void MoveLive(const StoredMessage& m, uint64_t from_ref);
+  bool compaction_deferred_ = false;  // for want of disk space
+  std::optional<Compaction> compaction_;
+  std::map<uint32_t, LiveInSegment> live_by_segment_;  // by body segment
+  bool live_counts_trusted_ = true;                    // until one is found wrong
+  uint64_t LiveMessageBytes() const;                   // all of them
+  uint64_t LiveMessagesThrough(uint32_t segment) const;
+  uint64_t dedup_bytes_ = 0;  // live deduplication ids
+
+  bool disk_low_ = false;
+  uint64_t free_bytes_ = 0;  // as of the last RefreshDiskSpace
+  // A change that could not be recorded (a body that could not be read back
+  // for a move); the next Commit fails with it.
+  Status failure_;
+  bool unsynced_ = false;  // kInterval: written since the last fsync
+
+  // The syncer thread (FsyncMode::kAlways).
+  void SyncLoop();
+  uint64_t written_generation_ = 0;
+  uint64_t synced_generation_ = 0;
+  uint64_t requested_generation_ = 0;  // the last RequestSync's
+  int sync_fd_ = -1;                   // eventfd: the syncer's "done"
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  uint64_t sync_target_ = 0;  // guarded by sync_mu_: generation to make durable
+  uint64_t sync_done_ = 0;    // guarded by sync_mu_: generation made durable
+  Status sync_status_;        // guarded by sync_mu_
+  bool sync_stop_ = false;    // guarded by sync_mu_
+  std::jthread syncer_;
+  Millis last_sync_ = 0;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_BROKER_STORAGE_STORAGE_H_

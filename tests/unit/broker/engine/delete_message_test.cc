@@ -1,0 +1,121 @@
+// DeleteMessage and receipt handles: deleting for good, repeated deletes,
+// stale handles that delete nothing, and handles that are not valid here.
+#include <string>
+#include <vector>
+
+#include "tests/unit/broker/engine/engine_test_util.h"
+
+namespace sluice::testing {
+namespace {
+
+class DeleteMessageTest : public EngineTest {
+ protected:
+  DeleteMessageTest() { EXPECT_OK(CreateQueue("q")); }
+};
+
+TEST_F(DeleteMessageTest, DeleteRemovesTheMessageForGood) {
+  Send("q", "m");
+  std::vector<pb::Message> got = Receive("q");
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_OK(DeleteMessage("q", got[0].receipt_handle()));
+  EXPECT_EQ(InFlight("q"), 0);
+  AdvanceSeconds(3600);
+  EXPECT_TRUE(Receive("q").empty());
+}
+
+TEST_F(DeleteMessageTest, DeleteOfAnAlreadyDeletedMessageSucceeds) {
+  Send("q", "m");
+  std::vector<pb::Message> got = Receive("q");
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_OK(DeleteMessage("q", got[0].receipt_handle()));
+  EXPECT_OK(DeleteMessage("q", got[0].receipt_handle()));
+}
+
+TEST_F(DeleteMessageTest, DeleteAfterVisibilityRanOutButBeforeAnotherReceiveSucceeds) {
+  Send("q", "m");
+  std::vector<pb::Message> got = Receive("q", 1, 5);
+  ASSERT_EQ(got.size(), 1u);
+  AdvanceSeconds(10);
+  EXPECT_EQ(Visible("q"), 1);
+  ASSERT_OK(DeleteMessage("q", got[0].receipt_handle()));
+  EXPECT_EQ(Visible("q"), 0);
+}
+
+TEST_F(DeleteMessageTest, DeleteWithStaleHandleIsStaleReceiptHandleAndDeletesNothing) {
+  Send("q", "m");
+  std::vector<pb::Message> first = Receive("q", 1, 5);
+  ASSERT_EQ(first.size(), 1u);
+  AdvanceSeconds(5);
+  std::vector<pb::Message> second = Receive("q", 1, 30);
+  ASSERT_EQ(second.size(), 1u);
+
+  EXPECT_CODE(DeleteMessage("q", first[0].receipt_handle()), STALE_RECEIPT_HANDLE);
+  EXPECT_EQ(InFlight("q"), 1);
+  // The latest handle still works.
+  EXPECT_OK(DeleteMessage("q", second[0].receipt_handle()));
+  EXPECT_EQ(InFlight("q"), 0);
+}
+
+TEST_F(DeleteMessageTest, MalformedReceiptHandleIsInvalid) {
+  Send("q", "m");
+  ASSERT_EQ(Receive("q").size(), 1u);
+  for (const char* handle :
+       {"", "garbage", "1.1.1", "1.1.1.0", "1.1.1.0.0", "x.y.z.w", "-1.1.1.0000000000000000"}) {
+    EXPECT_CODE(DeleteMessage("q", handle), RECEIPT_HANDLE_IS_INVALID) << handle;
+  }
+  EXPECT_EQ(InFlight("q"), 1);
+}
+
+TEST_F(DeleteMessageTest, TamperedReceiptHandleIsInvalid) {
+  Send("q", "a");
+  Send("q", "b");
+  std::vector<pb::Message> got = Receive("q", 2);
+  ASSERT_EQ(got.size(), 2u);
+  // Point a's handle at the other message by changing one field.
+  std::string handle = got[0].receipt_handle();
+  const size_t first_dot = handle.find('.');
+  const size_t second_dot = handle.find('.', first_dot + 1);
+  const std::string seq = handle.substr(first_dot + 1, second_dot - first_dot - 1);
+  handle.replace(first_dot + 1, seq.size(), seq == "1" ? "2" : "1");
+  EXPECT_CODE(DeleteMessage("q", handle), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_EQ(InFlight("q"), 2);
+}
+
+TEST_F(DeleteMessageTest, ReceiptHandleOfAnotherQueueIsInvalid) {
+  ASSERT_OK(CreateQueue("other"));
+  Send("other", "m");
+  std::vector<pb::Message> got = Receive("other");
+  ASSERT_EQ(got.size(), 1u);
+  Send("q", "m");
+  ASSERT_EQ(Receive("q").size(), 1u);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_EQ(InFlight("q"), 1);
+  EXPECT_EQ(InFlight("other"), 1);
+}
+
+TEST_F(DeleteMessageTest, ReceiptHandleOfADeletedAndRecreatedQueueIsInvalid) {
+  Send("q", "m");
+  std::vector<pb::Message> got = Receive("q");
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_OK(DeleteQueue("q"));
+  ASSERT_OK(CreateQueue("q"));
+  Send("q", "m");
+  ASSERT_EQ(Receive("q").size(), 1u);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(ChangeVisibility("q", got[0].receipt_handle(), 0), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_EQ(InFlight("q"), 1);
+}
+
+TEST_F(DeleteMessageTest, ReceiptHandleOfAnotherEngineSeedIsInvalid) {
+  Send("q", "m");
+  std::vector<pb::Message> got = Receive("q");
+  ASSERT_EQ(got.size(), 1u);
+  ResetEngine({.inflight_limit = kInflightLimit, .seed = 7});
+  ASSERT_OK(CreateQueue("q"));
+  Send("q", "m");
+  ASSERT_EQ(Receive("q").size(), 1u);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
+}
+
+}  // namespace
+}  // namespace sluice::testing
