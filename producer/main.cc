@@ -9,10 +9,10 @@
 #include "client/client.h"
 #include "common/clock.h"
 #include "producer/cli/command.h"
-#include "producer/enqueue/enqueue_commands.h"
 #include "producer/cli/exit_codes.h"
 #include "producer/cli/sqs_commands.h"
 #include "producer/cli/urls.h"
+#include "producer/enqueue/enqueue_commands.h"
 
 namespace sluice {
 namespace {

@@ -10,7 +10,7 @@ PACKAGES=(
   prometheus-cpp-dev libspdlog-dev libgtest-dev
   nlohmann-json3-dev libcli11-dev libssl-dev libjemalloc-dev
   libmagick++-dev imagemagick
-  jq
+  jq clang-format
   python3 python3-yaml prometheus
 )
 # kubectl renders the Kubernetes manifests in the deploy tests. Any kubectl

@@ -1,6 +1,8 @@
 // BucketStore on a real directory: keys stay inside their bucket whatever
 // symlinks the tree holds, reads refuse what is not a regular file, and
 // writes are whole or absent.
+#include "worker/bucket_store.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,7 +17,6 @@
 #include <vector>
 
 #include "tests/support/test_images.h"
-#include "worker/bucket_store.h"
 
 namespace sluice::worker {
 namespace {

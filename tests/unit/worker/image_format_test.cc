@@ -1,9 +1,9 @@
 // Telling an image's format by its first bytes, and the names formats go by.
+#include "worker/image_format.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "worker/image_format.h"
 
 namespace sluice::worker {
 namespace {

@@ -1,6 +1,8 @@
 // JobRunner against a real BucketStore on a temporary directory: one job from
 // the original to its outputs and its done key, and the same job delivered
 // again.
+#include "worker/job_runner.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 #include <vector>
 
 #include "tests/support/test_images.h"
-#include "worker/job_runner.h"
 
 namespace sluice::worker {
 namespace {

@@ -1,12 +1,12 @@
 // Jobs from message bodies (a ResizeJob in JSON, or an S3 event
 // notification), and the keys a job's outputs and original go to.
+#include "worker/job.h"
+
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "worker/job.h"
 
 namespace sluice::worker {
 namespace {

@@ -1,5 +1,7 @@
 // Resize: real images in, real images out, under the worker's ImageMagick
 // policy and limits. Hostile inputs must fail with the right reason.
+#include "worker/resizer.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include "tests/support/test_images.h"
-#include "worker/resizer.h"
 
 namespace sluice::worker {
 namespace {

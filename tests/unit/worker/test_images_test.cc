@@ -1,13 +1,13 @@
 // The test-image helpers (tests/support/test_images.h) do what they say, under
 // the worker's ImageMagick policy: the worker's tests rely on them to tell a
 // right answer from a wrong one.
+#include "tests/support/test_images.h"
+
 #include <Magick++.h>
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
-
-#include "tests/support/test_images.h"
 
 namespace sluice::testing {
 namespace {
