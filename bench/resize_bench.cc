@@ -8,8 +8,6 @@
 // second per core. With --memory it resizes only the first file, once, and
 // prints the growth of the process's peak RSS (VmHWM) while it did: run it in
 // a fresh process per file.
-#include <Magick++.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -19,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "worker/magick.h"
 #include "worker/magick_setup.h"
 #include "worker/resizer.h"
 

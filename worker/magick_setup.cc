@@ -1,6 +1,6 @@
 #include "worker/magick_setup.h"
 
-#include <Magick++.h>
+#include "worker/magick.h"
 
 namespace sluice::worker {
 

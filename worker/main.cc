@@ -1,6 +1,5 @@
 // sluice-worker: pulls resize jobs from a queue, writes the resized images
 // into the bucket, and exports Prometheus metrics. See docs/worker.md.
-#include <Magick++.h>
 #include <prometheus/exposer.h>
 #include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -17,6 +16,7 @@
 #include "worker/bucket_store.h"
 #include "worker/cores.h"
 #include "worker/job_runner.h"
+#include "worker/magick.h"
 #include "worker/magick_setup.h"
 #include "worker/metrics.h"
 #include "worker/worker.h"

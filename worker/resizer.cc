@@ -1,9 +1,9 @@
 #include "worker/resizer.h"
 
-#include <Magick++.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include "worker/magick.h"
 
 namespace sluice::worker {
 namespace {

@@ -1,6 +1,5 @@
 #include "tests/support/test_images.h"
 
-#include <Magick++.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -8,6 +7,8 @@
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
+
+#include "worker/magick.h"
 
 namespace sluice::testing {
 namespace {

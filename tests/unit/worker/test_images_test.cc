@@ -3,11 +3,12 @@
 // right answer from a wrong one.
 #include "tests/support/test_images.h"
 
-#include <Magick++.h>
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "worker/magick.h"
 
 namespace sluice::testing {
 namespace {
