@@ -8,8 +8,8 @@
 #include <vector>
 #include <zmq_addon.hpp>
 
-#include "broker/server/dispatch.h"
 #include "broker/engine/limits.h"
+#include "broker/server/dispatch.h"
 
 namespace sluice {
 namespace {
@@ -87,11 +87,10 @@ Status Server::Bind(const std::string& endpoint) {
 
 Status Server::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
-    zmq::pollitem_t items[2] = {
-        {socket_.handle(), 0, ZMQ_POLLIN, 0},
-        {nullptr, storage_ != nullptr ? storage_->sync_fd() : -1, ZMQ_POLLIN, 0}};
+    zmq::pollitem_t items[2] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                                {nullptr, storage_->sync_fd(), ZMQ_POLLIN, 0}};
     const long timeout = PollTimeoutMs(clock_->Now());
-    if (zmq_poll(items, storage_ != nullptr ? 2 : 1, timeout) < 0 && zmq_errno() != EINTR) {
+    if (zmq_poll(items, 2, timeout) < 0 && zmq_errno() != EINTR) {
       spdlog::error("event=poll_failed error=\"{}\"", zmq_strerror(zmq_errno()));
       break;
     }
@@ -105,7 +104,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
       engine_->Tick();
       // Free space changes slowly next to requests: once a tick is enough,
       // and keeps a syscall off every turn.
-      if (storage_ != nullptr) storage_->RefreshDiskSpace();
+      storage_->RefreshDiskSpace();
       metrics_->Update(*engine_, now, WaiterCount());
       next_tick_ = now + (engine_->HasRunningMoveTasks() ? kMoveTaskTickMs : kTickMs);
       // A tick may have made messages visible anywhere.
@@ -124,7 +123,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
     if (Status s = EndTurn(); !s.ok()) return s;
     // After the turn's answers, which need not wait for them.
     engine_->FreeDroppedMessages(kDroppedFreedPerTurn);
-    if (storage_ != nullptr) storage_->CloseOneDeletedSegment();
+    storage_->CloseOneDeletedSegment();
   }
   // Shutting down: parked receives learn at once that nothing came.
   for (auto& [queue, ws] : waiters_) {
@@ -150,15 +149,12 @@ Status Server::Run(const std::atomic<bool>& stop) {
 
 Status Server::EndTurn() {
   Status committed;
-  if (storage_ != nullptr) {
-    if (storage_->HasPending()) committed = storage_->Commit();
-    if (committed.ok()) committed = storage_->SyncIfDue(clock_->Now());
-  }
+  if (storage_->HasPending()) committed = storage_->Commit();
+  if (committed.ok()) committed = storage_->SyncIfDue(clock_->Now());
   if (!committed.ok()) return FailPending(committed);
   // With --fsync always, answers wait for an fsync that covers what their turn
   // (and every turn before it) wrote; meanwhile the loop goes on.
-  if (storage_ != nullptr && storage_->SyncsEachCommit() &&
-      storage_->WrittenGeneration() > storage_->SyncedGeneration()) {
+  if (storage_->SyncsEachCommit() && storage_->WrittenGeneration() > storage_->SyncedGeneration()) {
     const uint64_t generation = storage_->WrittenGeneration();
     for (auto& [peer, resp] : replies_) {
       awaiting_sync_.push_back({generation, std::move(peer), std::move(resp)});
@@ -169,7 +165,7 @@ Status Server::EndTurn() {
   }
   for (const auto& [peer, resp] : replies_) Send(peer, resp);
   replies_.clear();
-  if (storage_ != nullptr) storage_->MarkSynced();
+  storage_->MarkSynced();
   return Status::Ok();
 }
 
@@ -240,7 +236,7 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
     Reply(peer, std::move(resp));
     return;
   }
-  if (storage_ != nullptr && storage_->DiskLow() && AddsMessages(req)) {
+  if (storage_->DiskLow() && AddsMessages(req)) {
     resp.set_request_id(req.request_id());
     SetError({pb::STORAGE_FULL,
               "the broker's disk is nearly full; receives and deletes still work, sends resume "
@@ -311,11 +307,9 @@ void Server::ServeWaiters(const std::string& queue, Millis now) {
 
 long Server::PollTimeoutMs(Millis now) const {
   if (engine_->HasDroppedMessages()) return 0;
+  if (storage_->Compacting()) return 0;
   Millis until = next_tick_;
-  if (storage_ != nullptr) {
-    if (storage_->Compacting()) return 0;
-    if (auto sync = storage_->NextSync()) until = std::min(until, *sync);
-  }
+  if (auto sync = storage_->NextSync()) until = std::min(until, *sync);
   for (const auto& [queue, ws] : waiters_) {
     for (const Waiter& w : ws) until = std::min(until, w.deadline);
     if (auto wake = engine_->NextWakeup(queue)) until = std::min(until, *wake);

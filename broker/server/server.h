@@ -38,7 +38,7 @@ namespace sluice {
 
 class Server {
  public:
-  // `storage` may be null (state in memory only).
+  // `storage` is the engine's journal, committed at the end of each turn.
   Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics);
 
   // Binds the ROUTER socket, e.g. "tcp://127.0.0.1:7400".
