@@ -56,13 +56,6 @@ bool AddsMessages(const pb::Request& req) {
          req.op_case() == pb::Request::kCreateQueue;
 }
 
-bool ShouldPark(const pb::Response& resp, Millis wait_ms) {
-  if (wait_ms <= 0) return false;
-  // Over the in-flight limit a long poll gets no messages, not an error.
-  if (resp.has_error()) return resp.error().code() == pb::OVER_LIMIT;
-  return resp.receive_message().messages_size() == 0;
-}
-
 }  // namespace
 
 Server::Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics)
@@ -71,7 +64,8 @@ Server::Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetri
       clock_(clock),
       metrics_(metrics),
       context_(1),
-      socket_(context_, zmq::socket_type::router) {
+      socket_(context_, zmq::socket_type::router),
+      long_polls_(engine) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, limits::kMaxFrameBytes);
 }
@@ -105,36 +99,24 @@ Status Server::Run(const std::atomic<bool>& stop) {
       // Free space changes slowly next to requests: once a tick is enough,
       // and keeps a syscall off every turn.
       storage_->RefreshDiskSpace();
-      metrics_->Update(*engine_, now, WaiterCount());
+      metrics_->Update(*engine_, now, long_polls_.size());
       next_tick_ = now + (engine_->HasRunningMoveTasks() ? kMoveTaskTickMs : kTickMs);
       // A tick may have made messages visible anywhere.
-      for (const auto& [queue, ws] : waiters_) touched_queues_.insert(queue);
+      long_polls_.TouchAll();
     }
-    // Wake the queues whose timers or waits ran out.
-    for (const auto& [queue, ws] : waiters_) {
-      auto wake = engine_->NextWakeup(queue);
-      const bool wait_over =
-          std::any_of(ws.begin(), ws.end(), [now](const Waiter& w) { return w.deadline <= now; });
-      if (wait_over || (wake && *wake <= now)) touched_queues_.insert(queue);
-    }
-    std::set<std::string> touched;
-    touched.swap(touched_queues_);
-    for (const std::string& queue : touched) ServeWaiters(queue, now);
+    long_polls_.Serve(now, [this, now](const LongPolls::Waiter& w, pb::Response resp) {
+      metrics_->CountRequest("ReceiveMessage", resp.has_error() ? resp.error().code() : pb::OK,
+                             (now - w.started) / 1000.0);
+      Reply(w.peer, std::move(resp));
+    });
     if (Status s = EndTurn(); !s.ok()) return s;
     // After the turn's answers, which need not wait for them.
     engine_->FreeDroppedMessages(kDroppedFreedPerTurn);
     storage_->CloseOneDeletedSegment();
   }
   // Shutting down: parked receives learn at once that nothing came.
-  for (auto& [queue, ws] : waiters_) {
-    for (const Waiter& w : ws) {
-      pb::Response resp;
-      resp.set_request_id(w.request.request_id());
-      resp.mutable_receive_message();
-      Reply(w.peer, std::move(resp));
-    }
-  }
-  waiters_.clear();
+  long_polls_.AnswerAll(
+      [this](const LongPolls::Waiter& w, pb::Response resp) { Reply(w.peer, std::move(resp)); });
   if (Status s = EndTurn(); !s.ok()) return s;
   // Answers still waiting for their fsync go out once it ends.
   while (!awaiting_sync_.empty()) {
@@ -245,14 +227,7 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
   } else {
     Dispatch(*engine_, req, &resp);
   }
-  if (req.op_case() == pb::Request::kReceiveMessage) {
-    auto wait = engine_->ReceiveWaitMs(req.receive_message());
-    if (wait.ok() && ShouldPark(resp, *wait)) {
-      waiters_[req.receive_message().queue_name()].push_back(
-          Waiter{peer, std::move(req), started + *wait, started});
-      return;
-    }
-  }
+  if (long_polls_.MaybePark(peer, &req, resp, started)) return;
   metrics_->CountRequest(OperationName(req.op_case()),
                          resp.has_error() ? resp.error().code() : pb::OK,
                          (clock_->Now() - started) / 1000.0);
@@ -260,9 +235,7 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
     spdlog::error("event=internal_error op={} detail=\"{}\"", OperationName(req.op_case()),
                   resp.error().detail());
   }
-  if (std::string queue = QueueOf(req); !queue.empty() && waiters_.contains(queue)) {
-    touched_queues_.insert(std::move(queue));
-  }
+  if (std::string queue = QueueOf(req); !queue.empty()) long_polls_.Touch(queue);
   if (req.op_case() == pb::Request::kCreateQueue || req.op_case() == pb::Request::kDeleteQueue) {
     spdlog::info("event={} queue={} result={}", OperationName(req.op_case()),
                  req.op_case() == pb::Request::kCreateQueue ? req.create_queue().queue_name()
@@ -276,51 +249,13 @@ void Server::Reply(const std::string& peer, pb::Response resp) {
   replies_.emplace_back(peer, std::move(resp));
 }
 
-void Server::ServeWaiters(const std::string& queue, Millis now) {
-  auto it = waiters_.find(queue);
-  if (it == waiters_.end()) return;
-  std::deque<Waiter>& ws = it->second;
-  bool queue_empty = false;
-  for (auto w = ws.begin(); w != ws.end();) {
-    pb::Response resp;
-    if (!queue_empty) {
-      Dispatch(*engine_, w->request, &resp);
-      queue_empty = ShouldPark(resp, 1);
-    }
-    const bool answered = !queue_empty;
-    if (answered || w->deadline <= now) {
-      if (!answered) {
-        resp.Clear();
-        resp.set_request_id(w->request.request_id());
-        resp.mutable_receive_message();
-      }
-      metrics_->CountRequest("ReceiveMessage", resp.has_error() ? resp.error().code() : pb::OK,
-                             (now - w->started) / 1000.0);
-      Reply(w->peer, std::move(resp));
-      w = ws.erase(w);
-    } else {
-      ++w;
-    }
-  }
-  if (ws.empty()) waiters_.erase(it);
-}
-
 long Server::PollTimeoutMs(Millis now) const {
   if (engine_->HasDroppedMessages()) return 0;
   if (storage_->Compacting()) return 0;
   Millis until = next_tick_;
   if (auto sync = storage_->NextSync()) until = std::min(until, *sync);
-  for (const auto& [queue, ws] : waiters_) {
-    for (const Waiter& w : ws) until = std::min(until, w.deadline);
-    if (auto wake = engine_->NextWakeup(queue)) until = std::min(until, *wake);
-  }
+  if (auto wake = long_polls_.NextWakeup()) until = std::min(until, *wake);
   return static_cast<long>(std::max<Millis>(0, until - now));
-}
-
-size_t Server::WaiterCount() const {
-  size_t n = 0;
-  for (const auto& [queue, ws] : waiters_) n += ws.size();
-  return n;
 }
 
 }  // namespace sluice
