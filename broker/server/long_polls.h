@@ -2,12 +2,12 @@
 //
 // A receive that finds no message, or finds its queue over the in-flight
 // limit, and may wait (its WaitTimeSeconds, or its queue's default) is parked
-// on its queue, in arrival order. The server says which queues a request may
-// have brought messages to, and that a tick may have brought them anywhere;
-// Serve then retries the parked receives of those queues and of the queues
-// whose timers or waits ran out, and answers those that got messages and
-// those whose wait ended, with none. So a receive is answered as soon as a
-// message comes, and other clients are served while it waits.
+// on its queue, in arrival order. The server says which queues a request
+// changed, and that a tick may have changed any; Serve then retries the
+// parked receives of those queues and of the queues whose timers or waits ran
+// out, and answers those that got messages (or an error: their queue was
+// deleted) and those whose wait ended, with none. So a receive is answered as
+// soon as a message comes, and other clients are served while it waits.
 //
 // Time comes in from the caller, and answers go out to it: no clock, no I/O.
 #ifndef SLUICE_BROKER_SERVER_LONG_POLLS_H_
@@ -50,7 +50,7 @@ class LongPolls {
   bool MaybePark(const std::string& peer, pb::Request* request, const pb::Response& resp,
                  Millis started);
 
-  // A request may have made messages receivable in `queue`: its parked
+  // A request changed `queue` (a send, a visibility change, ...): its parked
   // receives are retried at the next Serve.
   void Touch(const std::string& queue);
   // A tick may have made messages receivable in any queue.
@@ -58,7 +58,7 @@ class LongPolls {
 
   // Retries the parked receives of the queues touched since the last call,
   // and of those whose timers or waits ran out by `now`; answers those that
-  // got messages or whose wait ended.
+  // got messages or an error, or whose wait ended.
   void Serve(Millis now, const Answer& answer);
   // Answers every parked receive with no messages (the broker is stopping).
   void AnswerAll(const Answer& answer);

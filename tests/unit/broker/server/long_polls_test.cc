@@ -1,6 +1,7 @@
 // LongPolls on an Engine with a FakeClock: which receives park, and when a
 // parked receive is answered (a message comes to its queue, a timer of the
-// queue runs out, its wait ends, the broker stops), in arrival order.
+// queue runs out, its queue is deleted, its wait ends, the broker stops), in
+// arrival order.
 #include "broker/server/long_polls.h"
 
 #include <memory>
@@ -128,6 +129,17 @@ TEST_F(LongPollsTest, ParkedReceivesAreServedInArrivalOrder) {
   EXPECT_EQ(answers_[1].first, "b");
   EXPECT_EQ(answers_[1].second.receive_message().messages(0).body(), "m2");
   EXPECT_EQ(polls_->size(), 1u);
+}
+
+TEST_F(LongPollsTest, ReceiveOfADeletedQueueIsAnsweredWithTheError) {
+  ASSERT_TRUE(Run("a", ReceiveReq(1, "q", 20)));
+  ASSERT_OK(DeleteQueue("q"));
+  polls_->Touch("q");
+  Serve();
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(answers_[0].second.request_id(), 1u);
+  EXPECT_EQ(answers_[0].second.error().code(), pb::QUEUE_DOES_NOT_EXIST);
+  EXPECT_EQ(polls_->size(), 0u);
 }
 
 TEST_F(LongPollsTest, WaitThatEndsIsAnsweredWithNoMessages) {
