@@ -27,7 +27,7 @@ void DedupWindow::Expire(Millis now, const std::function<void(const std::string&
     // Only forget the entry this record was made for; a later Remember of
     // the same id (after it expired) has a later expiry.
     if (it != entries_.end() && it->second.expires_at == by_expiry_.begin()->first) {
-      if (forgotten) forgotten(it->first);
+      forgotten(it->first);
       entries_.erase(it);
     }
     by_expiry_.erase(by_expiry_.begin());

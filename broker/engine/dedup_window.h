@@ -31,8 +31,8 @@ class DedupWindow {
   // Recovery: puts back an entry as it was recorded.
   void Restore(const std::string& id, const Entry& entry);
   // Forgets the ids whose window ended at or before `now`, telling
-  // `forgotten` (when given) each id it forgets.
-  void Expire(Millis now, const std::function<void(const std::string&)>& forgotten = {});
+  // `forgotten` each id it forgets.
+  void Expire(Millis now, const std::function<void(const std::string&)>& forgotten);
   size_t size() const { return entries_.size(); }
   void ForEach(const std::function<void(const std::string&, const Entry&)>& fn) const {
     for (const auto& [id, entry] : entries_) fn(id, entry);

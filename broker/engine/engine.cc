@@ -21,6 +21,7 @@ std::string Seconds(Millis ms) { return std::to_string(ms / 1000); }
 Engine::Engine(const Clock* clock, EngineOptions options)
     : clock_(clock),
       options_(options),
+      journal_(options.journal != nullptr ? options.journal : &memory_journal_),
       rng_(options.seed),
       receipt_secret_(options.receipt_secret != 0 ? options.receipt_secret : rng_()),
       handles_(receipt_secret_) {}
@@ -75,9 +76,8 @@ Status Engine::CreateQueue(const pb::CreateQueueRequest& req, pb::CreateQueueRes
             "a queue named '" + name + "' already exists with other attributes"};
   }
   if (Status s = CheckRedrivePolicy(name, config); !s.ok()) return s;
-  auto q =
-      std::make_unique<Queue>(name, next_incarnation_++, config, clock_->Now(), options_.journal);
-  if (options_.journal != nullptr) options_.journal->QueueChanged(*q);
+  auto q = std::make_unique<Queue>(name, next_incarnation_++, config, clock_->Now(), journal_);
+  journal_->QueueChanged(*q);
   queues_.emplace(name, std::move(q));
   return Status::Ok();
 }
@@ -91,7 +91,7 @@ Status Engine::DeleteQueue(const pb::DeleteQueueRequest& req, pb::DeleteQueueRes
   // counted as garbage for compaction (the queue is still there for the
   // journal to see), and hands them over to be freed a slice at a time.
   dropped_.push_back(it->second->Purge());
-  if (options_.journal != nullptr) options_.journal->QueueDeleted(*it->second);
+  journal_->QueueDeleted(*it->second);
   queues_.erase(it);
   if (move_tasks_.ForgetSource(req.queue_name())) MoveTasksChanged();
   return Status::Ok();
@@ -221,7 +221,7 @@ std::optional<Millis> Engine::NextWakeup(const std::string& queue_name) const {
 Queue* Engine::RestoreQueue(const std::string& name, uint64_t incarnation,
                             const QueueConfig& config, Millis created_at) {
   next_incarnation_ = std::max(next_incarnation_, incarnation + 1);
-  auto q = std::make_unique<Queue>(name, incarnation, config, created_at, options_.journal);
+  auto q = std::make_unique<Queue>(name, incarnation, config, created_at, journal_);
   Queue* raw = q.get();
   queues_[name] = std::move(q);
   return raw;

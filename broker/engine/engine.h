@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "broker/engine/journal.h"
+#include "broker/engine/memory_journal.h"
 #include "broker/engine/move_tasks.h"
 #include "broker/engine/queue.h"
 #include "broker/engine/receipt_handle.h"
@@ -39,7 +40,7 @@ struct EngineOptions {
   // The key that seals receipt handles; a durable broker keeps it so handles
   // stay valid across restarts. 0: drawn from the seed.
   uint64_t receipt_secret = 0;
-  Journal* journal = nullptr;  // where changes are recorded; null keeps state in memory only
+  Journal* journal = nullptr;  // where changes are recorded; null: a MemoryJournal
 };
 
 class Engine {
@@ -138,6 +139,8 @@ class Engine {
 
   const Clock* clock_;
   EngineOptions options_;
+  MemoryJournal memory_journal_;  // the journal when options_ give none
+  Journal* const journal_;
   std::mt19937_64 rng_;
   uint64_t receipt_secret_;
   ReceiptHandleCodec handles_;

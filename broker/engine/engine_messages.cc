@@ -253,7 +253,7 @@ Status Engine::ReceiveMessage(const pb::ReceiveMessageRequest& req,
     FillMessage(queue, *m, req, resp->add_messages(), &body_reads);
   }
   if (!body_reads.empty()) {
-    options_.journal->ReadBodies(body_reads);
+    journal_->ReadBodies(body_reads);
     // A body that could not be read (the journal logged it) is not delivered
     // empty: its message stays in flight, comes back after its visibility
     // timeout and counts the receive towards its dead-letter queue.
@@ -272,7 +272,7 @@ void Engine::FillMessage(const Queue& q, const StoredMessage& m,
   out->set_receipt_handle(handles_.Encode({q.incarnation(), m.seq, m.receipt_seq}));
   out->set_md5_of_body(m.md5_of_body);
   // Bodies are never empty, so an empty one is held by the journal's storage.
-  if (m.body.empty() && options_.journal != nullptr) {
+  if (m.body.empty()) {
     body_reads->push_back({&m, out->mutable_body()});
   } else {
     out->set_body(m.body);

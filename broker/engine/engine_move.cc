@@ -79,9 +79,7 @@ Status Engine::ListMessageMoveTasks(const pb::ListMessageMoveTasksRequest& req,
   return Status::Ok();
 }
 
-void Engine::MoveTasksChanged() {
-  if (options_.journal != nullptr) options_.journal->MoveTasksChanged();
-}
+void Engine::MoveTasksChanged() { journal_->MoveTasksChanged(); }
 
 void Engine::RunMoveTasks(Millis now) {
   bool changed = false;

@@ -1,8 +1,8 @@
 // Journal: where the Engine reports every change of state that must outlive
 // the process. The Engine and its Queues call it as they change; an
 // implementation (Storage) collects the changes and makes them durable when
-// the server commits, before any answer leaves. Without a journal the broker
-// keeps its state in memory only (the engine's unit tests run that way).
+// the server commits, before any answer leaves. A MemoryJournal records
+// nothing, for an Engine that keeps its state in memory only.
 //
 // Changes that time alone makes to a message's visibility (a delay or
 // visibility timeout running out) are not reported: recovery recomputes them
@@ -52,6 +52,11 @@ class Journal {
   // A message move task started, moved messages or ended, or tasks were
   // forgotten (the journal reads them from the Engine it recovered).
   virtual void MoveTasksChanged() = 0;
+
+  // Whether the journal keeps the bodies of the messages it is told of, so
+  // that the queues need not: they then drop a body once MessageAdded has it,
+  // and ask for it back with ReadBodies.
+  virtual bool KeepsBodies() const = 0;
 
   // A body to read, of a message whose body the queue does not hold in
   // memory, and where to put it.

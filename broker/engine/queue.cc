@@ -20,7 +20,7 @@ Queue::Queue(std::string name, uint64_t incarnation, QueueConfig config, Millis 
 void Queue::SetConfig(const QueueConfig& config, Millis now) {
   config_ = config;
   last_modified_at_ = now;
-  if (journal_ != nullptr) journal_->QueueChanged(*this);
+  journal_->QueueChanged(*this);
 }
 
 void Queue::Advance(Millis now) {
@@ -36,11 +36,7 @@ void Queue::Advance(Millis now) {
     Remove(by_age_.begin()->second, /*moved=*/false);
     ++counters_.expired;
   }
-  if (journal_ != nullptr) {
-    dedup_.Expire(now, [this](const std::string& id) { journal_->DedupForgotten(*this, id); });
-  } else {
-    dedup_.Expire(now);
-  }
+  dedup_.Expire(now, [this](const std::string& id) { journal_->DedupForgotten(*this, id); });
 }
 
 std::optional<Millis> Queue::NextTimer() const {
@@ -60,7 +56,7 @@ const DedupWindow::Entry* Queue::FindDuplicate(const std::string& deduplication_
 void Queue::RememberDeduplicationId(const StoredMessage& message, Millis now) {
   const DedupWindow::Entry& e =
       dedup_.Remember(message.deduplication_id, message.message_id, message.sequence_number, now);
-  if (journal_ != nullptr) journal_->DedupRemembered(*this, message.deduplication_id, e);
+  journal_->DedupRemembered(*this, message.deduplication_id, e);
 }
 
 const StoredMessage& Queue::Enqueue(StoredMessage message, Millis delay_ms, Millis now) {
@@ -74,8 +70,8 @@ const StoredMessage& Queue::Enqueue(StoredMessage message, Millis delay_ms, Mill
   const bool new_body = !message.body.empty();
   StoredMessage& m = Insert(std::move(message));
   ++counters_.sent;
-  if (journal_ != nullptr) {
-    journal_->MessageAdded(*this, m, new_body);
+  journal_->MessageAdded(*this, m, new_body);
+  if (journal_->KeepsBodies()) {
     // The journal's storage holds the body from now on.
     m.body.clear();
     m.body.shrink_to_fit();
@@ -181,14 +177,14 @@ void Queue::Deliver(StoredMessage& m, Millis visibility_ms, Millis now) {
   m.receipt_seq = next_receipt_seq_++;
   ++counters_.received;
   Attach(m, MessageState::kInFlight, now + visibility_ms);
-  if (journal_ != nullptr) journal_->MessageChanged(*this, m);
+  journal_->MessageChanged(*this, m);
 }
 
 StoredMessage Queue::Remove(uint64_t seq, bool moved) {
   auto it = messages_.find(seq);
   assert(it != messages_.end());
   StoredMessage& m = it->second;
-  if (journal_ != nullptr) journal_->MessageRemoved(*this, m, moved);
+  journal_->MessageRemoved(*this, m, moved);
   Detach(m);
   by_age_.erase({m.enqueued_at, m.seq});
   StoredMessage out = std::move(m);
@@ -278,12 +274,12 @@ void Queue::ChangeVisibility(uint64_t seq, Millis timeout_ms, Millis now) {
   assert(m.state == MessageState::kInFlight);
   Detach(m);
   Attach(m, MessageState::kInFlight, now + timeout_ms);
-  if (journal_ != nullptr) journal_->MessageChanged(*this, m);
+  journal_->MessageChanged(*this, m);
 }
 
 std::unique_ptr<Queue::Dropped> Queue::Purge() {
   counters_.purged += messages_.size();
-  if (journal_ != nullptr) journal_->QueuePurged(*this);
+  journal_->QueuePurged(*this);
   auto dropped = std::make_unique<Dropped>();
   dropped->messages_.swap(messages_);
   dropped->visible_.swap(visible_);

@@ -11,8 +11,9 @@
 // and Advance(now) must be called before the others so timers are current.
 // Cross-queue work (dead-letter targets, move tasks) is the Engine's.
 //
-// With a Journal, every change is reported to it and message bodies live in
-// the journal's storage, not in memory (an empty body means "stored").
+// Every change is reported to the queue's Journal. When the journal keeps
+// message bodies, they live in its storage, not in memory (an empty body
+// means "stored").
 #ifndef SLUICE_BROKER_ENGINE_QUEUE_H_
 #define SLUICE_BROKER_ENGINE_QUEUE_H_
 
@@ -47,9 +48,8 @@ struct QueueCounters {
 
 class Queue {
  public:
-  // `journal` may be null; it must outlive the queue.
-  Queue(std::string name, uint64_t incarnation, QueueConfig config, Millis now,
-        Journal* journal = nullptr);
+  // `journal` must outlive the queue.
+  Queue(std::string name, uint64_t incarnation, QueueConfig config, Millis now, Journal* journal);
 
   Queue(const Queue&) = delete;
   Queue& operator=(const Queue&) = delete;

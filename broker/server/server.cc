@@ -8,8 +8,8 @@
 #include <vector>
 #include <zmq_addon.hpp>
 
-#include "broker/server/dispatch.h"
 #include "broker/engine/limits.h"
+#include "broker/server/dispatch.h"
 
 namespace sluice {
 namespace {
@@ -56,13 +56,6 @@ bool AddsMessages(const pb::Request& req) {
          req.op_case() == pb::Request::kCreateQueue;
 }
 
-bool ShouldPark(const pb::Response& resp, Millis wait_ms) {
-  if (wait_ms <= 0) return false;
-  // Over the in-flight limit a long poll gets no messages, not an error.
-  if (resp.has_error()) return resp.error().code() == pb::OVER_LIMIT;
-  return resp.receive_message().messages_size() == 0;
-}
-
 }  // namespace
 
 Server::Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics)
@@ -71,7 +64,8 @@ Server::Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetri
       clock_(clock),
       metrics_(metrics),
       context_(1),
-      socket_(context_, zmq::socket_type::router) {
+      socket_(context_, zmq::socket_type::router),
+      long_polls_(engine) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, limits::kMaxFrameBytes);
 }
@@ -87,11 +81,10 @@ Status Server::Bind(const std::string& endpoint) {
 
 Status Server::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
-    zmq::pollitem_t items[2] = {
-        {socket_.handle(), 0, ZMQ_POLLIN, 0},
-        {nullptr, storage_ != nullptr ? storage_->sync_fd() : -1, ZMQ_POLLIN, 0}};
+    zmq::pollitem_t items[2] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                                {nullptr, storage_->sync_fd(), ZMQ_POLLIN, 0}};
     const long timeout = PollTimeoutMs(clock_->Now());
-    if (zmq_poll(items, storage_ != nullptr ? 2 : 1, timeout) < 0 && zmq_errno() != EINTR) {
+    if (zmq_poll(items, 2, timeout) < 0 && zmq_errno() != EINTR) {
       spdlog::error("event=poll_failed error=\"{}\"", zmq_strerror(zmq_errno()));
       break;
     }
@@ -105,37 +98,25 @@ Status Server::Run(const std::atomic<bool>& stop) {
       engine_->Tick();
       // Free space changes slowly next to requests: once a tick is enough,
       // and keeps a syscall off every turn.
-      if (storage_ != nullptr) storage_->RefreshDiskSpace();
-      metrics_->Update(*engine_, now, WaiterCount());
+      storage_->RefreshDiskSpace();
+      metrics_->Update(*engine_, now, long_polls_.size());
       next_tick_ = now + (engine_->HasRunningMoveTasks() ? kMoveTaskTickMs : kTickMs);
       // A tick may have made messages visible anywhere.
-      for (const auto& [queue, ws] : waiters_) touched_queues_.insert(queue);
+      long_polls_.TouchAll();
     }
-    // Wake the queues whose timers or waits ran out.
-    for (const auto& [queue, ws] : waiters_) {
-      auto wake = engine_->NextWakeup(queue);
-      const bool wait_over =
-          std::any_of(ws.begin(), ws.end(), [now](const Waiter& w) { return w.deadline <= now; });
-      if (wait_over || (wake && *wake <= now)) touched_queues_.insert(queue);
-    }
-    std::set<std::string> touched;
-    touched.swap(touched_queues_);
-    for (const std::string& queue : touched) ServeWaiters(queue, now);
+    long_polls_.Serve(now, [this, now](const LongPolls::Waiter& w, pb::Response resp) {
+      metrics_->CountRequest("ReceiveMessage", resp.has_error() ? resp.error().code() : pb::OK,
+                             (now - w.started) / 1000.0);
+      Reply(w.peer, std::move(resp));
+    });
     if (Status s = EndTurn(); !s.ok()) return s;
     // After the turn's answers, which need not wait for them.
     engine_->FreeDroppedMessages(kDroppedFreedPerTurn);
-    if (storage_ != nullptr) storage_->CloseOneDeletedSegment();
+    storage_->CloseOneDeletedSegment();
   }
   // Shutting down: parked receives learn at once that nothing came.
-  for (auto& [queue, ws] : waiters_) {
-    for (const Waiter& w : ws) {
-      pb::Response resp;
-      resp.set_request_id(w.request.request_id());
-      resp.mutable_receive_message();
-      Reply(w.peer, std::move(resp));
-    }
-  }
-  waiters_.clear();
+  long_polls_.AnswerAll(
+      [this](const LongPolls::Waiter& w, pb::Response resp) { Reply(w.peer, std::move(resp)); });
   if (Status s = EndTurn(); !s.ok()) return s;
   // Answers still waiting for their fsync go out once it ends.
   while (!awaiting_sync_.empty()) {
@@ -150,15 +131,12 @@ Status Server::Run(const std::atomic<bool>& stop) {
 
 Status Server::EndTurn() {
   Status committed;
-  if (storage_ != nullptr) {
-    if (storage_->HasPending()) committed = storage_->Commit();
-    if (committed.ok()) committed = storage_->SyncIfDue(clock_->Now());
-  }
+  if (storage_->HasPending()) committed = storage_->Commit();
+  if (committed.ok()) committed = storage_->SyncIfDue(clock_->Now());
   if (!committed.ok()) return FailPending(committed);
   // With --fsync always, answers wait for an fsync that covers what their turn
   // (and every turn before it) wrote; meanwhile the loop goes on.
-  if (storage_ != nullptr && storage_->SyncsEachCommit() &&
-      storage_->WrittenGeneration() > storage_->SyncedGeneration()) {
+  if (storage_->SyncsEachCommit() && storage_->WrittenGeneration() > storage_->SyncedGeneration()) {
     const uint64_t generation = storage_->WrittenGeneration();
     for (auto& [peer, resp] : replies_) {
       awaiting_sync_.push_back({generation, std::move(peer), std::move(resp)});
@@ -169,7 +147,7 @@ Status Server::EndTurn() {
   }
   for (const auto& [peer, resp] : replies_) Send(peer, resp);
   replies_.clear();
-  if (storage_ != nullptr) storage_->MarkSynced();
+  storage_->MarkSynced();
   return Status::Ok();
 }
 
@@ -240,7 +218,7 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
     Reply(peer, std::move(resp));
     return;
   }
-  if (storage_ != nullptr && storage_->DiskLow() && AddsMessages(req)) {
+  if (storage_->DiskLow() && AddsMessages(req)) {
     resp.set_request_id(req.request_id());
     SetError({pb::STORAGE_FULL,
               "the broker's disk is nearly full; receives and deletes still work, sends resume "
@@ -249,14 +227,7 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
   } else {
     Dispatch(*engine_, req, &resp);
   }
-  if (req.op_case() == pb::Request::kReceiveMessage) {
-    auto wait = engine_->ReceiveWaitMs(req.receive_message());
-    if (wait.ok() && ShouldPark(resp, *wait)) {
-      waiters_[req.receive_message().queue_name()].push_back(
-          Waiter{peer, std::move(req), started + *wait, started});
-      return;
-    }
-  }
+  if (long_polls_.MaybePark(peer, &req, resp, started)) return;
   metrics_->CountRequest(OperationName(req.op_case()),
                          resp.has_error() ? resp.error().code() : pb::OK,
                          (clock_->Now() - started) / 1000.0);
@@ -264,9 +235,7 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
     spdlog::error("event=internal_error op={} detail=\"{}\"", OperationName(req.op_case()),
                   resp.error().detail());
   }
-  if (std::string queue = QueueOf(req); !queue.empty() && waiters_.contains(queue)) {
-    touched_queues_.insert(std::move(queue));
-  }
+  if (std::string queue = QueueOf(req); !queue.empty()) long_polls_.Touch(queue);
   if (req.op_case() == pb::Request::kCreateQueue || req.op_case() == pb::Request::kDeleteQueue) {
     spdlog::info("event={} queue={} result={}", OperationName(req.op_case()),
                  req.op_case() == pb::Request::kCreateQueue ? req.create_queue().queue_name()
@@ -280,53 +249,13 @@ void Server::Reply(const std::string& peer, pb::Response resp) {
   replies_.emplace_back(peer, std::move(resp));
 }
 
-void Server::ServeWaiters(const std::string& queue, Millis now) {
-  auto it = waiters_.find(queue);
-  if (it == waiters_.end()) return;
-  std::deque<Waiter>& ws = it->second;
-  bool queue_empty = false;
-  for (auto w = ws.begin(); w != ws.end();) {
-    pb::Response resp;
-    if (!queue_empty) {
-      Dispatch(*engine_, w->request, &resp);
-      queue_empty = ShouldPark(resp, 1);
-    }
-    const bool answered = !queue_empty;
-    if (answered || w->deadline <= now) {
-      if (!answered) {
-        resp.Clear();
-        resp.set_request_id(w->request.request_id());
-        resp.mutable_receive_message();
-      }
-      metrics_->CountRequest("ReceiveMessage", resp.has_error() ? resp.error().code() : pb::OK,
-                             (now - w->started) / 1000.0);
-      Reply(w->peer, std::move(resp));
-      w = ws.erase(w);
-    } else {
-      ++w;
-    }
-  }
-  if (ws.empty()) waiters_.erase(it);
-}
-
 long Server::PollTimeoutMs(Millis now) const {
   if (engine_->HasDroppedMessages()) return 0;
+  if (storage_->Compacting()) return 0;
   Millis until = next_tick_;
-  if (storage_ != nullptr) {
-    if (storage_->Compacting()) return 0;
-    if (auto sync = storage_->NextSync()) until = std::min(until, *sync);
-  }
-  for (const auto& [queue, ws] : waiters_) {
-    for (const Waiter& w : ws) until = std::min(until, w.deadline);
-    if (auto wake = engine_->NextWakeup(queue)) until = std::min(until, *wake);
-  }
+  if (auto sync = storage_->NextSync()) until = std::min(until, *sync);
+  if (auto wake = long_polls_.NextWakeup()) until = std::min(until, *wake);
   return static_cast<long>(std::max<Millis>(0, until - now));
-}
-
-size_t Server::WaiterCount() const {
-  size_t n = 0;
-  for (const auto& [queue, ws] : waiters_) n += ws.size();
-  return n;
 }
 
 }  // namespace sluice

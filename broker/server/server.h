@@ -21,14 +21,13 @@
 
 #include <atomic>
 #include <deque>
-#include <map>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 #include <zmq.hpp>
 
 #include "broker/engine/engine.h"
+#include "broker/server/long_polls.h"
 #include "broker/server/metrics.h"
 #include "broker/storage/storage.h"
 #include "common/clock.h"
@@ -38,7 +37,7 @@ namespace sluice {
 
 class Server {
  public:
-  // `storage` may be null (state in memory only).
+  // `storage` is the engine's journal, committed at the end of each turn.
   Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics);
 
   // Binds the ROUTER socket, e.g. "tcp://127.0.0.1:7400".
@@ -50,13 +49,6 @@ class Server {
   Status Run(const std::atomic<bool>& stop);
 
  private:
-  struct Waiter {
-    std::string peer;  // ROUTER identity of the client
-    pb::Request request;
-    Millis deadline = 0;
-    Millis started = 0;
-  };
-
   // Reads and answers every frame that is ready, without blocking.
   void DrainSocket();
   // Answers one client message; `multi_frame` when it had more than the
@@ -72,13 +64,9 @@ class Server {
   // Answers every held answer with InternalError; returns `failure`.
   Status FailPending(const Status& failure);
   void Send(const std::string& peer, const pb::Response& resp);
-  // Tries the parked receives of `queue` in arrival order; answers those
-  // that got messages or whose wait ended.
-  void ServeWaiters(const std::string& queue, Millis now);
   // How long the loop may sleep: until the next wait ends, the next timer of
   // a queue someone waits on, or the next tick.
   long PollTimeoutMs(Millis now) const;
-  size_t WaiterCount() const;
 
   Engine* engine_;
   Storage* storage_;
@@ -86,8 +74,7 @@ class Server {
   BrokerMetrics* metrics_;
   zmq::context_t context_;
   zmq::socket_t socket_;
-  std::map<std::string, std::deque<Waiter>> waiters_;          // by queue name
-  std::set<std::string> touched_queues_;                       // since waiters were last served
+  LongPolls long_polls_;
   std::vector<std::pair<std::string, pb::Response>> replies_;  // this turn's answers
   struct HeldAnswer {
     uint64_t generation;  // the storage commit that must be durable first

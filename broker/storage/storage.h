@@ -131,6 +131,7 @@ class Storage final : public Journal {
                        const DedupWindow::Entry& entry) override;
   void DedupForgotten(const Queue& q, const std::string& id) override;
   void MoveTasksChanged() override;
+  bool KeepsBodies() const override { return true; }
   void ReadBodies(const std::vector<BodyRead>& reads) override;
 
  private:

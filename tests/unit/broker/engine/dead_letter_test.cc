@@ -9,7 +9,7 @@
 namespace sluice::testing {
 namespace {
 
-class DeadLetterTest : public EngineTest {
+class DeadLetterTest : public EveryJournalTest {
  protected:
   DeadLetterTest() {
     EXPECT_OK(CreateQueue("dlq"));
@@ -24,9 +24,11 @@ class DeadLetterTest : public EngineTest {
   }
 };
 
+INSTANTIATE_TEST_SUITE_P(Journals, DeadLetterTest, EveryJournal(), JournalParamName);
+
 // A standard queue's deduplication id makes its send idempotent (a Sluice
 // extension); moving the message to the dead-letter queue is not a send there.
-TEST_F(DeadLetterTest, MoveDoesNotMakeADeduplicationIdKnownToTheDeadLetterQueue) {
+TEST_P(DeadLetterTest, MoveDoesNotMakeADeduplicationIdKnownToTheDeadLetterQueue) {
   pb::SendMessageEntry e = Entry("job");
   e.set_message_deduplication_id("upload-1");
   Send("src", e);
@@ -40,13 +42,13 @@ TEST_F(DeadLetterTest, MoveDoesNotMakeADeduplicationIdKnownToTheDeadLetterQueue)
 
 // --- Redrive policy -------------------------------------------------------------
 
-TEST_F(DeadLetterTest, RedrivePolicyIsReportedWithTheTargetsArn) {
+TEST_P(DeadLetterTest, RedrivePolicyIsReportedWithTheTargetsArn) {
   EXPECT_EQ(GetAttributes("src")["RedrivePolicy"],
             "{\"deadLetterTargetArn\":\"arn:sluice:sqs:local:000000000000:dlq\","
             "\"maxReceiveCount\":2}");
 }
 
-TEST_F(DeadLetterTest, RedrivePolicyTakesMaxReceiveCountAsStringOrNumber) {
+TEST_P(DeadLetterTest, RedrivePolicyTakesMaxReceiveCountAsStringOrNumber) {
   ASSERT_OK(SetAttributes(
       "src",
       {{"RedrivePolicy",
@@ -54,7 +56,7 @@ TEST_F(DeadLetterTest, RedrivePolicyTakesMaxReceiveCountAsStringOrNumber) {
   EXPECT_EQ(GetAttributes("src")["RedrivePolicy"], RedrivePolicyJson("dlq", 5));
 }
 
-TEST_F(DeadLetterTest, MaxReceiveCountRangeIsOneToAThousand) {
+TEST_P(DeadLetterTest, MaxReceiveCountRangeIsOneToAThousand) {
   EXPECT_OK(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 1)}}));
   EXPECT_OK(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 1000)}}));
   EXPECT_CODE(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 0)}}),
@@ -64,7 +66,7 @@ TEST_F(DeadLetterTest, MaxReceiveCountRangeIsOneToAThousand) {
   EXPECT_EQ(GetAttributes("src")["RedrivePolicy"], RedrivePolicyJson("dlq", 1000));
 }
 
-TEST_F(DeadLetterTest, MalformedRedrivePolicyIsInvalidAttributeValue) {
+TEST_P(DeadLetterTest, MalformedRedrivePolicyIsInvalidAttributeValue) {
   for (const char* policy : {"not json", "[]", "{\"maxReceiveCount\":3}",
                              "{\"deadLetterTargetArn\":\"arn:sluice:sqs:local:000000000000:dlq\"}",
                              "{\"deadLetterTargetArn\":7,\"maxReceiveCount\":3}",
@@ -74,7 +76,7 @@ TEST_F(DeadLetterTest, MalformedRedrivePolicyIsInvalidAttributeValue) {
   }
 }
 
-TEST_F(DeadLetterTest, DeadLetterQueueMustExist) {
+TEST_P(DeadLetterTest, DeadLetterQueueMustExist) {
   EXPECT_CODE(CreateQueue("other", {{"RedrivePolicy", RedrivePolicyJson("missing", 3)}}),
               QUEUE_DOES_NOT_EXIST);
   EXPECT_CODE(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("missing", 3)}}),
@@ -82,7 +84,7 @@ TEST_F(DeadLetterTest, DeadLetterQueueMustExist) {
   EXPECT_EQ(GetAttributes("src")["RedrivePolicy"], RedrivePolicyJson("dlq", 2));
 }
 
-TEST_F(DeadLetterTest, DeadLetterQueueMustBeOfTheSameType) {
+TEST_P(DeadLetterTest, DeadLetterQueueMustBeOfTheSameType) {
   ASSERT_OK(CreateQueue("dlq.fifo"));
   EXPECT_CODE(CreateQueue("a", {{"RedrivePolicy", RedrivePolicyJson("dlq.fifo", 3)}}),
               INVALID_PARAMETER_VALUE);
@@ -91,7 +93,7 @@ TEST_F(DeadLetterTest, DeadLetterQueueMustBeOfTheSameType) {
   EXPECT_OK(CreateQueue("a.fifo", {{"RedrivePolicy", RedrivePolicyJson("dlq.fifo", 3)}}));
 }
 
-TEST_F(DeadLetterTest, SourceStaysConfigurableAfterItsDeadLetterQueueIsDeleted) {
+TEST_P(DeadLetterTest, SourceStaysConfigurableAfterItsDeadLetterQueueIsDeleted) {
   ASSERT_OK(DeleteQueue("dlq"));
   // Attributes other than the policy do not depend on the dead-letter queue.
   EXPECT_OK(SetAttributes("src", {{"VisibilityTimeout", "10"}}));
@@ -102,7 +104,7 @@ TEST_F(DeadLetterTest, SourceStaysConfigurableAfterItsDeadLetterQueueIsDeleted) 
   EXPECT_OK(SetAttributes("src", {{"RedrivePolicy", ""}}));
 }
 
-TEST_F(DeadLetterTest, CreateQueueStaysIdempotentAfterTheDeadLetterQueueIsDeleted) {
+TEST_P(DeadLetterTest, CreateQueueStaysIdempotentAfterTheDeadLetterQueueIsDeleted) {
   ASSERT_OK(DeleteQueue("dlq"));
   EXPECT_OK(CreateQueue("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 2)}}));
   EXPECT_CODE(CreateQueue("src"), QUEUE_NAME_EXISTS);
@@ -110,12 +112,12 @@ TEST_F(DeadLetterTest, CreateQueueStaysIdempotentAfterTheDeadLetterQueueIsDelete
               QUEUE_DOES_NOT_EXIST);
 }
 
-TEST_F(DeadLetterTest, QueueCannotBeItsOwnDeadLetterQueue) {
+TEST_P(DeadLetterTest, QueueCannotBeItsOwnDeadLetterQueue) {
   EXPECT_CODE(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("src", 3)}}),
               INVALID_PARAMETER_VALUE);
 }
 
-TEST_F(DeadLetterTest, EmptyRedrivePolicyRemovesIt) {
+TEST_P(DeadLetterTest, EmptyRedrivePolicyRemovesIt) {
   ASSERT_OK(SetAttributes("src", {{"RedrivePolicy", ""}}));
   EXPECT_FALSE(GetAttributes("src").contains("RedrivePolicy"));
   Send("src", "m");
@@ -125,7 +127,7 @@ TEST_F(DeadLetterTest, EmptyRedrivePolicyRemovesIt) {
 
 // --- The move -----------------------------------------------------------------
 
-TEST_F(DeadLetterTest, MessageMovesAfterMaxReceiveCountReceives) {
+TEST_P(DeadLetterTest, MessageMovesAfterMaxReceiveCountReceives) {
   Send("src", "m");
   ASSERT_EQ(ReceiveAndAbandon("src").size(), 1u);
   ASSERT_EQ(ReceiveAndAbandon("src").size(), 1u);
@@ -137,7 +139,7 @@ TEST_F(DeadLetterTest, MessageMovesAfterMaxReceiveCountReceives) {
   EXPECT_EQ(Visible("dlq"), 1);
 }
 
-TEST_F(DeadLetterTest, MessageDeletedBeforeTheLimitStays) {
+TEST_P(DeadLetterTest, MessageDeletedBeforeTheLimitStays) {
   Send("src", "m");
   ReceiveAndAbandon("src");
   std::vector<pb::Message> got = Receive("src");
@@ -146,7 +148,7 @@ TEST_F(DeadLetterTest, MessageDeletedBeforeTheLimitStays) {
   EXPECT_EQ(Visible("dlq"), 0);
 }
 
-TEST_F(DeadLetterTest, DeadLetteredMessageKeepsIdBodyAttributesAndSource) {
+TEST_P(DeadLetterTest, DeadLetteredMessageKeepsIdBodyAttributesAndSource) {
   pb::SendMessageEntry e = Entry("payload");
   (*e.mutable_message_attributes())["color"] = StringAttr("red");
   const Millis sent_at = Now();
@@ -168,7 +170,7 @@ TEST_F(DeadLetterTest, DeadLetteredMessageKeepsIdBodyAttributesAndSource) {
   EXPECT_EQ(m.attributes().at("SentTimestamp"), std::to_string(sent_at));
 }
 
-TEST_F(DeadLetterTest, MovedMessageDoesNotCountAgainstTheReceive) {
+TEST_P(DeadLetterTest, MovedMessageDoesNotCountAgainstTheReceive) {
   Send("src", "poison");
   ReceiveAndAbandon("src");
   ReceiveAndAbandon("src");
@@ -177,7 +179,7 @@ TEST_F(DeadLetterTest, MovedMessageDoesNotCountAgainstTheReceive) {
   EXPECT_EQ(Visible("dlq"), 1);
 }
 
-TEST_F(DeadLetterTest, OldHandleOfTheSourceQueueChangesNothingInTheDeadLetterQueue) {
+TEST_P(DeadLetterTest, OldHandleOfTheSourceQueueChangesNothingInTheDeadLetterQueue) {
   Send("src", "m");
   ReceiveAndAbandon("src");
   std::vector<pb::Message> last = ReceiveAndAbandon("src");
@@ -187,7 +189,7 @@ TEST_F(DeadLetterTest, OldHandleOfTheSourceQueueChangesNothingInTheDeadLetterQue
   EXPECT_EQ(Visible("dlq"), 1);
 }
 
-TEST_F(DeadLetterTest, StandardDeadLetterQueueKeepsTheOriginalEnqueueTime) {
+TEST_P(DeadLetterTest, StandardDeadLetterQueueKeepsTheOriginalEnqueueTime) {
   ASSERT_OK(SetAttributes("dlq", {{"MessageRetentionPeriod", "60"}}));
   Send("src", "old");
   AdvanceSeconds(40);
@@ -198,7 +200,7 @@ TEST_F(DeadLetterTest, StandardDeadLetterQueueKeepsTheOriginalEnqueueTime) {
   EXPECT_EQ(Visible("dlq"), 0);
 }
 
-TEST_F(DeadLetterTest, StandardDeadLetterQueueRetainsFromTheSendTime) {
+TEST_P(DeadLetterTest, StandardDeadLetterQueueRetainsFromTheSendTime) {
   ASSERT_OK(SetAttributes("dlq", {{"MessageRetentionPeriod", "120"}}));
   Send("src", "m");
   ReceiveAndAbandon("src");  // t = 10 s
@@ -211,7 +213,7 @@ TEST_F(DeadLetterTest, StandardDeadLetterQueueRetainsFromTheSendTime) {
   EXPECT_EQ(Visible("dlq"), 0);
 }
 
-TEST_F(DeadLetterTest, DeadLetterQueueCountsItsOwnReceives) {
+TEST_P(DeadLetterTest, DeadLetterQueueCountsItsOwnReceives) {
   Send("src", "m");
   ReceiveAndAbandon("src");
   ReceiveAndAbandon("src");
@@ -221,7 +223,7 @@ TEST_F(DeadLetterTest, DeadLetterQueueCountsItsOwnReceives) {
   EXPECT_EQ(got[0].attributes().at("ApproximateReceiveCount"), "1");
 }
 
-TEST_F(DeadLetterTest, WithoutTheDeadLetterQueueMessagesStayAndKeepComing) {
+TEST_P(DeadLetterTest, WithoutTheDeadLetterQueueMessagesStayAndKeepComing) {
   ASSERT_OK(DeleteQueue("dlq"));
   Send("src", "m");
   for (int i = 0; i < 4; ++i) {
@@ -231,7 +233,7 @@ TEST_F(DeadLetterTest, WithoutTheDeadLetterQueueMessagesStayAndKeepComing) {
   }
 }
 
-TEST_F(DeadLetterTest, LoweringMaxReceiveCountAppliesToMessagesAlreadyReceived) {
+TEST_P(DeadLetterTest, LoweringMaxReceiveCountAppliesToMessagesAlreadyReceived) {
   Send("src", "m");
   ReceiveAndAbandon("src");
   ASSERT_OK(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 1)}}));
@@ -239,7 +241,7 @@ TEST_F(DeadLetterTest, LoweringMaxReceiveCountAppliesToMessagesAlreadyReceived) 
   EXPECT_EQ(Visible("dlq"), 1);
 }
 
-TEST_F(DeadLetterTest, SeveralSourcesShareADeadLetterQueue) {
+TEST_P(DeadLetterTest, SeveralSourcesShareADeadLetterQueue) {
   ASSERT_OK(CreateQueue("src2", {{"RedrivePolicy", RedrivePolicyJson("dlq", 1)}}));
   Send("src", "from src");
   Send("src2", "from src2");
@@ -266,7 +268,9 @@ class FifoDeadLetterTest : public DeadLetterTest {
   }
 };
 
-TEST_F(FifoDeadLetterTest, MessageMovesKeepingItsGroup) {
+INSTANTIATE_TEST_SUITE_P(Journals, FifoDeadLetterTest, EveryJournal(), JournalParamName);
+
+TEST_P(FifoDeadLetterTest, MessageMovesKeepingItsGroup) {
   const pb::SendMessageResult sent = Send("src.fifo", FifoEntry("m", "g", "d"));
   ReceiveAndAbandon("src.fifo");
   ASSERT_TRUE(Receive("src.fifo").empty());
@@ -278,7 +282,7 @@ TEST_F(FifoDeadLetterTest, MessageMovesKeepingItsGroup) {
   EXPECT_EQ(got[0].attributes().at("DeadLetterQueueSourceArn"), QueueArn("src.fifo"));
 }
 
-TEST_F(FifoDeadLetterTest, FifoDeadLetterQueueRestartsTheRetentionPeriod) {
+TEST_P(FifoDeadLetterTest, FifoDeadLetterQueueRestartsTheRetentionPeriod) {
   Send("src.fifo", FifoEntry("m", "g"));
   AdvanceSeconds(100);  // older than the DLQ's 60 s retention
   ReceiveAndAbandon("src.fifo");
@@ -290,7 +294,7 @@ TEST_F(FifoDeadLetterTest, FifoDeadLetterQueueRestartsTheRetentionPeriod) {
   EXPECT_EQ(Visible("dlq.fifo"), 0);
 }
 
-TEST_F(FifoDeadLetterTest, MovingTheHeadReleasesTheRestOfTheGroup) {
+TEST_P(FifoDeadLetterTest, MovingTheHeadReleasesTheRestOfTheGroup) {
   Send("src.fifo", FifoEntry("poison", "g"));
   Send("src.fifo", FifoEntry("next", "g"));
   ASSERT_EQ(ReceiveAndAbandon("src.fifo").size(), 2u);
@@ -299,7 +303,7 @@ TEST_F(FifoDeadLetterTest, MovingTheHeadReleasesTheRestOfTheGroup) {
   EXPECT_EQ(ReceiveBodies("dlq.fifo"), (std::vector<std::string>{"poison", "next"}));
 }
 
-TEST_F(FifoDeadLetterTest, GroupFlowsOnAfterItsHeadMoves) {
+TEST_P(FifoDeadLetterTest, GroupFlowsOnAfterItsHeadMoves) {
   Send("src.fifo", FifoEntry("poison", "g"));
   ASSERT_EQ(ReceiveAndAbandon("src.fifo").size(), 1u);
   Send("src.fifo", FifoEntry("next", "g"));

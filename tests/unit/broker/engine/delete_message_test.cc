@@ -8,12 +8,14 @@
 namespace sluice::testing {
 namespace {
 
-class DeleteMessageTest : public EngineTest {
+class DeleteMessageTest : public EveryJournalTest {
  protected:
   DeleteMessageTest() { EXPECT_OK(CreateQueue("q")); }
 };
 
-TEST_F(DeleteMessageTest, DeleteRemovesTheMessageForGood) {
+INSTANTIATE_TEST_SUITE_P(Journals, DeleteMessageTest, EveryJournal(), JournalParamName);
+
+TEST_P(DeleteMessageTest, DeleteRemovesTheMessageForGood) {
   Send("q", "m");
   std::vector<pb::Message> got = Receive("q");
   ASSERT_EQ(got.size(), 1u);
@@ -23,7 +25,7 @@ TEST_F(DeleteMessageTest, DeleteRemovesTheMessageForGood) {
   EXPECT_TRUE(Receive("q").empty());
 }
 
-TEST_F(DeleteMessageTest, DeleteOfAnAlreadyDeletedMessageSucceeds) {
+TEST_P(DeleteMessageTest, DeleteOfAnAlreadyDeletedMessageSucceeds) {
   Send("q", "m");
   std::vector<pb::Message> got = Receive("q");
   ASSERT_EQ(got.size(), 1u);
@@ -31,7 +33,7 @@ TEST_F(DeleteMessageTest, DeleteOfAnAlreadyDeletedMessageSucceeds) {
   EXPECT_OK(DeleteMessage("q", got[0].receipt_handle()));
 }
 
-TEST_F(DeleteMessageTest, DeleteAfterVisibilityRanOutButBeforeAnotherReceiveSucceeds) {
+TEST_P(DeleteMessageTest, DeleteAfterVisibilityRanOutButBeforeAnotherReceiveSucceeds) {
   Send("q", "m");
   std::vector<pb::Message> got = Receive("q", 1, 5);
   ASSERT_EQ(got.size(), 1u);
@@ -41,7 +43,7 @@ TEST_F(DeleteMessageTest, DeleteAfterVisibilityRanOutButBeforeAnotherReceiveSucc
   EXPECT_EQ(Visible("q"), 0);
 }
 
-TEST_F(DeleteMessageTest, DeleteWithStaleHandleIsStaleReceiptHandleAndDeletesNothing) {
+TEST_P(DeleteMessageTest, DeleteWithStaleHandleIsStaleReceiptHandleAndDeletesNothing) {
   Send("q", "m");
   std::vector<pb::Message> first = Receive("q", 1, 5);
   ASSERT_EQ(first.size(), 1u);
@@ -56,7 +58,7 @@ TEST_F(DeleteMessageTest, DeleteWithStaleHandleIsStaleReceiptHandleAndDeletesNot
   EXPECT_EQ(InFlight("q"), 0);
 }
 
-TEST_F(DeleteMessageTest, MalformedReceiptHandleIsInvalid) {
+TEST_P(DeleteMessageTest, MalformedReceiptHandleIsInvalid) {
   Send("q", "m");
   ASSERT_EQ(Receive("q").size(), 1u);
   for (const char* handle :
@@ -66,7 +68,7 @@ TEST_F(DeleteMessageTest, MalformedReceiptHandleIsInvalid) {
   EXPECT_EQ(InFlight("q"), 1);
 }
 
-TEST_F(DeleteMessageTest, TamperedReceiptHandleIsInvalid) {
+TEST_P(DeleteMessageTest, TamperedReceiptHandleIsInvalid) {
   Send("q", "a");
   Send("q", "b");
   std::vector<pb::Message> got = Receive("q", 2);
@@ -81,7 +83,7 @@ TEST_F(DeleteMessageTest, TamperedReceiptHandleIsInvalid) {
   EXPECT_EQ(InFlight("q"), 2);
 }
 
-TEST_F(DeleteMessageTest, ReceiptHandleOfAnotherQueueIsInvalid) {
+TEST_P(DeleteMessageTest, ReceiptHandleOfAnotherQueueIsInvalid) {
   ASSERT_OK(CreateQueue("other"));
   Send("other", "m");
   std::vector<pb::Message> got = Receive("other");
@@ -93,7 +95,7 @@ TEST_F(DeleteMessageTest, ReceiptHandleOfAnotherQueueIsInvalid) {
   EXPECT_EQ(InFlight("other"), 1);
 }
 
-TEST_F(DeleteMessageTest, ReceiptHandleOfADeletedAndRecreatedQueueIsInvalid) {
+TEST_P(DeleteMessageTest, ReceiptHandleOfADeletedAndRecreatedQueueIsInvalid) {
   Send("q", "m");
   std::vector<pb::Message> got = Receive("q");
   ASSERT_EQ(got.size(), 1u);
@@ -106,7 +108,7 @@ TEST_F(DeleteMessageTest, ReceiptHandleOfADeletedAndRecreatedQueueIsInvalid) {
   EXPECT_EQ(InFlight("q"), 1);
 }
 
-TEST_F(DeleteMessageTest, ReceiptHandleOfAnotherEngineSeedIsInvalid) {
+TEST_P(DeleteMessageTest, ReceiptHandleOfAnotherEngineSeedIsInvalid) {
   Send("q", "m");
   std::vector<pb::Message> got = Receive("q");
   ASSERT_EQ(got.size(), 1u);

@@ -2,12 +2,19 @@
 // short helpers for the requests most tests make. Helpers that must succeed
 // record a test failure (EXPECT) when they do not, and return what they got so
 // the test can go on asserting.
+//
+// The engine reports to its own MemoryJournal, or to a Storage on a
+// temporary directory, committed as the server commits after each turn, so
+// that a test also checks the durable path. A fixture derived from
+// EveryJournalTest runs each of its tests (TEST_P) on both.
 #ifndef SLUICE_TESTS_UNIT_BROKER_ENGINE_ENGINE_TEST_UTIL_H_
 #define SLUICE_TESTS_UNIT_BROKER_ENGINE_ENGINE_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +23,7 @@
 
 #include "broker/engine/engine.h"
 #include "broker/engine/queue_config.h"
+#include "broker/storage/storage.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "sluice.pb.h"
@@ -69,16 +77,47 @@ inline std::string RedrivePolicyJson(const std::string& dlq, int max_receive_cou
          "\",\"maxReceiveCount\":" + std::to_string(max_receive_count) + "}";
 }
 
+// The journal an EngineTest's engine reports to.
+enum class JournalKind {
+  kMemory,   // the engine's own
+  kStorage,  // a Storage on a temporary directory of the fixture's
+};
+
 class EngineTest : public ::testing::Test {
  protected:
   static constexpr int kInflightLimit = 1000;
 
-  EngineTest() { ResetEngine({.inflight_limit = kInflightLimit, .seed = 42}); }
+  explicit EngineTest(JournalKind journal = JournalKind::kMemory) : journal_(journal) {
+    ResetEngine({.inflight_limit = kInflightLimit, .seed = 42});
+  }
+  ~EngineTest() override {
+    engine_.reset();
+    CloseStorage();
+  }
 
-  // Replaces the engine (and its queues) by a new one with `options`.
-  void ResetEngine(EngineOptions options) { engine_ = std::make_unique<Engine>(&clock_, options); }
+  // Replaces the engine (and its queues) by a new one with `options`; when
+  // they name no journal, the fixture's, made afresh.
+  void ResetEngine(EngineOptions options) {
+    engine_.reset();
+    CloseStorage();
+    if (options.journal == nullptr && journal_ == JournalKind::kStorage) {
+      OpenStorage();
+      options.journal = storage_journal_.get();
+    }
+    engine_ = std::make_unique<Engine>(&clock_, options);
+    if (storage_journal_ != nullptr) {
+      EXPECT_OK(storage_journal_->Recover(engine_.get()));
+    }
+  }
 
-  Engine& engine() { return *engine_; }
+  // The engine. On the fixture's Storage, what the calls before this one
+  // changed is committed first: as the server commits after each turn.
+  Engine& engine() {
+    if (storage_journal_ != nullptr && storage_journal_->HasPending()) {
+      EXPECT_OK(storage_journal_->Commit());
+    }
+    return *engine_;
+  }
   void AdvanceSeconds(int64_t s) { clock_.Advance(s * 1000); }
   void AdvanceMillis(Millis ms) { clock_.Advance(ms); }
   Millis Now() const { return clock_.Now(); }
@@ -88,28 +127,28 @@ class EngineTest : public ::testing::Test {
     req.set_queue_name(name);
     req.mutable_attributes()->insert(attributes.begin(), attributes.end());
     pb::CreateQueueResponse resp;
-    return engine_->CreateQueue(req, &resp);
+    return engine().CreateQueue(req, &resp);
   }
 
   Status DeleteQueue(const std::string& name) {
     pb::DeleteQueueRequest req;
     req.set_queue_name(name);
     pb::DeleteQueueResponse resp;
-    return engine_->DeleteQueue(req, &resp);
+    return engine().DeleteQueue(req, &resp);
   }
 
   Status GetQueueUrl(const std::string& name) {
     pb::GetQueueUrlRequest req;
     req.set_queue_name(name);
     pb::GetQueueUrlResponse resp;
-    return engine_->GetQueueUrl(req, &resp);
+    return engine().GetQueueUrl(req, &resp);
   }
 
   Status Purge(const std::string& queue) {
     pb::PurgeQueueRequest req;
     req.set_queue_name(queue);
     pb::PurgeQueueResponse resp;
-    return engine_->PurgeQueue(req, &resp);
+    return engine().PurgeQueue(req, &resp);
   }
 
   Status SetAttributes(const std::string& name, const Attributes& attributes) {
@@ -117,7 +156,7 @@ class EngineTest : public ::testing::Test {
     req.set_queue_name(name);
     req.mutable_attributes()->insert(attributes.begin(), attributes.end());
     pb::SetQueueAttributesResponse resp;
-    return engine_->SetQueueAttributes(req, &resp);
+    return engine().SetQueueAttributes(req, &resp);
   }
 
   // Every attribute of `name` (empty when the call fails).
@@ -125,7 +164,7 @@ class EngineTest : public ::testing::Test {
     pb::GetQueueAttributesRequest req;
     req.set_queue_name(name);
     pb::GetQueueAttributesResponse resp;
-    EXPECT_OK(engine_->GetQueueAttributes(req, &resp));
+    EXPECT_OK(engine().GetQueueAttributes(req, &resp));
     return Attributes(resp.attributes().begin(), resp.attributes().end());
   }
 
@@ -150,7 +189,7 @@ class EngineTest : public ::testing::Test {
     req.set_queue_name(queue);
     *req.mutable_entry() = entry;
     pb::SendMessageResponse resp;
-    Status s = engine_->SendMessage(req, &resp);
+    Status s = engine().SendMessage(req, &resp);
     if (result != nullptr) *result = resp.result();
     return s;
   }
@@ -170,7 +209,7 @@ class EngineTest : public ::testing::Test {
     pb::SendMessageBatchRequest req;
     req.set_queue_name(queue);
     for (const auto& e : entries) *req.add_entries() = e;
-    return engine_->SendMessageBatch(req, resp);
+    return engine().SendMessageBatch(req, resp);
   }
 
   static pb::ReceiveMessageRequest ReceiveRequest(const std::string& queue, int max = 10) {
@@ -185,7 +224,7 @@ class EngineTest : public ::testing::Test {
   // Receives and expects success; the messages, possibly none.
   std::vector<pb::Message> Receive(const pb::ReceiveMessageRequest& req) {
     pb::ReceiveMessageResponse resp;
-    EXPECT_OK(engine_->ReceiveMessage(req, &resp));
+    EXPECT_OK(engine().ReceiveMessage(req, &resp));
     return {resp.messages().begin(), resp.messages().end()};
   }
   std::vector<pb::Message> Receive(const std::string& queue, int max = 10,
@@ -206,7 +245,7 @@ class EngineTest : public ::testing::Test {
     req.set_queue_name(queue);
     req.set_receipt_handle(handle);
     pb::DeleteMessageResponse resp;
-    return engine_->DeleteMessage(req, &resp);
+    return engine().DeleteMessage(req, &resp);
   }
 
   Status ChangeVisibility(const std::string& queue, const std::string& handle, int timeout_s) {
@@ -215,7 +254,7 @@ class EngineTest : public ::testing::Test {
     req.set_receipt_handle(handle);
     req.set_visibility_timeout(timeout_s);
     pb::ChangeMessageVisibilityResponse resp;
-    return engine_->ChangeMessageVisibility(req, &resp);
+    return engine().ChangeMessageVisibility(req, &resp);
   }
 
   // Receives every visible message and deletes it; returns their bodies.
@@ -233,7 +272,58 @@ class EngineTest : public ::testing::Test {
 
   FakeClock clock_;
   std::unique_ptr<Engine> engine_;
+
+ private:
+  // Opens a Storage on a new, empty directory. Never fsyncs: what is
+  // checked is what the engine reports, not the disk.
+  void OpenStorage() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "sluice-engine-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed";
+      std::abort();  // a test on the memory journal instead would pass for the wrong reason
+    }
+    storage_dir_ = pattern;
+    auto opened = Storage::Open(storage_dir_.string(), {.fsync = FsyncMode::kNever});
+    if (!opened.ok()) {
+      ADD_FAILURE() << opened.status().ToString();
+      std::abort();
+    }
+    storage_journal_ = std::move(*opened);
+  }
+  void CloseStorage() {
+    storage_journal_.reset();
+    if (storage_dir_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(storage_dir_, ec);
+    storage_dir_.clear();
+  }
+
+  const JournalKind journal_;
+  std::filesystem::path storage_dir_;
+  std::unique_ptr<Storage> storage_journal_;
 };
+
+// A fixture whose tests run on every journal: derive it from
+// EveryJournalTest, write its tests with TEST_P and instantiate them with
+//   INSTANTIATE_TEST_SUITE_P(Journals, Fixture, EveryJournal(), JournalParamName);
+// The parameter comes first among the bases, so that it is there for
+// EngineTest's constructor.
+class EveryJournalTest : public ::testing::WithParamInterface<JournalKind>, public EngineTest {
+ protected:
+  EveryJournalTest() : EngineTest(GetParam()) {}
+};
+
+inline auto EveryJournal() {
+  return ::testing::Values(JournalKind::kMemory, JournalKind::kStorage);
+}
+
+inline std::string JournalName(JournalKind journal) {
+  return journal == JournalKind::kMemory ? "Memory" : "Storage";
+}
+inline std::string JournalParamName(const ::testing::TestParamInfo<JournalKind>& info) {
+  return JournalName(info.param);
+}
 
 }  // namespace sluice::testing
 

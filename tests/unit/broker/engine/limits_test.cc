@@ -8,14 +8,16 @@
 namespace sluice::testing {
 namespace {
 
-class RetentionTest : public EngineTest {
+class RetentionTest : public EveryJournalTest {
  protected:
   RetentionTest() { EXPECT_OK(CreateQueue("q")); }
 };
 
+INSTANTIATE_TEST_SUITE_P(Journals, RetentionTest, EveryJournal(), JournalParamName);
+
 // --- Retention ----------------------------------------------------------------
 
-TEST_F(RetentionTest, MessagesExpireAtTheEndOfTheRetentionPeriod) {
+TEST_P(RetentionTest, MessagesExpireAtTheEndOfTheRetentionPeriod) {
   ASSERT_OK(CreateQueue("short", {{"MessageRetentionPeriod", "60"}}));
   Send("short", "first");
   AdvanceSeconds(30);
@@ -27,7 +29,7 @@ TEST_F(RetentionTest, MessagesExpireAtTheEndOfTheRetentionPeriod) {
   EXPECT_EQ(ReceiveBodies("short"), (std::vector<std::string>{"second"}));
 }
 
-TEST_F(RetentionTest, InFlightMessageExpiresWithItsRetentionToo) {
+TEST_P(RetentionTest, InFlightMessageExpiresWithItsRetentionToo) {
   ASSERT_OK(CreateQueue("short", {{"MessageRetentionPeriod", "60"}, {"VisibilityTimeout", "600"}}));
   Send("short", "m");
   std::vector<pb::Message> got = Receive("short");
@@ -38,7 +40,7 @@ TEST_F(RetentionTest, InFlightMessageExpiresWithItsRetentionToo) {
   EXPECT_TRUE(Receive("short").empty());
 }
 
-TEST_F(RetentionTest, DefaultRetentionIsFourDays) {
+TEST_P(RetentionTest, DefaultRetentionIsFourDays) {
   Send("q", "m");
   AdvanceSeconds(345'600 - 1);
   EXPECT_EQ(Visible("q"), 1);
@@ -48,7 +50,7 @@ TEST_F(RetentionTest, DefaultRetentionIsFourDays) {
 
 // --- In-flight limit ----------------------------------------------------------
 
-class InflightLimitTest : public EngineTest {
+class InflightLimitTest : public EveryJournalTest {
  protected:
   InflightLimitTest() {
     ResetEngine({.inflight_limit = 3, .seed = 1});
@@ -57,14 +59,16 @@ class InflightLimitTest : public EngineTest {
   }
 };
 
-TEST_F(InflightLimitTest, ReceiveStopsAtTheLimit) {
+INSTANTIATE_TEST_SUITE_P(Journals, InflightLimitTest, EveryJournal(), JournalParamName);
+
+TEST_P(InflightLimitTest, ReceiveStopsAtTheLimit) {
   for (int i = 0; i < 5; ++i) Send("q", "m" + std::to_string(i));
   EXPECT_EQ(Receive("q", 10).size(), 3u);
   EXPECT_EQ(InFlight("q"), 3);
   EXPECT_EQ(Visible("q"), 2);
 }
 
-TEST_F(InflightLimitTest, ReceiveAtTheLimitIsOverLimit) {
+TEST_P(InflightLimitTest, ReceiveAtTheLimitIsOverLimit) {
   for (int i = 0; i < 5; ++i) Send("q", "m" + std::to_string(i));
   std::vector<pb::Message> got = Receive("q", 10);
   ASSERT_EQ(got.size(), 3u);
@@ -78,14 +82,14 @@ TEST_F(InflightLimitTest, ReceiveAtTheLimitIsOverLimit) {
   EXPECT_EQ(Receive("q", 10).size(), 1u);
 }
 
-TEST_F(InflightLimitTest, MessagesBackFromFlightMakeRoom) {
+TEST_P(InflightLimitTest, MessagesBackFromFlightMakeRoom) {
   for (int i = 0; i < 4; ++i) Send("q", "m" + std::to_string(i));
   ASSERT_EQ(Receive("q", 10, 10).size(), 3u);
   AdvanceSeconds(10);
   EXPECT_EQ(Receive("q", 10).size(), 3u);
 }
 
-TEST_F(InflightLimitTest, LimitIsPerQueue) {
+TEST_P(InflightLimitTest, LimitIsPerQueue) {
   ASSERT_OK(CreateQueue("other"));
   for (int i = 0; i < 3; ++i) Send("q", "m");
   for (int i = 0; i < 3; ++i) Send("other", "m");
@@ -93,7 +97,7 @@ TEST_F(InflightLimitTest, LimitIsPerQueue) {
   EXPECT_EQ(Receive("other", 10).size(), 3u);
 }
 
-TEST_F(InflightLimitTest, FifoQueueHasTheLimitToo) {
+TEST_P(InflightLimitTest, FifoQueueHasTheLimitToo) {
   for (int i = 0; i < 5; ++i) {
     pb::SendMessageEntry e = Entry("m" + std::to_string(i));
     e.set_message_group_id("g" + std::to_string(i));

@@ -8,7 +8,7 @@
 namespace sluice::testing {
 namespace {
 
-class MoveTaskTest : public EngineTest {
+class MoveTaskTest : public EveryJournalTest {
  protected:
   MoveTaskTest() {
     EXPECT_OK(CreateQueue("dlq"));
@@ -68,9 +68,11 @@ class MoveTaskTest : public EngineTest {
   }
 };
 
+INSTANTIATE_TEST_SUITE_P(Journals, MoveTaskTest, EveryJournal(), JournalParamName);
+
 // --- Destinations -------------------------------------------------------------
 
-TEST_F(MoveTaskTest, RedriveReturnsEachMessageToItsSourceQueue) {
+TEST_P(MoveTaskTest, RedriveReturnsEachMessageToItsSourceQueue) {
   DeadLetter("src1", {"a", "b"});
   DeadLetter("src2", {"c"});
   ASSERT_EQ(Visible("dlq"), 3);
@@ -90,7 +92,7 @@ TEST_F(MoveTaskTest, RedriveReturnsEachMessageToItsSourceQueue) {
   EXPECT_FALSE(engine().HasRunningMoveTasks());
 }
 
-TEST_F(MoveTaskTest, RedrivenMessageKeepsIdBodyAndAttributesAndStartsAfresh) {
+TEST_P(MoveTaskTest, RedrivenMessageKeepsIdBodyAndAttributesAndStartsAfresh) {
   pb::SendMessageEntry e = Entry("payload");
   (*e.mutable_message_attributes())["color"] = StringAttr("red");
   const Millis sent_at = Now();
@@ -111,7 +113,7 @@ TEST_F(MoveTaskTest, RedrivenMessageKeepsIdBodyAndAttributesAndStartsAfresh) {
   EXPECT_FALSE(got[0].attributes().contains("DeadLetterQueueSourceArn"));
 }
 
-TEST_F(MoveTaskTest, RedriveToAnExplicitDestination) {
+TEST_P(MoveTaskTest, RedriveToAnExplicitDestination) {
   DeadLetter("src1", {"a"});
   DeadLetter("src2", {"b"});
   ASSERT_OK(Start("dlq", QueueArn("other"), 0));
@@ -123,7 +125,7 @@ TEST_F(MoveTaskTest, RedriveToAnExplicitDestination) {
   EXPECT_EQ(task.source_arn(), QueueArn("dlq"));
 }
 
-TEST_F(MoveTaskTest, FifoRedriveKeepsGroupOrder) {
+TEST_P(MoveTaskTest, FifoRedriveKeepsGroupOrder) {
   ASSERT_OK(CreateQueue("dlq.fifo"));
   ASSERT_OK(CreateQueue("src.fifo", {{"RedrivePolicy", RedrivePolicyJson("dlq.fifo", 1)}}));
   for (int i = 0; i < 3; ++i) Send("src.fifo", FifoEntry("m" + std::to_string(i), "g"));
@@ -136,22 +138,22 @@ TEST_F(MoveTaskTest, FifoRedriveKeepsGroupOrder) {
 
 // --- Start rules ----------------------------------------------------------------
 
-TEST_F(MoveTaskTest, StartWithoutSourceIsMissingParameter) {
+TEST_P(MoveTaskTest, StartWithoutSourceIsMissingParameter) {
   EXPECT_CODE(Start("", "", 0), MISSING_PARAMETER);
 }
 
-TEST_F(MoveTaskTest, StartFromMissingQueueIsQueueDoesNotExist) {
+TEST_P(MoveTaskTest, StartFromMissingQueueIsQueueDoesNotExist) {
   EXPECT_CODE(Start(QueueArn("nope"), "", 0), QUEUE_DOES_NOT_EXIST);
 }
 
-TEST_F(MoveTaskTest, SourceMustBeADeadLetterQueue) {
+TEST_P(MoveTaskTest, SourceMustBeADeadLetterQueue) {
   Send("other", "m");
   EXPECT_CODE(Start("other", "", 0), INVALID_PARAMETER_VALUE);
   EXPECT_CODE(Start("src1", QueueArn("other"), 0), INVALID_PARAMETER_VALUE);
   EXPECT_EQ(Visible("other"), 1);
 }
 
-TEST_F(MoveTaskTest, DestinationMustExistBeAnotherQueueAndOfTheSameType) {
+TEST_P(MoveTaskTest, DestinationMustExistBeAnotherQueueAndOfTheSameType) {
   DeadLetter("src1", {"a"});
   ASSERT_OK(CreateQueue("other.fifo"));
   EXPECT_CODE(Start("dlq", QueueArn("nope"), 0), QUEUE_DOES_NOT_EXIST);
@@ -163,13 +165,13 @@ TEST_F(MoveTaskTest, DestinationMustExistBeAnotherQueueAndOfTheSameType) {
   EXPECT_EQ(resp.results_size(), 0);
 }
 
-TEST_F(MoveTaskTest, RateIsZeroToFiveHundred) {
+TEST_P(MoveTaskTest, RateIsZeroToFiveHundred) {
   EXPECT_CODE(Start("dlq", "", -1), INVALID_PARAMETER_VALUE);
   EXPECT_CODE(Start("dlq", "", 501), INVALID_PARAMETER_VALUE);
   EXPECT_OK(Start("dlq", "", 500));
 }
 
-TEST_F(MoveTaskTest, OneRunningTaskPerSource) {
+TEST_P(MoveTaskTest, OneRunningTaskPerSource) {
   DeadLetterMany("src1", 10);
   std::string first;
   ASSERT_OK(Start("dlq", "", 1, &first));
@@ -179,7 +181,7 @@ TEST_F(MoveTaskTest, OneRunningTaskPerSource) {
   EXPECT_OK(Start("dlq", "", 0));
 }
 
-TEST_F(MoveTaskTest, TasksOfDifferentSourcesRunTogether) {
+TEST_P(MoveTaskTest, TasksOfDifferentSourcesRunTogether) {
   ASSERT_OK(CreateQueue("dlq2"));
   ASSERT_OK(SetAttributes("src2", {{"RedrivePolicy", RedrivePolicyJson("dlq2", 1)}}));
   DeadLetterMany("src1", 5);
@@ -192,7 +194,7 @@ TEST_F(MoveTaskTest, TasksOfDifferentSourcesRunTogether) {
 
 // --- Rate ---------------------------------------------------------------------
 
-TEST_F(MoveTaskTest, RateLimitedTaskMovesWithTheClock) {
+TEST_P(MoveTaskTest, RateLimitedTaskMovesWithTheClock) {
   DeadLetterMany("src1", 20);
   ASSERT_OK(Start("dlq", "", 5));
   EXPECT_TRUE(engine().HasRunningMoveTasks());
@@ -222,7 +224,7 @@ TEST_F(MoveTaskTest, RateLimitedTaskMovesWithTheClock) {
   EXPECT_FALSE(engine().HasRunningMoveTasks());
 }
 
-TEST_F(MoveTaskTest, TickWithoutTimeMovesNothingMore) {
+TEST_P(MoveTaskTest, TickWithoutTimeMovesNothingMore) {
   DeadLetterMany("src1", 10);
   ASSERT_OK(Start("dlq", "", 1));
   const int64_t moved = Latest("dlq").approximate_number_of_messages_moved();
@@ -236,7 +238,7 @@ TEST_F(MoveTaskTest, TickWithoutTimeMovesNothingMore) {
   EXPECT_EQ(Latest("dlq").approximate_number_of_messages_moved(), moved + 1);
 }
 
-TEST_F(MoveTaskTest, TaskMovesOnlyWhatWasThereWhenItStarted) {
+TEST_P(MoveTaskTest, TaskMovesOnlyWhatWasThereWhenItStarted) {
   DeadLetterMany("src1", 4);
   ASSERT_OK(Start("dlq", "", 1));
   DeadLetter("src2", {"late"});
@@ -250,7 +252,7 @@ TEST_F(MoveTaskTest, TaskMovesOnlyWhatWasThereWhenItStarted) {
   EXPECT_EQ(Visible("dlq"), 1);
 }
 
-TEST_F(MoveTaskTest, EmptyDeadLetterQueueCompletesAtOnce) {
+TEST_P(MoveTaskTest, EmptyDeadLetterQueueCompletesAtOnce) {
   ASSERT_OK(Start("dlq", "", 0));
   const pb::MessageMoveTask task = Latest("dlq");
   EXPECT_EQ(task.status(), "COMPLETED");
@@ -259,7 +261,7 @@ TEST_F(MoveTaskTest, EmptyDeadLetterQueueCompletesAtOnce) {
 
 // --- Cancel ---------------------------------------------------------------------
 
-TEST_F(MoveTaskTest, CancelStopsTheTaskAndReportsWhatItMoved) {
+TEST_P(MoveTaskTest, CancelStopsTheTaskAndReportsWhatItMoved) {
   DeadLetterMany("src1", 10);
   std::string handle;
   ASSERT_OK(Start("dlq", "", 2, &handle));
@@ -283,7 +285,7 @@ TEST_F(MoveTaskTest, CancelStopsTheTaskAndReportsWhatItMoved) {
   EXPECT_FALSE(engine().HasRunningMoveTasks());
 }
 
-TEST_F(MoveTaskTest, CancelOfAnUnknownOrFinishedTaskIsResourceNotFound) {
+TEST_P(MoveTaskTest, CancelOfAnUnknownOrFinishedTaskIsResourceNotFound) {
   EXPECT_CODE(Cancel("no-such-task"), RESOURCE_NOT_FOUND);
   DeadLetterMany("src1", 2);
   std::string handle;
@@ -292,7 +294,7 @@ TEST_F(MoveTaskTest, CancelOfAnUnknownOrFinishedTaskIsResourceNotFound) {
   EXPECT_CODE(Cancel(handle), RESOURCE_NOT_FOUND);
 }
 
-TEST_F(MoveTaskTest, CancelTwiceIsResourceNotFound) {
+TEST_P(MoveTaskTest, CancelTwiceIsResourceNotFound) {
   DeadLetterMany("src1", 10);
   std::string handle;
   ASSERT_OK(Start("dlq", "", 1, &handle));
@@ -302,7 +304,7 @@ TEST_F(MoveTaskTest, CancelTwiceIsResourceNotFound) {
 
 // --- List -----------------------------------------------------------------------
 
-TEST_F(MoveTaskTest, ListShowsTheRunningTaskWithItsDetails) {
+TEST_P(MoveTaskTest, ListShowsTheRunningTaskWithItsDetails) {
   DeadLetterMany("src1", 10);
   AdvanceSeconds(7);
   const Millis started = Now();
@@ -319,7 +321,7 @@ TEST_F(MoveTaskTest, ListShowsTheRunningTaskWithItsDetails) {
   EXPECT_EQ(task.failure_reason(), "");
 }
 
-TEST_F(MoveTaskTest, ListReturnsNewestFirstOneByDefaultAtMostTen) {
+TEST_P(MoveTaskTest, ListReturnsNewestFirstOneByDefaultAtMostTen) {
   for (int i = 0; i < 12; ++i) {
     DeadLetter("src1", {"m" + std::to_string(i)});
     AdvanceSeconds(1);
@@ -339,14 +341,14 @@ TEST_F(MoveTaskTest, ListReturnsNewestFirstOneByDefaultAtMostTen) {
   EXPECT_CODE(List("dlq", 11, &too_many), INVALID_PARAMETER_VALUE);
 }
 
-TEST_F(MoveTaskTest, ListOfAQueueWithoutTasksIsEmpty) {
+TEST_P(MoveTaskTest, ListOfAQueueWithoutTasksIsEmpty) {
   pb::ListMessageMoveTasksResponse resp;
   ASSERT_OK(List("dlq", 10, &resp));
   EXPECT_EQ(resp.results_size(), 0);
   EXPECT_CODE(List("nope", 10, &resp), QUEUE_DOES_NOT_EXIST);
 }
 
-TEST_F(MoveTaskTest, DeletingTheSourceQueueForgetsItsTasks) {
+TEST_P(MoveTaskTest, DeletingTheSourceQueueForgetsItsTasks) {
   DeadLetterMany("src1", 3);
   ASSERT_OK(Start("dlq", "", 1));
   ASSERT_OK(DeleteQueue("dlq"));
@@ -361,7 +363,7 @@ TEST_F(MoveTaskTest, DeletingTheSourceQueueForgetsItsTasks) {
 
 // --- Failure --------------------------------------------------------------------
 
-TEST_F(MoveTaskTest, TaskFailsWhenAMessagesSourceQueueIsGone) {
+TEST_P(MoveTaskTest, TaskFailsWhenAMessagesSourceQueueIsGone) {
   DeadLetter("src1", {"a"});
   ASSERT_OK(DeleteQueue("src1"));
   ASSERT_OK(Start("dlq", "", 0));
@@ -373,7 +375,7 @@ TEST_F(MoveTaskTest, TaskFailsWhenAMessagesSourceQueueIsGone) {
   EXPECT_FALSE(engine().HasRunningMoveTasks());
 }
 
-TEST_F(MoveTaskTest, TaskFailsWhenItsDestinationIsDeletedMidway) {
+TEST_P(MoveTaskTest, TaskFailsWhenItsDestinationIsDeletedMidway) {
   DeadLetterMany("src1", 6);
   ASSERT_OK(Start("dlq", QueueArn("other"), 1));
   ASSERT_OK(DeleteQueue("other"));

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <ostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/unit/broker/engine/engine_test_util.h"
@@ -10,7 +11,7 @@
 namespace sluice::testing {
 namespace {
 
-class QueueAdminTest : public EngineTest {
+class QueueAdminTest : public EveryJournalTest {
  protected:
   Status List(const std::string& prefix, uint32_t max, const std::string& token,
               pb::ListQueuesResponse* resp) {
@@ -29,15 +30,17 @@ class QueueAdminTest : public EngineTest {
   }
 };
 
+INSTANTIATE_TEST_SUITE_P(Journals, QueueAdminTest, EveryJournal(), JournalParamName);
+
 // --- CreateQueue ---------------------------------------------------------
 
-TEST_F(QueueAdminTest, CreateQueueMakesItFindable) {
+TEST_P(QueueAdminTest, CreateQueueMakesItFindable) {
   EXPECT_CODE(GetQueueUrl("orders"), QUEUE_DOES_NOT_EXIST);
   ASSERT_OK(CreateQueue("orders"));
   EXPECT_OK(GetQueueUrl("orders"));
 }
 
-TEST_F(QueueAdminTest, CreateQueueAppliesSqsDefaults) {
+TEST_P(QueueAdminTest, CreateQueueAppliesSqsDefaults) {
   ASSERT_OK(CreateQueue("orders"));
   Attributes a = GetAttributes("orders");
   EXPECT_EQ(a["VisibilityTimeout"], "30");
@@ -51,7 +54,7 @@ TEST_F(QueueAdminTest, CreateQueueAppliesSqsDefaults) {
   EXPECT_FALSE(a.contains("RedrivePolicy"));
 }
 
-TEST_F(QueueAdminTest, CreateQueueStoresGivenAttributes) {
+TEST_P(QueueAdminTest, CreateQueueStoresGivenAttributes) {
   ASSERT_OK(CreateQueue("orders", {{"VisibilityTimeout", "45"},
                                    {"MessageRetentionPeriod", "600"},
                                    {"DelaySeconds", "5"},
@@ -65,7 +68,7 @@ TEST_F(QueueAdminTest, CreateQueueStoresGivenAttributes) {
   EXPECT_EQ(a["MaximumMessageSize"], "2048");
 }
 
-TEST_F(QueueAdminTest, CreateQueueIsIdempotentForSameAttributes) {
+TEST_P(QueueAdminTest, CreateQueueIsIdempotentForSameAttributes) {
   ASSERT_OK(CreateQueue("orders", {{"VisibilityTimeout", "45"}}));
   Send("orders", "kept");
   EXPECT_OK(CreateQueue("orders", {{"VisibilityTimeout", "45"}}));
@@ -73,26 +76,26 @@ TEST_F(QueueAdminTest, CreateQueueIsIdempotentForSameAttributes) {
   EXPECT_EQ(Visible("orders"), 1);
 }
 
-TEST_F(QueueAdminTest, CreateQueueWithDefaultsSpelledOutMatchesExistingQueue) {
+TEST_P(QueueAdminTest, CreateQueueWithDefaultsSpelledOutMatchesExistingQueue) {
   ASSERT_OK(CreateQueue("orders"));
   EXPECT_OK(CreateQueue("orders", {{"VisibilityTimeout", "30"}, {"DelaySeconds", "0"}}));
 }
 
-TEST_F(QueueAdminTest, CreateQueueSameNameOtherAttributesIsQueueNameExists) {
+TEST_P(QueueAdminTest, CreateQueueSameNameOtherAttributesIsQueueNameExists) {
   ASSERT_OK(CreateQueue("orders", {{"VisibilityTimeout", "45"}}));
   EXPECT_CODE(CreateQueue("orders", {{"VisibilityTimeout", "46"}}), QUEUE_NAME_EXISTS);
   EXPECT_CODE(CreateQueue("orders"), QUEUE_NAME_EXISTS);
   EXPECT_EQ(GetAttributes("orders")["VisibilityTimeout"], "45");
 }
 
-TEST_F(QueueAdminTest, CreateQueueAfterSetAttributesComparesCurrentAttributes) {
+TEST_P(QueueAdminTest, CreateQueueAfterSetAttributesComparesCurrentAttributes) {
   ASSERT_OK(CreateQueue("orders"));
   ASSERT_OK(SetAttributes("orders", {{"DelaySeconds", "7"}}));
   EXPECT_CODE(CreateQueue("orders"), QUEUE_NAME_EXISTS);
   EXPECT_OK(CreateQueue("orders", {{"DelaySeconds", "7"}}));
 }
 
-TEST_F(QueueAdminTest, QueueNamesAreCaseSensitive) {
+TEST_P(QueueAdminTest, QueueNamesAreCaseSensitive) {
   ASSERT_OK(CreateQueue("Orders"));
   EXPECT_CODE(GetQueueUrl("orders"), QUEUE_DOES_NOT_EXIST);
   ASSERT_OK(CreateQueue("orders", {{"DelaySeconds", "3"}}));
@@ -100,19 +103,19 @@ TEST_F(QueueAdminTest, QueueNamesAreCaseSensitive) {
   EXPECT_EQ(GetAttributes("orders")["DelaySeconds"], "3");
 }
 
-TEST_F(QueueAdminTest, QueueNameOfOneToEightyAllowedCharactersIsAccepted) {
+TEST_P(QueueAdminTest, QueueNameOfOneToEightyAllowedCharactersIsAccepted) {
   EXPECT_OK(CreateQueue("a"));
   EXPECT_OK(CreateQueue("Az09_-"));
   EXPECT_OK(CreateQueue(std::string(80, 'q')));
 }
 
-TEST_F(QueueAdminTest, QueueNameEmptyOrLongerThanEightyIsRejected) {
+TEST_P(QueueAdminTest, QueueNameEmptyOrLongerThanEightyIsRejected) {
   EXPECT_CODE(CreateQueue(""), INVALID_PARAMETER_VALUE);
   EXPECT_CODE(CreateQueue(std::string(81, 'q')), INVALID_PARAMETER_VALUE);
   EXPECT_CODE(GetQueueUrl(std::string(81, 'q')), QUEUE_DOES_NOT_EXIST);
 }
 
-TEST_F(QueueAdminTest, QueueNameWithOtherCharactersIsRejected) {
+TEST_P(QueueAdminTest, QueueNameWithOtherCharactersIsRejected) {
   for (const char* name : {"with space", "dot.ted", "slash/name", "colon:name", "star*",
                            "caf\xc3\xa9", ".fifo", "x.fifo.fifo"}) {
     EXPECT_CODE(CreateQueue(name), INVALID_PARAMETER_VALUE) << name;
@@ -122,12 +125,12 @@ TEST_F(QueueAdminTest, QueueNameWithOtherCharactersIsRejected) {
   EXPECT_EQ(resp.queue_names_size(), 0);
 }
 
-TEST_F(QueueAdminTest, FifoSuffixCountsInTheEightyCharacters) {
+TEST_P(QueueAdminTest, FifoSuffixCountsInTheEightyCharacters) {
   EXPECT_OK(CreateQueue(std::string(75, 'f') + ".fifo"));
   EXPECT_CODE(CreateQueue(std::string(76, 'f') + ".fifo"), INVALID_PARAMETER_VALUE);
 }
 
-TEST_F(QueueAdminTest, FifoNameMakesAFifoQueue) {
+TEST_P(QueueAdminTest, FifoNameMakesAFifoQueue) {
   ASSERT_OK(CreateQueue("jobs.fifo"));
   Attributes a = GetAttributes("jobs.fifo");
   EXPECT_EQ(a["FifoQueue"], "true");
@@ -136,23 +139,23 @@ TEST_F(QueueAdminTest, FifoNameMakesAFifoQueue) {
   EXPECT_OK(CreateQueue("jobs.fifo", {{"FifoQueue", "true"}}));
 }
 
-TEST_F(QueueAdminTest, FifoQueueAttributeNeedsFifoName) {
+TEST_P(QueueAdminTest, FifoQueueAttributeNeedsFifoName) {
   EXPECT_CODE(CreateQueue("jobs", {{"FifoQueue", "true"}}), INVALID_PARAMETER_VALUE);
   EXPECT_CODE(GetQueueUrl("jobs"), QUEUE_DOES_NOT_EXIST);
 }
 
-TEST_F(QueueAdminTest, FifoNameWithFifoQueueFalseIsRejected) {
+TEST_P(QueueAdminTest, FifoNameWithFifoQueueFalseIsRejected) {
   EXPECT_CODE(CreateQueue("jobs.fifo", {{"FifoQueue", "false"}}), INVALID_PARAMETER_VALUE);
   EXPECT_CODE(GetQueueUrl("jobs.fifo"), QUEUE_DOES_NOT_EXIST);
 }
 
-TEST_F(QueueAdminTest, FifoQueueFalseOnPlainNameIsTheDefault) {
+TEST_P(QueueAdminTest, FifoQueueFalseOnPlainNameIsTheDefault) {
   ASSERT_OK(CreateQueue("plain", {{"FifoQueue", "false"}}));
   EXPECT_OK(CreateQueue("plain"));
   EXPECT_FALSE(GetAttributes("plain").contains("FifoQueue"));
 }
 
-TEST_F(QueueAdminTest, ContentBasedDeduplicationIsForFifoQueuesOnly) {
+TEST_P(QueueAdminTest, ContentBasedDeduplicationIsForFifoQueuesOnly) {
   EXPECT_CODE(CreateQueue("plain", {{"ContentBasedDeduplication", "true"}}),
               INVALID_ATTRIBUTE_NAME);
   ASSERT_OK(CreateQueue("jobs.fifo", {{"ContentBasedDeduplication", "true"}}));
@@ -160,7 +163,7 @@ TEST_F(QueueAdminTest, ContentBasedDeduplicationIsForFifoQueuesOnly) {
   EXPECT_CODE(CreateQueue("jobs.fifo"), QUEUE_NAME_EXISTS);
 }
 
-TEST_F(QueueAdminTest, AttributeRangesAcceptTheirBounds) {
+TEST_P(QueueAdminTest, AttributeRangesAcceptTheirBounds) {
   EXPECT_OK(CreateQueue("lo", {{"VisibilityTimeout", "0"},
                                {"MessageRetentionPeriod", "60"},
                                {"DelaySeconds", "0"},
@@ -182,11 +185,17 @@ void PrintTo(const BadAttribute& bad, std::ostream* os) {
   *os << bad.name << "='" << bad.value << "'";
 }
 
-class AttributeOutOfRangeTest : public QueueAdminTest,
-                                public ::testing::WithParamInterface<BadAttribute> {};
+// On every journal, as the other fixtures (EveryJournalTest), and for every
+// attribute value out of range.
+class AttributeOutOfRangeTest
+    : public ::testing::WithParamInterface<std::tuple<JournalKind, BadAttribute>>,
+      public EngineTest {
+ protected:
+  AttributeOutOfRangeTest() : EngineTest(std::get<JournalKind>(GetParam())) {}
+};
 
 TEST_P(AttributeOutOfRangeTest, IsInvalidAttributeValueOnCreateAndSet) {
-  const BadAttribute& bad = GetParam();
+  const BadAttribute& bad = std::get<BadAttribute>(GetParam());
   EXPECT_CODE(CreateQueue("q", {{bad.name, bad.value}}), INVALID_ATTRIBUTE_VALUE);
   EXPECT_CODE(GetQueueUrl("q"), QUEUE_DOES_NOT_EXIST);
   ASSERT_OK(CreateQueue("q"));
@@ -195,35 +204,43 @@ TEST_P(AttributeOutOfRangeTest, IsInvalidAttributeValueOnCreateAndSet) {
   EXPECT_EQ(GetAttributes("q"), before);
 }
 
-// "VisibilityTimeout_Minus1": the attribute and its value, as a test name.
-std::string BadAttributeName(const ::testing::TestParamInfo<BadAttribute>& info) {
+// "VisibilityTimeout_Minus1_Memory": the attribute, its value and the
+// journal, as a test name.
+std::string BadAttributeName(
+    const ::testing::TestParamInfo<std::tuple<JournalKind, BadAttribute>>& info) {
+  const auto& [journal, bad] = info.param;
   std::string value;
-  for (const char* c = info.param.value; *c != '\0'; ++c) {
+  for (const char* c = bad.value; *c != '\0'; ++c) {
     value += std::isalnum(static_cast<unsigned char>(*c)) ? std::string(1, *c) : "Minus";
   }
-  return std::string(info.param.name) + "_" + (value.empty() ? "Empty" : value);
+  return std::string(bad.name) + "_" + (value.empty() ? "Empty" : value) + "_" +
+         JournalName(journal);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Ranges, AttributeOutOfRangeTest,
-    ::testing::Values(
-        BadAttribute{"VisibilityTimeout", "-1"}, BadAttribute{"VisibilityTimeout", "43201"},
-        BadAttribute{"VisibilityTimeout", "thirty"}, BadAttribute{"VisibilityTimeout", ""},
-        BadAttribute{"VisibilityTimeout", "30s"}, BadAttribute{"MessageRetentionPeriod", "59"},
-        BadAttribute{"MessageRetentionPeriod", "1209601"}, BadAttribute{"DelaySeconds", "-1"},
-        BadAttribute{"DelaySeconds", "901"}, BadAttribute{"ReceiveMessageWaitTimeSeconds", "21"},
-        BadAttribute{"MaximumMessageSize", "1023"}, BadAttribute{"MaximumMessageSize", "1048577"},
-        BadAttribute{"MaximumMessageSize", "99999999999999999999"}),
+    ::testing::Combine(
+        EveryJournal(),
+        ::testing::Values(
+            BadAttribute{"VisibilityTimeout", "-1"}, BadAttribute{"VisibilityTimeout", "43201"},
+            BadAttribute{"VisibilityTimeout", "thirty"}, BadAttribute{"VisibilityTimeout", ""},
+            BadAttribute{"VisibilityTimeout", "30s"}, BadAttribute{"MessageRetentionPeriod", "59"},
+            BadAttribute{"MessageRetentionPeriod", "1209601"}, BadAttribute{"DelaySeconds", "-1"},
+            BadAttribute{"DelaySeconds", "901"},
+            BadAttribute{"ReceiveMessageWaitTimeSeconds", "21"},
+            BadAttribute{"MaximumMessageSize", "1023"},
+            BadAttribute{"MaximumMessageSize", "1048577"},
+            BadAttribute{"MaximumMessageSize", "99999999999999999999"})),
     BadAttributeName);
 
-TEST_F(QueueAdminTest, UnknownAttributeNameIsRejected) {
+TEST_P(QueueAdminTest, UnknownAttributeNameIsRejected) {
   EXPECT_CODE(CreateQueue("q", {{"VisibilityTimout", "30"}}), INVALID_ATTRIBUTE_NAME);
   EXPECT_CODE(GetQueueUrl("q"), QUEUE_DOES_NOT_EXIST);
   ASSERT_OK(CreateQueue("q"));
   EXPECT_CODE(SetAttributes("q", {{"Colour", "blue"}}), INVALID_ATTRIBUTE_NAME);
 }
 
-TEST_F(QueueAdminTest, ReadOnlyAttributesCannotBeSet) {
+TEST_P(QueueAdminTest, ReadOnlyAttributesCannotBeSet) {
   ASSERT_OK(CreateQueue("q"));
   for (const char* name : {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                            "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp",
@@ -233,7 +250,7 @@ TEST_F(QueueAdminTest, ReadOnlyAttributesCannotBeSet) {
   }
 }
 
-TEST_F(QueueAdminTest, FifoQueueCannotBeChangedAfterCreation) {
+TEST_P(QueueAdminTest, FifoQueueCannotBeChangedAfterCreation) {
   ASSERT_OK(CreateQueue("q"));
   EXPECT_CODE(SetAttributes("q", {{"FifoQueue", "true"}}), INVALID_ATTRIBUTE_NAME);
   ASSERT_OK(CreateQueue("q.fifo"));
@@ -241,7 +258,7 @@ TEST_F(QueueAdminTest, FifoQueueCannotBeChangedAfterCreation) {
   EXPECT_EQ(GetAttributes("q.fifo")["FifoQueue"], "true");
 }
 
-TEST_F(QueueAdminTest, OneBadAttributeRejectsTheWholeSet) {
+TEST_P(QueueAdminTest, OneBadAttributeRejectsTheWholeSet) {
   ASSERT_OK(CreateQueue("q"));
   EXPECT_CODE(SetAttributes("q", {{"DelaySeconds", "10"}, {"VisibilityTimeout", "99999"}}),
               INVALID_ATTRIBUTE_VALUE);
@@ -250,7 +267,7 @@ TEST_F(QueueAdminTest, OneBadAttributeRejectsTheWholeSet) {
 
 // --- DeleteQueue -----------------------------------------------------------
 
-TEST_F(QueueAdminTest, DeleteQueueRemovesQueueAndMessages) {
+TEST_P(QueueAdminTest, DeleteQueueRemovesQueueAndMessages) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "m");
   ASSERT_OK(DeleteQueue("q"));
@@ -261,14 +278,14 @@ TEST_F(QueueAdminTest, DeleteQueueRemovesQueueAndMessages) {
   EXPECT_EQ(Visible("q"), 0);
 }
 
-TEST_F(QueueAdminTest, DeleteMissingQueueIsQueueDoesNotExist) {
+TEST_P(QueueAdminTest, DeleteMissingQueueIsQueueDoesNotExist) {
   EXPECT_CODE(DeleteQueue("nope"), QUEUE_DOES_NOT_EXIST);
   ASSERT_OK(CreateQueue("q"));
   ASSERT_OK(DeleteQueue("q"));
   EXPECT_CODE(DeleteQueue("q"), QUEUE_DOES_NOT_EXIST);
 }
 
-TEST_F(QueueAdminTest, EveryQueueOperationOnMissingQueueIsQueueDoesNotExist) {
+TEST_P(QueueAdminTest, EveryQueueOperationOnMissingQueueIsQueueDoesNotExist) {
   pb::GetQueueAttributesRequest get;
   get.set_queue_name("nope");
   pb::GetQueueAttributesResponse get_resp;
@@ -285,7 +302,7 @@ TEST_F(QueueAdminTest, EveryQueueOperationOnMissingQueueIsQueueDoesNotExist) {
 
 // --- ListQueues ---------------------------------------------------------------
 
-TEST_F(QueueAdminTest, ListQueuesFiltersByPrefixInNameOrder) {
+TEST_P(QueueAdminTest, ListQueuesFiltersByPrefixInNameOrder) {
   for (const char* name : {"beta", "alpha-2", "alpha-1", "alp", "gamma.fifo", "Alpha"}) {
     ASSERT_OK(CreateQueue(name));
   }
@@ -296,7 +313,7 @@ TEST_F(QueueAdminTest, ListQueuesFiltersByPrefixInNameOrder) {
   EXPECT_EQ(ListAll("").size(), 6u);
 }
 
-TEST_F(QueueAdminTest, ListQueuesPagesWithNextToken) {
+TEST_P(QueueAdminTest, ListQueuesPagesWithNextToken) {
   for (int i = 0; i < 7; ++i) ASSERT_OK(CreateQueue("q" + std::to_string(i)));
   ASSERT_OK(CreateQueue("other"));
   std::vector<std::string> seen;
@@ -315,7 +332,7 @@ TEST_F(QueueAdminTest, ListQueuesPagesWithNextToken) {
   EXPECT_EQ(seen, (std::vector<std::string>{"q0", "q1", "q2", "q3", "q4", "q5", "q6"}));
 }
 
-TEST_F(QueueAdminTest, ListQueuesFullLastPageHasNoNextToken) {
+TEST_P(QueueAdminTest, ListQueuesFullLastPageHasNoNextToken) {
   for (int i = 0; i < 4; ++i) ASSERT_OK(CreateQueue("q" + std::to_string(i)));
   pb::ListQueuesResponse first;
   ASSERT_OK(List("", 2, "", &first));
@@ -326,7 +343,7 @@ TEST_F(QueueAdminTest, ListQueuesFullLastPageHasNoNextToken) {
   EXPECT_EQ(second.next_token(), "");
 }
 
-TEST_F(QueueAdminTest, ListQueuesReturnsUpToAThousandByDefault) {
+TEST_P(QueueAdminTest, ListQueuesReturnsUpToAThousandByDefault) {
   for (int i = 0; i < 1001; ++i) ASSERT_OK(CreateQueue("q" + std::to_string(i)));
   pb::ListQueuesResponse resp;
   ASSERT_OK(List("", 0, "", &resp));
@@ -337,13 +354,13 @@ TEST_F(QueueAdminTest, ListQueuesReturnsUpToAThousandByDefault) {
   EXPECT_EQ(rest.queue_names_size(), 1);
 }
 
-TEST_F(QueueAdminTest, ListQueuesMaxResultsAboveAThousandIsInvalid) {
+TEST_P(QueueAdminTest, ListQueuesMaxResultsAboveAThousandIsInvalid) {
   pb::ListQueuesResponse resp;
   EXPECT_CODE(List("", 1001, "", &resp), INVALID_PARAMETER_VALUE);
   EXPECT_OK(List("", 1000, "", &resp));
 }
 
-TEST_F(QueueAdminTest, ListQueuesLeavesOutDeletedQueues) {
+TEST_P(QueueAdminTest, ListQueuesLeavesOutDeletedQueues) {
   ASSERT_OK(CreateQueue("a"));
   ASSERT_OK(CreateQueue("b"));
   ASSERT_OK(DeleteQueue("a"));

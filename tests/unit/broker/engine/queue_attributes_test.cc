@@ -8,7 +8,7 @@
 namespace sluice::testing {
 namespace {
 
-class QueueAttributesTest : public EngineTest {
+class QueueAttributesTest : public EveryJournalTest {
  protected:
   Status GetSome(const std::string& queue, const std::vector<std::string>& names, Attributes* out) {
     pb::GetQueueAttributesRequest req;
@@ -21,9 +21,11 @@ class QueueAttributesTest : public EngineTest {
   }
 };
 
+INSTANTIATE_TEST_SUITE_P(Journals, QueueAttributesTest, EveryJournal(), JournalParamName);
+
 // --- GetQueueAttributes -------------------------------------------------
 
-TEST_F(QueueAttributesTest, CountsFollowMessageStates) {
+TEST_P(QueueAttributesTest, CountsFollowMessageStates) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "a");
   Send("q", "b");
@@ -46,7 +48,7 @@ TEST_F(QueueAttributesTest, CountsFollowMessageStates) {
   EXPECT_EQ(Delayed("q"), 0);
 }
 
-TEST_F(QueueAttributesTest, CreatedAndLastModifiedTimestampsAreEpochSeconds) {
+TEST_P(QueueAttributesTest, CreatedAndLastModifiedTimestampsAreEpochSeconds) {
   const Millis created = Now();
   ASSERT_OK(CreateQueue("q"));
   AdvanceSeconds(100);
@@ -61,7 +63,7 @@ TEST_F(QueueAttributesTest, CreatedAndLastModifiedTimestampsAreEpochSeconds) {
   EXPECT_EQ(a["LastModifiedTimestamp"], std::to_string(created / 1000 + 100));
 }
 
-TEST_F(QueueAttributesTest, FailedSetAttributesDoesNotTouchLastModified) {
+TEST_P(QueueAttributesTest, FailedSetAttributesDoesNotTouchLastModified) {
   const Millis created = Now();
   ASSERT_OK(CreateQueue("q"));
   AdvanceSeconds(100);
@@ -69,7 +71,7 @@ TEST_F(QueueAttributesTest, FailedSetAttributesDoesNotTouchLastModified) {
   EXPECT_EQ(GetAttributes("q")["LastModifiedTimestamp"], std::to_string(created / 1000));
 }
 
-TEST_F(QueueAttributesTest, AgeOfOldestMessageCountsFromItsSend) {
+TEST_P(QueueAttributesTest, AgeOfOldestMessageCountsFromItsSend) {
   ASSERT_OK(CreateQueue("q"));
   EXPECT_EQ(Count("q", "ApproximateAgeOfOldestMessage"), 0);
   Send("q", "old");
@@ -79,7 +81,7 @@ TEST_F(QueueAttributesTest, AgeOfOldestMessageCountsFromItsSend) {
   EXPECT_EQ(Count("q", "ApproximateAgeOfOldestMessage"), 42);
 }
 
-TEST_F(QueueAttributesTest, AgeOfOldestMessageLeavesOutDelayedMessages) {
+TEST_P(QueueAttributesTest, AgeOfOldestMessageLeavesOutDelayedMessages) {
   ASSERT_OK(CreateQueue("q"));
   pb::SendMessageEntry delayed = Entry("later");
   delayed.set_delay_seconds(600);
@@ -91,14 +93,14 @@ TEST_F(QueueAttributesTest, AgeOfOldestMessageLeavesOutDelayedMessages) {
   EXPECT_EQ(Count("q", "ApproximateAgeOfOldestMessage"), 10);
 }
 
-TEST_F(QueueAttributesTest, GetQueueAttributesReturnsOnlyTheNamedOnes) {
+TEST_P(QueueAttributesTest, GetQueueAttributesReturnsOnlyTheNamedOnes) {
   ASSERT_OK(CreateQueue("q", {{"DelaySeconds", "4"}}));
   Attributes a;
   ASSERT_OK(GetSome("q", {"DelaySeconds", "ApproximateNumberOfMessages"}, &a));
   EXPECT_EQ(a, (Attributes{{"DelaySeconds", "4"}, {"ApproximateNumberOfMessages", "0"}}));
 }
 
-TEST_F(QueueAttributesTest, GetQueueAttributesAllReturnsEverything) {
+TEST_P(QueueAttributesTest, GetQueueAttributesAllReturnsEverything) {
   ASSERT_OK(CreateQueue("q"));
   Attributes a;
   ASSERT_OK(GetSome("q", {"All"}, &a));
@@ -112,13 +114,13 @@ TEST_F(QueueAttributesTest, GetQueueAttributesAllReturnsEverything) {
   }
 }
 
-TEST_F(QueueAttributesTest, GetQueueAttributesUnknownNameIsInvalidAttributeName) {
+TEST_P(QueueAttributesTest, GetQueueAttributesUnknownNameIsInvalidAttributeName) {
   ASSERT_OK(CreateQueue("q"));
   Attributes a;
   EXPECT_CODE(GetSome("q", {"DelaySeconds", "NoSuchThing"}, &a), INVALID_ATTRIBUTE_NAME);
 }
 
-TEST_F(QueueAttributesTest, GetQueueAttributesFifoOnlyNameOnStandardQueueIsAbsentNotAnError) {
+TEST_P(QueueAttributesTest, GetQueueAttributesFifoOnlyNameOnStandardQueueIsAbsentNotAnError) {
   ASSERT_OK(CreateQueue("q"));
   Attributes a;
   ASSERT_OK(GetSome("q", {"FifoQueue", "RedrivePolicy"}, &a));
@@ -127,7 +129,7 @@ TEST_F(QueueAttributesTest, GetQueueAttributesFifoOnlyNameOnStandardQueueIsAbsen
 
 // --- SetQueueAttributes -----------------------------------------------------
 
-TEST_F(QueueAttributesTest, SetQueueAttributesChangesThem) {
+TEST_P(QueueAttributesTest, SetQueueAttributesChangesThem) {
   ASSERT_OK(CreateQueue("q"));
   ASSERT_OK(SetAttributes("q", {{"VisibilityTimeout", "5"}, {"MaximumMessageSize", "4096"}}));
   Attributes a = GetAttributes("q");
@@ -136,7 +138,7 @@ TEST_F(QueueAttributesTest, SetQueueAttributesChangesThem) {
   EXPECT_EQ(a["DelaySeconds"], "0");
 }
 
-TEST_F(QueueAttributesTest, NewVisibilityTimeoutAppliesToLaterReceives) {
+TEST_P(QueueAttributesTest, NewVisibilityTimeoutAppliesToLaterReceives) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "m");
   ASSERT_OK(SetAttributes("q", {{"VisibilityTimeout", "5"}}));
@@ -147,7 +149,7 @@ TEST_F(QueueAttributesTest, NewVisibilityTimeoutAppliesToLaterReceives) {
   EXPECT_EQ(Receive("q").size(), 1u);
 }
 
-TEST_F(QueueAttributesTest, LoweringRetentionExpiresOlderMessagesAtOnce) {
+TEST_P(QueueAttributesTest, LoweringRetentionExpiresOlderMessagesAtOnce) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "old");
   AdvanceSeconds(90);
@@ -161,7 +163,7 @@ TEST_F(QueueAttributesTest, LoweringRetentionExpiresOlderMessagesAtOnce) {
   EXPECT_EQ(Visible("q"), 0);
 }
 
-TEST_F(QueueAttributesTest, LoweringRetentionExpiresInFlightAndDelayedMessagesToo) {
+TEST_P(QueueAttributesTest, LoweringRetentionExpiresInFlightAndDelayedMessagesToo) {
   ASSERT_OK(CreateQueue("q", {{"VisibilityTimeout", "43200"}}));
   Send("q", "in flight");
   ASSERT_EQ(Receive("q").size(), 1u);
@@ -176,7 +178,7 @@ TEST_F(QueueAttributesTest, LoweringRetentionExpiresInFlightAndDelayedMessagesTo
 
 // --- PurgeQueue -----------------------------------------------------------
 
-TEST_F(QueueAttributesTest, PurgeDeletesVisibleInFlightAndDelayedMessages) {
+TEST_P(QueueAttributesTest, PurgeDeletesVisibleInFlightAndDelayedMessages) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "visible");
   Send("q", "in flight");
@@ -196,7 +198,7 @@ TEST_F(QueueAttributesTest, PurgeDeletesVisibleInFlightAndDelayedMessages) {
   EXPECT_CODE(ChangeVisibility("q", got[0].receipt_handle(), 10), MESSAGE_NOT_INFLIGHT);
 }
 
-TEST_F(QueueAttributesTest, QueueTakesNewMessagesAfterPurge) {
+TEST_P(QueueAttributesTest, QueueTakesNewMessagesAfterPurge) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "before");
   ASSERT_OK(Purge("q"));
@@ -204,7 +206,7 @@ TEST_F(QueueAttributesTest, QueueTakesNewMessagesAfterPurge) {
   EXPECT_EQ(ReceiveBodies("q"), (std::vector<std::string>{"after"}));
 }
 
-TEST_F(QueueAttributesTest, PurgeReleasesFifoGroups) {
+TEST_P(QueueAttributesTest, PurgeReleasesFifoGroups) {
   ASSERT_OK(CreateQueue("q.fifo"));
   Send("q.fifo", FifoEntry("a1", "a"));
   ASSERT_EQ(Receive("q.fifo").size(), 1u);
@@ -213,7 +215,7 @@ TEST_F(QueueAttributesTest, PurgeReleasesFifoGroups) {
   EXPECT_EQ(ReceiveBodies("q.fifo"), (std::vector<std::string>{"a2"}));
 }
 
-TEST_F(QueueAttributesTest, PurgedMessagesAreFreedASliceAtATime) {
+TEST_P(QueueAttributesTest, PurgedMessagesAreFreedASliceAtATime) {
   ASSERT_OK(CreateQueue("q"));
   ASSERT_OK(CreateQueue("g.fifo"));
   for (int i = 0; i < 300; ++i) Send("q", "m" + std::to_string(i));

@@ -9,14 +9,16 @@
 namespace sluice::testing {
 namespace {
 
-class SendReceiveTest : public EngineTest {
+class SendReceiveTest : public EveryJournalTest {
  protected:
   SendReceiveTest() { EXPECT_OK(CreateQueue("q")); }
 };
 
+INSTANTIATE_TEST_SUITE_P(Journals, SendReceiveTest, EveryJournal(), JournalParamName);
+
 // --- SendMessage ------------------------------------------------------------
 
-TEST_F(SendReceiveTest, SendAnswersMessageIdAndBodyMd5) {
+TEST_P(SendReceiveTest, SendAnswersMessageIdAndBodyMd5) {
   pb::SendMessageResult r = Send("q", "hello");
   EXPECT_EQ(r.md5_of_message_body(), "5d41402abc4b2a76b9719d911017c592");
   EXPECT_EQ(r.md5_of_message_attributes(), "");
@@ -25,13 +27,13 @@ TEST_F(SendReceiveTest, SendAnswersMessageIdAndBodyMd5) {
   EXPECT_EQ(r.message_id()[14], '4');  // a version-4 UUID
 }
 
-TEST_F(SendReceiveTest, MessageIdsAreDistinct) {
+TEST_P(SendReceiveTest, MessageIdsAreDistinct) {
   std::set<std::string> ids;
   for (int i = 0; i < 100; ++i) ids.insert(Send("q", "m").message_id());
   EXPECT_EQ(ids.size(), 100u);
 }
 
-TEST_F(SendReceiveTest, SendAnswersSqsDigestOfMessageAttributes) {
+TEST_P(SendReceiveTest, SendAnswersSqsDigestOfMessageAttributes) {
   pb::SendMessageEntry e = Entry("body");
   (*e.mutable_message_attributes())["color"] = StringAttr("red");
   EXPECT_EQ(Send("q", e).md5_of_message_attributes(), "20ca9041878c8c65d5a4bf6eaf446c21");
@@ -40,7 +42,7 @@ TEST_F(SendReceiveTest, SendAnswersSqsDigestOfMessageAttributes) {
   EXPECT_EQ(Send("q", e).md5_of_message_attributes(), "22685e6ee3d99cea305496b5f8c182bf");
 }
 
-TEST_F(SendReceiveTest, ReceiveReturnsBodyIdDigestAndAttributes) {
+TEST_P(SendReceiveTest, ReceiveReturnsBodyIdDigestAndAttributes) {
   pb::SendMessageEntry e = Entry("hello");
   (*e.mutable_message_attributes())["color"] = StringAttr("red");
   (*e.mutable_message_attributes())["blob"] = BinaryAttr(std::string("\x00\x01", 2));
@@ -60,7 +62,7 @@ TEST_F(SendReceiveTest, ReceiveReturnsBodyIdDigestAndAttributes) {
   EXPECT_EQ(m.md5_of_message_attributes(), "22685e6ee3d99cea305496b5f8c182bf");
 }
 
-TEST_F(SendReceiveTest, CustomAttributeTypeLabelsAreKept) {
+TEST_P(SendReceiveTest, CustomAttributeTypeLabelsAreKept) {
   pb::SendMessageEntry e = Entry("m");
   (*e.mutable_message_attributes())["price"] = StringAttr("12.5", "Number.euro");
   Send("q", e);
@@ -70,7 +72,7 @@ TEST_F(SendReceiveTest, CustomAttributeTypeLabelsAreKept) {
   EXPECT_EQ(got[0].message_attributes().at("price").string_value(), "12.5");
 }
 
-TEST_F(SendReceiveTest, BodyMayHoldAnyAllowedUnicode) {
+TEST_P(SendReceiveTest, BodyMayHoldAnyAllowedUnicode) {
   const std::string body = "tab\tnl\ncr\r \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xee\x80\x80";
   Send("q", body);
   EXPECT_EQ(ReceiveBodies("q"), (std::vector<std::string>{body}));
@@ -78,18 +80,18 @@ TEST_F(SendReceiveTest, BodyMayHoldAnyAllowedUnicode) {
 
 // --- ReceiveMessage ---------------------------------------------------------
 
-TEST_F(SendReceiveTest, ReceiveFromEmptyQueueAnswersNoMessages) {
+TEST_P(SendReceiveTest, ReceiveFromEmptyQueueAnswersNoMessages) {
   EXPECT_TRUE(Receive("q").empty());
 }
 
-TEST_F(SendReceiveTest, ReceiveReturnsOneMessageByDefault) {
+TEST_P(SendReceiveTest, ReceiveReturnsOneMessageByDefault) {
   for (int i = 0; i < 3; ++i) Send("q", "m" + std::to_string(i));
   pb::ReceiveMessageRequest req = ReceiveRequest("q");
   req.clear_max_number_of_messages();
   EXPECT_EQ(Receive(req).size(), 1u);
 }
 
-TEST_F(SendReceiveTest, ReceiveReturnsAtMostMaxNumberOfMessages) {
+TEST_P(SendReceiveTest, ReceiveReturnsAtMostMaxNumberOfMessages) {
   for (int i = 0; i < 15; ++i) Send("q", "m" + std::to_string(i));
   EXPECT_EQ(Receive("q", 4).size(), 4u);
   EXPECT_EQ(Receive("q", 10).size(), 10u);
@@ -98,14 +100,14 @@ TEST_F(SendReceiveTest, ReceiveReturnsAtMostMaxNumberOfMessages) {
   EXPECT_EQ(InFlight("q"), 15);
 }
 
-TEST_F(SendReceiveTest, ReceivedMessageIsNotReceivedAgainWhileInFlight) {
+TEST_P(SendReceiveTest, ReceivedMessageIsNotReceivedAgainWhileInFlight) {
   Send("q", "only");
   ASSERT_EQ(Receive("q").size(), 1u);
   AdvanceSeconds(29);
   EXPECT_TRUE(Receive("q").empty());
 }
 
-TEST_F(SendReceiveTest, ReceiveVisibilityTimeoutOverridesTheQueues) {
+TEST_P(SendReceiveTest, ReceiveVisibilityTimeoutOverridesTheQueues) {
   Send("q", "a");
   Send("q", "b");
   ASSERT_EQ(Receive("q", 1, /*visibility_timeout=*/5).size(), 1u);
@@ -120,13 +122,13 @@ TEST_F(SendReceiveTest, ReceiveVisibilityTimeoutOverridesTheQueues) {
   EXPECT_EQ(Drain("q"), (std::vector<std::string>{"b"}));
 }
 
-TEST_F(SendReceiveTest, ZeroVisibilityTimeoutLeavesMessageReceivableAtOnce) {
+TEST_P(SendReceiveTest, ZeroVisibilityTimeoutLeavesMessageReceivableAtOnce) {
   Send("q", "m");
   ASSERT_EQ(Receive("q", 1, 0).size(), 1u);
   EXPECT_EQ(ReceiveBodies("q"), (std::vector<std::string>{"m"}));
 }
 
-TEST_F(SendReceiveTest, EachReceiveGivesANewReceiptHandle) {
+TEST_P(SendReceiveTest, EachReceiveGivesANewReceiptHandle) {
   Send("q", "m");
   std::set<std::string> handles;
   for (int i = 0; i < 5; ++i) {
@@ -137,12 +139,12 @@ TEST_F(SendReceiveTest, EachReceiveGivesANewReceiptHandle) {
   EXPECT_EQ(handles.size(), 5u);
 }
 
-TEST_F(SendReceiveTest, StandardQueueDeliversInSendOrderWhenIdle) {
+TEST_P(SendReceiveTest, StandardQueueDeliversInSendOrderWhenIdle) {
   for (int i = 0; i < 5; ++i) Send("q", "m" + std::to_string(i));
   EXPECT_EQ(ReceiveBodies("q"), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
 }
 
-TEST_F(SendReceiveTest, SystemAttributesOnFirstAndLaterReceives) {
+TEST_P(SendReceiveTest, SystemAttributesOnFirstAndLaterReceives) {
   const Millis sent_at = Now();
   Send("q", "m");
   AdvanceSeconds(3);
@@ -166,7 +168,7 @@ TEST_F(SendReceiveTest, SystemAttributesOnFirstAndLaterReceives) {
   EXPECT_EQ(attrs["ApproximateFirstReceiveTimestamp"], std::to_string(first_receive));
 }
 
-TEST_F(SendReceiveTest, SystemAttributesOnlyWhenAsked) {
+TEST_P(SendReceiveTest, SystemAttributesOnlyWhenAsked) {
   Send("q", "m");
   pb::ReceiveMessageRequest req = ReceiveRequest("q");
   req.clear_attribute_names();
@@ -175,7 +177,7 @@ TEST_F(SendReceiveTest, SystemAttributesOnlyWhenAsked) {
   EXPECT_TRUE(got[0].attributes().empty());
 }
 
-TEST_F(SendReceiveTest, SystemAttributesFilteredByName) {
+TEST_P(SendReceiveTest, SystemAttributesFilteredByName) {
   Send("q", "m");
   pb::ReceiveMessageRequest req = ReceiveRequest("q");
   req.clear_attribute_names();
@@ -186,7 +188,7 @@ TEST_F(SendReceiveTest, SystemAttributesFilteredByName) {
   EXPECT_TRUE(got[0].attributes().contains("SentTimestamp"));
 }
 
-TEST_F(SendReceiveTest, UnknownSystemAttributeNameIsInvalidAttributeName) {
+TEST_P(SendReceiveTest, UnknownSystemAttributeNameIsInvalidAttributeName) {
   Send("q", "m");
   pb::ReceiveMessageRequest req = ReceiveRequest("q");
   req.add_attribute_names("ApproximateReceiveCounts");
@@ -224,25 +226,27 @@ class MessageAttributeFilterTest : public SendReceiveTest {
   }
 };
 
-TEST_F(MessageAttributeFilterTest, NoFilterReturnsNoMessageAttributes) {
+INSTANTIATE_TEST_SUITE_P(Journals, MessageAttributeFilterTest, EveryJournal(), JournalParamName);
+
+TEST_P(MessageAttributeFilterTest, NoFilterReturnsNoMessageAttributes) {
   EXPECT_EQ(Names({}), (std::set<std::string>{}));
 }
 
-TEST_F(MessageAttributeFilterTest, AllAndDotStarReturnEveryAttribute) {
+TEST_P(MessageAttributeFilterTest, AllAndDotStarReturnEveryAttribute) {
   const std::set<std::string> every = {"color", "size", "trace.id", "trace.span", "tracer"};
   EXPECT_EQ(Names({"All"}), every);
   EXPECT_EQ(Names({".*"}), every);
 }
 
-TEST_F(MessageAttributeFilterTest, ExactNamesReturnThoseOnly) {
+TEST_P(MessageAttributeFilterTest, ExactNamesReturnThoseOnly) {
   EXPECT_EQ(Names({"color", "size", "missing"}), (std::set<std::string>{"color", "size"}));
 }
 
-TEST_F(MessageAttributeFilterTest, PrefixFilterMatchesNamesUnderThePrefix) {
+TEST_P(MessageAttributeFilterTest, PrefixFilterMatchesNamesUnderThePrefix) {
   EXPECT_EQ(Names({"trace.*"}), (std::set<std::string>{"trace.id", "trace.span"}));
 }
 
-TEST_F(MessageAttributeFilterTest, DigestCoversOnlyTheReturnedAttributes) {
+TEST_P(MessageAttributeFilterTest, DigestCoversOnlyTheReturnedAttributes) {
   pb::ReceiveMessageRequest req = ReceiveRequest("q");
   req.clear_message_attribute_names();
   req.add_message_attribute_names("color");
@@ -253,7 +257,7 @@ TEST_F(MessageAttributeFilterTest, DigestCoversOnlyTheReturnedAttributes) {
 
 // --- Delays -------------------------------------------------------------------
 
-TEST_F(SendReceiveTest, PerMessageDelayHidesMessageUntilItRunsOut) {
+TEST_P(SendReceiveTest, PerMessageDelayHidesMessageUntilItRunsOut) {
   pb::SendMessageEntry e = Entry("later");
   e.set_delay_seconds(10);
   Send("q", e);
@@ -264,7 +268,7 @@ TEST_F(SendReceiveTest, PerMessageDelayHidesMessageUntilItRunsOut) {
   EXPECT_EQ(ReceiveBodies("q"), (std::vector<std::string>{"later"}));
 }
 
-TEST_F(SendReceiveTest, QueueDelayAppliesWhenMessageSetsNone) {
+TEST_P(SendReceiveTest, QueueDelayAppliesWhenMessageSetsNone) {
   ASSERT_OK(CreateQueue("slow", {{"DelaySeconds", "20"}}));
   Send("slow", "m");
   AdvanceSeconds(19);
@@ -274,7 +278,7 @@ TEST_F(SendReceiveTest, QueueDelayAppliesWhenMessageSetsNone) {
   EXPECT_EQ(Receive("slow").size(), 1u);
 }
 
-TEST_F(SendReceiveTest, PerMessageDelayOverridesTheQueuesEvenWithZero) {
+TEST_P(SendReceiveTest, PerMessageDelayOverridesTheQueuesEvenWithZero) {
   ASSERT_OK(CreateQueue("slow", {{"DelaySeconds", "20"}}));
   pb::SendMessageEntry now = Entry("now");
   now.set_delay_seconds(0);
@@ -287,7 +291,7 @@ TEST_F(SendReceiveTest, PerMessageDelayOverridesTheQueuesEvenWithZero) {
   EXPECT_EQ(ReceiveBodies("slow"), (std::vector<std::string>{"soon"}));
 }
 
-TEST_F(SendReceiveTest, PerMessageDelayOutOfRangeIsRejected) {
+TEST_P(SendReceiveTest, PerMessageDelayOutOfRangeIsRejected) {
   for (int delay : {-1, 901}) {
     pb::SendMessageEntry e = Entry("m");
     e.set_delay_seconds(delay);
@@ -301,7 +305,7 @@ TEST_F(SendReceiveTest, PerMessageDelayOutOfRangeIsRejected) {
 
 // --- Receive wait time -----------------------------------------------------------
 
-TEST_F(SendReceiveTest, ReceiveWaitIsTheRequestsOrTheQueues) {
+TEST_P(SendReceiveTest, ReceiveWaitIsTheRequestsOrTheQueues) {
   ASSERT_OK(CreateQueue("poll", {{"ReceiveMessageWaitTimeSeconds", "15"}}));
   pb::ReceiveMessageRequest req = ReceiveRequest("poll");
   auto wait = engine().ReceiveWaitMs(req);
@@ -317,7 +321,7 @@ TEST_F(SendReceiveTest, ReceiveWaitIsTheRequestsOrTheQueues) {
   EXPECT_EQ(*wait, 20'000);
 }
 
-TEST_F(SendReceiveTest, NextWakeupIsTheEarliestTimer) {
+TEST_P(SendReceiveTest, NextWakeupIsTheEarliestTimer) {
   EXPECT_EQ(engine().NextWakeup("missing"), std::nullopt);
   EXPECT_EQ(engine().NextWakeup("q"), std::nullopt);
   pb::SendMessageEntry e = Entry("m");

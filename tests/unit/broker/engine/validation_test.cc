@@ -9,7 +9,7 @@
 namespace sluice::testing {
 namespace {
 
-class ValidationTest : public EngineTest {
+class ValidationTest : public EveryJournalTest {
  protected:
   ValidationTest() { EXPECT_OK(CreateQueue("q", {{"MaximumMessageSize", "1024"}})); }
 
@@ -54,14 +54,16 @@ class ValidationTest : public EngineTest {
   int64_t Stored() { return Visible("q") + InFlight("q") + Delayed("q"); }
 };
 
+INSTANTIATE_TEST_SUITE_P(Journals, ValidationTest, EveryJournal(), JournalParamName);
+
 // --- Bodies -------------------------------------------------------------------
 
-TEST_F(ValidationTest, EmptyBodyIsMissingParameter) {
+TEST_P(ValidationTest, EmptyBodyIsMissingParameter) {
   EXPECT_CODE(SendEntry("q", Entry("")), MISSING_PARAMETER);
   EXPECT_EQ(Stored(), 0);
 }
 
-TEST_F(ValidationTest, BodyWithDisallowedCharacterIsInvalidMessageContents) {
+TEST_P(ValidationTest, BodyWithDisallowedCharacterIsInvalidMessageContents) {
   const std::string bad[] = {
       std::string("nul\0", 4),  // U+0000
       "bell\x07",               // control characters other than tab, LF, CR
@@ -77,7 +79,7 @@ TEST_F(ValidationTest, BodyWithDisallowedCharacterIsInvalidMessageContents) {
   EXPECT_EQ(Stored(), 0);
 }
 
-TEST_F(ValidationTest, DisallowedByteAnywhereInALongPrintableBodyIsFound) {
+TEST_P(ValidationTest, DisallowedByteAnywhereInALongPrintableBodyIsFound) {
   // Bodies are checked eight bytes at a time while they are printable ASCII;
   // a bad byte at any offset, in any lane of a word, must still be caught.
   for (const char bad : {'\0', '\x07', '\x1f', '\x80', '\xff'}) {
@@ -92,7 +94,7 @@ TEST_F(ValidationTest, DisallowedByteAnywhereInALongPrintableBodyIsFound) {
   EXPECT_EQ(Stored(), 1);
 }
 
-TEST_F(ValidationTest, BodyThatIsNotUtf8IsInvalidMessageContents) {
+TEST_P(ValidationTest, BodyThatIsNotUtf8IsInvalidMessageContents) {
   const std::string bad[] = {
       "\xff",              // never in UTF-8
       "\xc3",              // truncated sequence
@@ -107,7 +109,7 @@ TEST_F(ValidationTest, BodyThatIsNotUtf8IsInvalidMessageContents) {
   EXPECT_EQ(Stored(), 0);
 }
 
-TEST_F(ValidationTest, BodyAtTheBoundsOfTheAllowedRangesIsAccepted) {
+TEST_P(ValidationTest, BodyAtTheBoundsOfTheAllowedRangesIsAccepted) {
   for (const std::string& body :
        {std::string("\t\n\r "), std::string("\xed\x9f\xbf"), std::string("\xee\x80\x80"),
         std::string("\xef\xbf\xbd"), std::string("\xf0\x90\x80\x80"),
@@ -119,13 +121,13 @@ TEST_F(ValidationTest, BodyAtTheBoundsOfTheAllowedRangesIsAccepted) {
 
 // --- Size cap -----------------------------------------------------------------
 
-TEST_F(ValidationTest, BodyUpToMaximumMessageSizeIsAccepted) {
+TEST_P(ValidationTest, BodyUpToMaximumMessageSizeIsAccepted) {
   EXPECT_OK(SendEntry("q", Entry(std::string(1024, 'x'))));
   EXPECT_CODE(SendEntry("q", Entry(std::string(1025, 'x'))), MESSAGE_TOO_LONG);
   EXPECT_EQ(Stored(), 1);
 }
 
-TEST_F(ValidationTest, MessageAttributesCountTowardsTheSizeCap) {
+TEST_P(ValidationTest, MessageAttributesCountTowardsTheSizeCap) {
   // name (4) + type (6) + value (10) = 20 bytes of attribute.
   pb::SendMessageEntry fits = WithAttribute("name", StringAttr(std::string(10, 'v')));
   fits.set_body(std::string(1004, 'x'));
@@ -141,13 +143,13 @@ TEST_F(ValidationTest, MessageAttributesCountTowardsTheSizeCap) {
   EXPECT_EQ(Stored(), 1);
 }
 
-TEST_F(ValidationTest, SizeCapFollowsTheQueueAttribute) {
+TEST_P(ValidationTest, SizeCapFollowsTheQueueAttribute) {
   ASSERT_OK(SetAttributes("q", {{"MaximumMessageSize", "2048"}}));
   EXPECT_OK(SendEntry("q", Entry(std::string(2048, 'x'))));
   EXPECT_CODE(SendEntry("q", Entry(std::string(2049, 'x'))), MESSAGE_TOO_LONG);
 }
 
-TEST_F(ValidationTest, DefaultCapIsOneMebibyte) {
+TEST_P(ValidationTest, DefaultCapIsOneMebibyte) {
   ASSERT_OK(CreateQueue("big"));
   EXPECT_OK(SendEntry("big", Entry(std::string(1 << 20, 'x'))));
   EXPECT_CODE(SendEntry("big", Entry(std::string((1 << 20) + 1, 'x'))), MESSAGE_TOO_LONG);
@@ -155,7 +157,7 @@ TEST_F(ValidationTest, DefaultCapIsOneMebibyte) {
 
 // --- Message attributes ---------------------------------------------------------
 
-TEST_F(ValidationTest, TenMessageAttributesAreAcceptedElevenAreNot) {
+TEST_P(ValidationTest, TenMessageAttributesAreAcceptedElevenAreNot) {
   pb::SendMessageEntry e = Entry("m");
   for (int i = 0; i < 10; ++i) {
     (*e.mutable_message_attributes())["a" + std::to_string(i)] = StringAttr("v");
@@ -166,7 +168,7 @@ TEST_F(ValidationTest, TenMessageAttributesAreAcceptedElevenAreNot) {
   EXPECT_EQ(Stored(), 1);
 }
 
-TEST_F(ValidationTest, AttributeNamesFollowSqsRules) {
+TEST_P(ValidationTest, AttributeNamesFollowSqsRules) {
   for (const std::string& name :
        {std::string(""), std::string("has space"), std::string(".lead"), std::string("trail."),
         std::string("two..dots"), std::string("AWS.reserved"), std::string("Amazon.reserved"),
@@ -180,7 +182,7 @@ TEST_F(ValidationTest, AttributeNamesFollowSqsRules) {
   EXPECT_EQ(Stored(), 2);
 }
 
-TEST_F(ValidationTest, AttributeTypeMustBeStringNumberOrBinary) {
+TEST_P(ValidationTest, AttributeTypeMustBeStringNumberOrBinary) {
   EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr("v", "Text"))), INVALID_PARAMETER_VALUE);
   EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr("v", ""))), INVALID_PARAMETER_VALUE);
   EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr("v", "string"))),
@@ -189,7 +191,7 @@ TEST_F(ValidationTest, AttributeTypeMustBeStringNumberOrBinary) {
   EXPECT_EQ(Stored(), 1);
 }
 
-TEST_F(ValidationTest, AttributeValueMustMatchItsType) {
+TEST_P(ValidationTest, AttributeValueMustMatchItsType) {
   // String and Number need a non-empty string value and no binary one.
   EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr(""))), INVALID_PARAMETER_VALUE);
   pb::MessageAttributeValue both = StringAttr("v");
@@ -203,7 +205,7 @@ TEST_F(ValidationTest, AttributeValueMustMatchItsType) {
   EXPECT_EQ(Stored(), 0);
 }
 
-TEST_F(ValidationTest, NumberAttributeMustHoldANumber) {
+TEST_P(ValidationTest, NumberAttributeMustHoldANumber) {
   for (const char* bad : {"abc", "1.2.3", "12abc", "NaN", "inf", "0x1A", "--1", " 5", "5 ", " "}) {
     EXPECT_CODE(SendEntry("q", WithAttribute("n", StringAttr(bad, "Number"))),
                 INVALID_PARAMETER_VALUE)
@@ -215,14 +217,14 @@ TEST_F(ValidationTest, NumberAttributeMustHoldANumber) {
   EXPECT_EQ(Stored(), 5);
 }
 
-TEST_F(ValidationTest, StringAttributeMayNotHoldDisallowedCharacters) {
+TEST_P(ValidationTest, StringAttributeMayNotHoldDisallowedCharacters) {
   EXPECT_CODE(SendEntry("q", WithAttribute("s", StringAttr("bad\x01"))), INVALID_PARAMETER_VALUE);
   EXPECT_OK(SendEntry("q", WithAttribute("b", BinaryAttr("any\x01\xff"))));
 }
 
 // --- SendMessageBatch -------------------------------------------------------------
 
-TEST_F(ValidationTest, SendBatchSendsEveryEntryAndAnswersPerId) {
+TEST_P(ValidationTest, SendBatchSendsEveryEntryAndAnswersPerId) {
   pb::SendMessageBatchResponse resp;
   ASSERT_OK(SendBatch("q", {BatchEntry("one", "a"), BatchEntry("two", "b")}, &resp));
   ASSERT_EQ(resp.successful_size(), 2);
@@ -234,12 +236,12 @@ TEST_F(ValidationTest, SendBatchSendsEveryEntryAndAnswersPerId) {
   EXPECT_EQ(ReceiveBodies("q"), (std::vector<std::string>{"a", "b"}));
 }
 
-TEST_F(ValidationTest, EmptySendBatchIsEmptyBatchRequest) {
+TEST_P(ValidationTest, EmptySendBatchIsEmptyBatchRequest) {
   pb::SendMessageBatchResponse resp;
   EXPECT_CODE(SendBatch("q", {}, &resp), EMPTY_BATCH_REQUEST);
 }
 
-TEST_F(ValidationTest, SendBatchOfElevenIsTooManyEntries) {
+TEST_P(ValidationTest, SendBatchOfElevenIsTooManyEntries) {
   std::vector<pb::SendMessageEntry> entries;
   for (int i = 0; i < 10; ++i) entries.push_back(BatchEntry("e" + std::to_string(i), "m"));
   pb::SendMessageBatchResponse ok;
@@ -251,7 +253,7 @@ TEST_F(ValidationTest, SendBatchOfElevenIsTooManyEntries) {
   EXPECT_EQ(Stored(), 10);
 }
 
-TEST_F(ValidationTest, SendBatchWithRepeatedIdIsIdsNotDistinct) {
+TEST_P(ValidationTest, SendBatchWithRepeatedIdIsIdsNotDistinct) {
   pb::SendMessageBatchResponse resp;
   EXPECT_CODE(
       SendBatch("q", {BatchEntry("x", "a"), BatchEntry("y", "b"), BatchEntry("x", "c")}, &resp),
@@ -259,7 +261,7 @@ TEST_F(ValidationTest, SendBatchWithRepeatedIdIsIdsNotDistinct) {
   EXPECT_EQ(Stored(), 0);
 }
 
-TEST_F(ValidationTest, SendBatchWithInvalidIdIsInvalidBatchEntryId) {
+TEST_P(ValidationTest, SendBatchWithInvalidIdIsInvalidBatchEntryId) {
   for (const std::string& id :
        {std::string(""), std::string("has space"), std::string("dot.ted"), std::string(81, 'i')}) {
     pb::SendMessageBatchResponse resp;
@@ -272,7 +274,7 @@ TEST_F(ValidationTest, SendBatchWithInvalidIdIsInvalidBatchEntryId) {
   EXPECT_EQ(Stored(), 1);
 }
 
-TEST_F(ValidationTest, SendBatchOverTheSizeCapInTotalIsBatchRequestTooLong) {
+TEST_P(ValidationTest, SendBatchOverTheSizeCapInTotalIsBatchRequestTooLong) {
   pb::SendMessageBatchResponse resp;
   EXPECT_CODE(
       SendBatch("q",
@@ -287,7 +289,7 @@ TEST_F(ValidationTest, SendBatchOverTheSizeCapInTotalIsBatchRequestTooLong) {
   EXPECT_EQ(fits.successful_size(), 2);
 }
 
-TEST_F(ValidationTest, SendBatchReportsFailedEntriesAndSendsTheRest) {
+TEST_P(ValidationTest, SendBatchReportsFailedEntriesAndSendsTheRest) {
   pb::SendMessageEntry delayed = BatchEntry("delayed", "d");
   delayed.set_delay_seconds(1000);
   pb::SendMessageBatchResponse resp;
@@ -312,7 +314,7 @@ TEST_F(ValidationTest, SendBatchReportsFailedEntriesAndSendsTheRest) {
 
 // --- DeleteMessageBatch and ChangeMessageVisibilityBatch ------------------------
 
-TEST_F(ValidationTest, DeleteBatchRulesForTheWholeBatch) {
+TEST_P(ValidationTest, DeleteBatchRulesForTheWholeBatch) {
   pb::DeleteMessageBatchResponse resp;
   EXPECT_CODE(DeleteBatch({}, &resp), EMPTY_BATCH_REQUEST);
   std::vector<std::pair<std::string, std::string>> eleven;
@@ -322,7 +324,7 @@ TEST_F(ValidationTest, DeleteBatchRulesForTheWholeBatch) {
   EXPECT_CODE(DeleteBatch({{"a b", "h"}}, &resp), INVALID_BATCH_ENTRY_ID);
 }
 
-TEST_F(ValidationTest, DeleteBatchAnswersPerEntry) {
+TEST_P(ValidationTest, DeleteBatchAnswersPerEntry) {
   Send("q", "a");
   Send("q", "b");
   Send("q", "c");
@@ -349,7 +351,7 @@ TEST_F(ValidationTest, DeleteBatchAnswersPerEntry) {
   EXPECT_EQ(InFlight("q"), 1);  // c is still there
 }
 
-TEST_F(ValidationTest, ChangeVisibilityBatchRulesForTheWholeBatch) {
+TEST_P(ValidationTest, ChangeVisibilityBatchRulesForTheWholeBatch) {
   pb::ChangeMessageVisibilityBatchResponse resp;
   EXPECT_CODE(ChangeBatch({}, 0, &resp), EMPTY_BATCH_REQUEST);
   std::vector<std::pair<std::string, std::string>> eleven;
@@ -359,7 +361,7 @@ TEST_F(ValidationTest, ChangeVisibilityBatchRulesForTheWholeBatch) {
   EXPECT_CODE(ChangeBatch({{std::string(81, 'i'), "h"}}, 0, &resp), INVALID_BATCH_ENTRY_ID);
 }
 
-TEST_F(ValidationTest, ChangeVisibilityBatchAnswersPerEntry) {
+TEST_P(ValidationTest, ChangeVisibilityBatchAnswersPerEntry) {
   Send("q", "a");
   Send("q", "b");
   std::vector<pb::Message> got = Receive("q", 2);
@@ -376,7 +378,7 @@ TEST_F(ValidationTest, ChangeVisibilityBatchAnswersPerEntry) {
   EXPECT_EQ(ReceiveBodies("q"), (std::vector<std::string>{"a"}));
 }
 
-TEST_F(ValidationTest, ChangeVisibilityBatchOutOfRangeTimeoutFailsPerEntry) {
+TEST_P(ValidationTest, ChangeVisibilityBatchOutOfRangeTimeoutFailsPerEntry) {
   Send("q", "a");
   std::vector<pb::Message> got = Receive("q");
   ASSERT_EQ(got.size(), 1u);
@@ -389,7 +391,7 @@ TEST_F(ValidationTest, ChangeVisibilityBatchOutOfRangeTimeoutFailsPerEntry) {
 
 // --- ReceiveMessage parameters ---------------------------------------------------
 
-TEST_F(ValidationTest, MaxNumberOfMessagesAboveTenIsInvalid) {
+TEST_P(ValidationTest, MaxNumberOfMessagesAboveTenIsInvalid) {
   Send("q", "m");
   for (uint32_t max : {11u, 1000u, 0x7fffffffu, 0x80000000u, 0xffffffffu}) {
     pb::ReceiveMessageRequest req = ReceiveRequest("q");
@@ -400,7 +402,7 @@ TEST_F(ValidationTest, MaxNumberOfMessagesAboveTenIsInvalid) {
   EXPECT_EQ(Visible("q"), 1);
 }
 
-TEST_F(ValidationTest, ReceiveVisibilityTimeoutOutOfRangeIsInvalid) {
+TEST_P(ValidationTest, ReceiveVisibilityTimeoutOutOfRangeIsInvalid) {
   Send("q", "m");
   for (int timeout : {-1, 43'201}) {
     pb::ReceiveMessageRequest req = ReceiveRequest("q");
@@ -412,7 +414,7 @@ TEST_F(ValidationTest, ReceiveVisibilityTimeoutOutOfRangeIsInvalid) {
   EXPECT_EQ(Receive("q", 1, 43'200).size(), 1u);
 }
 
-TEST_F(ValidationTest, WaitTimeSecondsOutOfRangeIsInvalid) {
+TEST_P(ValidationTest, WaitTimeSecondsOutOfRangeIsInvalid) {
   Send("q", "m");
   for (int wait : {-1, 21}) {
     pb::ReceiveMessageRequest req = ReceiveRequest("q");

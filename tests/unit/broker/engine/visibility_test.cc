@@ -10,7 +10,7 @@ namespace {
 
 constexpr int kTwelveHours = 43'200;
 
-class VisibilityTest : public EngineTest {
+class VisibilityTest : public EveryJournalTest {
  protected:
   VisibilityTest() {
     EXPECT_OK(CreateQueue("q"));  // VisibilityTimeout 30 s
@@ -25,7 +25,9 @@ class VisibilityTest : public EngineTest {
   }
 };
 
-TEST_F(VisibilityTest, MessageComesBackWhenItsTimeoutRunsOut) {
+INSTANTIATE_TEST_SUITE_P(Journals, VisibilityTest, EveryJournal(), JournalParamName);
+
+TEST_P(VisibilityTest, MessageComesBackWhenItsTimeoutRunsOut) {
   SendAndReceive();
   AdvanceMillis(29'999);
   EXPECT_TRUE(Receive("q").empty());
@@ -39,7 +41,7 @@ TEST_F(VisibilityTest, MessageComesBackWhenItsTimeoutRunsOut) {
   EXPECT_EQ(again[0].attributes().at("ApproximateReceiveCount"), "2");
 }
 
-TEST_F(VisibilityTest, RedeliveredMessageKeepsItsIdAndGetsANewHandle) {
+TEST_P(VisibilityTest, RedeliveredMessageKeepsItsIdAndGetsANewHandle) {
   const std::string id = Send("q", "m").message_id();
   std::vector<pb::Message> first = Receive("q");
   ASSERT_EQ(first.size(), 1u);
@@ -51,7 +53,7 @@ TEST_F(VisibilityTest, RedeliveredMessageKeepsItsIdAndGetsANewHandle) {
   EXPECT_NE(first[0].receipt_handle(), second[0].receipt_handle());
 }
 
-TEST_F(VisibilityTest, ChangeVisibilityExtendsTheTimeoutFromNow) {
+TEST_P(VisibilityTest, ChangeVisibilityExtendsTheTimeoutFromNow) {
   const std::string handle = SendAndReceive();
   AdvanceSeconds(20);
   ASSERT_OK(ChangeVisibility("q", handle, 60));
@@ -61,14 +63,14 @@ TEST_F(VisibilityTest, ChangeVisibilityExtendsTheTimeoutFromNow) {
   EXPECT_EQ(Receive("q").size(), 1u);
 }
 
-TEST_F(VisibilityTest, ChangeVisibilityCanShortenTheTimeout) {
+TEST_P(VisibilityTest, ChangeVisibilityCanShortenTheTimeout) {
   const std::string handle = SendAndReceive();
   ASSERT_OK(ChangeVisibility("q", handle, 5));
   AdvanceSeconds(5);
   EXPECT_EQ(Receive("q").size(), 1u);
 }
 
-TEST_F(VisibilityTest, ChangeVisibilityToZeroReleasesTheMessageAtOnce) {
+TEST_P(VisibilityTest, ChangeVisibilityToZeroReleasesTheMessageAtOnce) {
   const std::string handle = SendAndReceive();
   ASSERT_OK(ChangeVisibility("q", handle, 0));
   EXPECT_EQ(Visible("q"), 1);
@@ -78,7 +80,7 @@ TEST_F(VisibilityTest, ChangeVisibilityToZeroReleasesTheMessageAtOnce) {
   EXPECT_EQ(again[0].attributes().at("ApproximateReceiveCount"), "2");
 }
 
-TEST_F(VisibilityTest, ChangeIsNotRememberedAcrossReceives) {
+TEST_P(VisibilityTest, ChangeIsNotRememberedAcrossReceives) {
   const std::string handle = SendAndReceive();
   ASSERT_OK(ChangeVisibility("q", handle, 0));
   ASSERT_EQ(Receive("q").size(), 1u);  // back to the queue's 30 s
@@ -88,7 +90,7 @@ TEST_F(VisibilityTest, ChangeIsNotRememberedAcrossReceives) {
   EXPECT_EQ(Receive("q").size(), 1u);
 }
 
-TEST_F(VisibilityTest, DeleteAfterChangeVisibilityUsesTheSameHandle) {
+TEST_P(VisibilityTest, DeleteAfterChangeVisibilityUsesTheSameHandle) {
   const std::string handle = SendAndReceive();
   ASSERT_OK(ChangeVisibility("q", handle, 100));
   ASSERT_OK(DeleteMessage("q", handle));
@@ -96,7 +98,7 @@ TEST_F(VisibilityTest, DeleteAfterChangeVisibilityUsesTheSameHandle) {
   EXPECT_TRUE(Receive("q").empty());
 }
 
-TEST_F(VisibilityTest, TimeoutUpToTwelveHoursAfterTheReceiveIsAllowed) {
+TEST_P(VisibilityTest, TimeoutUpToTwelveHoursAfterTheReceiveIsAllowed) {
   const std::string handle = SendAndReceive();
   EXPECT_OK(ChangeVisibility("q", handle, kTwelveHours));
   AdvanceSeconds(100);
@@ -107,7 +109,7 @@ TEST_F(VisibilityTest, TimeoutUpToTwelveHoursAfterTheReceiveIsAllowed) {
   EXPECT_EQ(Receive("q").size(), 1u);
 }
 
-TEST_F(VisibilityTest, TimeoutPastTwelveHoursAfterTheReceiveIsRejected) {
+TEST_P(VisibilityTest, TimeoutPastTwelveHoursAfterTheReceiveIsRejected) {
   Send("q", "m");
   std::vector<pb::Message> got = Receive("q", 1, /*visibility_timeout=*/3600);
   ASSERT_EQ(got.size(), 1u);
@@ -121,7 +123,7 @@ TEST_F(VisibilityTest, TimeoutPastTwelveHoursAfterTheReceiveIsRejected) {
   EXPECT_EQ(Receive("q").size(), 1u);
 }
 
-TEST_F(VisibilityTest, FailedChangeLeavesTheOriginalTimeout) {
+TEST_P(VisibilityTest, FailedChangeLeavesTheOriginalTimeout) {
   const std::string handle = SendAndReceive();
   EXPECT_CODE(ChangeVisibility("q", handle, kTwelveHours + 1), INVALID_PARAMETER_VALUE);
   EXPECT_CODE(ChangeVisibility("q", handle, -1), INVALID_PARAMETER_VALUE);
@@ -129,7 +131,7 @@ TEST_F(VisibilityTest, FailedChangeLeavesTheOriginalTimeout) {
   EXPECT_EQ(Receive("q").size(), 1u);
 }
 
-TEST_F(VisibilityTest, TwelveHourCapCountsFromTheLatestReceive) {
+TEST_P(VisibilityTest, TwelveHourCapCountsFromTheLatestReceive) {
   SendAndReceive();
   AdvanceSeconds(kTwelveHours);  // well past the 30 s timeout
   std::vector<pb::Message> again = Receive("q");
@@ -137,20 +139,20 @@ TEST_F(VisibilityTest, TwelveHourCapCountsFromTheLatestReceive) {
   EXPECT_OK(ChangeVisibility("q", again[0].receipt_handle(), kTwelveHours));
 }
 
-TEST_F(VisibilityTest, ChangeVisibilityOfAMessageBackInTheQueueIsMessageNotInflight) {
+TEST_P(VisibilityTest, ChangeVisibilityOfAMessageBackInTheQueueIsMessageNotInflight) {
   const std::string handle = SendAndReceive();
   AdvanceSeconds(30);
   EXPECT_CODE(ChangeVisibility("q", handle, 60), MESSAGE_NOT_INFLIGHT);
   EXPECT_EQ(Visible("q"), 1);
 }
 
-TEST_F(VisibilityTest, ChangeVisibilityOfADeletedMessageIsMessageNotInflight) {
+TEST_P(VisibilityTest, ChangeVisibilityOfADeletedMessageIsMessageNotInflight) {
   const std::string handle = SendAndReceive();
   ASSERT_OK(DeleteMessage("q", handle));
   EXPECT_CODE(ChangeVisibility("q", handle, 60), MESSAGE_NOT_INFLIGHT);
 }
 
-TEST_F(VisibilityTest, ChangeVisibilityWithStaleHandleIsStaleAndChangesNothing) {
+TEST_P(VisibilityTest, ChangeVisibilityWithStaleHandleIsStaleAndChangesNothing) {
   Send("q", "m");
   std::vector<pb::Message> first = Receive("q");
   ASSERT_EQ(first.size(), 1u);
@@ -168,13 +170,13 @@ TEST_F(VisibilityTest, ChangeVisibilityWithStaleHandleIsStaleAndChangesNothing) 
   EXPECT_EQ(Receive("q").size(), 1u);
 }
 
-TEST_F(VisibilityTest, ChangeVisibilityWithInvalidHandleIsReceiptHandleIsInvalid) {
+TEST_P(VisibilityTest, ChangeVisibilityWithInvalidHandleIsReceiptHandleIsInvalid) {
   SendAndReceive();
   EXPECT_CODE(ChangeVisibility("q", "nonsense", 0), RECEIPT_HANDLE_IS_INVALID);
   EXPECT_EQ(InFlight("q"), 1);
 }
 
-TEST_F(VisibilityTest, StaleHandleCannotDeleteAfterTheMessageWasReceivedAgain) {
+TEST_P(VisibilityTest, StaleHandleCannotDeleteAfterTheMessageWasReceivedAgain) {
   Send("q", "m");
   std::vector<pb::Message> first = Receive("q", 1, 1);
   ASSERT_EQ(first.size(), 1u);

@@ -659,7 +659,7 @@ TEST_F(StorageTest, HandleOfADeletedMessageDoesNotMatchAMessageSentAfterReopen) 
 // --- The whole state ------------------------------------------------------------------
 
 // A mixed workload runs on the journalled engine and, request for request, on
-// an engine without a journal that never stops (same seed and receipt key, so
+// an engine on its memory journal that never stops (same seed and receipt key, so
 // the same message ids and receipt handles). After a commit and a reopen the
 // recovered engine must answer exactly as the one that never stopped: queue
 // attributes and counts, and every receive as time goes on (bodies, ids,
