@@ -9,10 +9,10 @@
 #include "client/client.h"
 #include "common/clock.h"
 #include "producer/cli/command.h"
-#include "producer/enqueue/enqueue_commands.h"
 #include "producer/cli/exit_codes.h"
 #include "producer/cli/sqs_commands.h"
 #include "producer/cli/urls.h"
+#include "producer/enqueue/enqueue_commands.h"
 
 namespace sluice {
 namespace {
@@ -35,9 +35,7 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
 
   CommandSet commands(&app);
-  AddSqsQueueCommands(commands);
-  AddSqsMessageCommands(commands);
-  AddSqsMoveTaskCommands(commands);
+  AddSqsCommands(commands);
   AddEnqueueCommands(commands);
 
   // CLI11 reports a bad command line, and --help, by throwing; both end here.

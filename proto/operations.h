@@ -2,7 +2,7 @@
 // must handle every operation is made from this list: the broker's dispatch
 // and its operation names, the client's methods and the CLI's subcommands.
 // Adding an operation is a line here, its messages in sluice.proto, its
-// Engine method and its CLI subcommand; the compiler finds what is missing.
+// Engine method and its CLI subcommand; the build fails until each exists.
 //
 // SLUICE_OPERATIONS(X) expands X(Name, field, cli_name) once per operation:
 //   Name      SQS's name of the operation ("SendMessageBatch"), which is
