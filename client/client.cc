@@ -44,6 +44,34 @@ Answer ReadAnswer(zmq::socket_t& socket, uint64_t id, Millis timeout_ms, pb::Res
   return resp->request_id() == id ? Answer::kOurs : Answer::kStale;
 }
 
+// How long the broker may hold a request before it answers: nothing but
+// its work, except for a receive, which it holds for its long-poll wait.
+template <typename Request>
+Millis BrokerWaitMs(const Request&) {
+  return 0;
+}
+
+Millis BrokerWaitMs(const pb::ReceiveMessageRequest& req) {
+  return req.has_wait_time_seconds() ? std::max<Millis>(0, Millis{req.wait_time_seconds()} * 1000)
+                                     : kMaxQueueWaitMs;
+}
+
+// Calls operation Op: wraps its request in the envelope and takes its answer
+// out, checking that the broker answered the operation that was asked.
+template <typename Op>
+Result<typename Op::Response> CallOperation(Client& client, const typename Op::Request& req,
+                                            Millis timeout_ms) {
+  pb::Request envelope;
+  *Op::MutableRequest(&envelope) = req;
+  Result<pb::Response> r = client.Call(std::move(envelope), timeout_ms);
+  if (!r.ok()) return r.status();
+  if (r->op_case() != Op::kResponseCase) {
+    return Status(pb::INTERNAL_ERROR, "the broker's answer to " + std::string(Op::kName) +
+                                          " is not a " + std::string(Op::kName) + " answer");
+  }
+  return std::move(*Op::MutableResponse(&*r));
+}
+
 std::shared_ptr<zmq::context_t> SharedContext() {
   static std::mutex mu;
   static std::weak_ptr<zmq::context_t> shared;
@@ -141,44 +169,11 @@ Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
                 "no answer from " + endpoint_ + " within " + std::to_string(timeout_ms) + " ms");
 }
 
-// Each operation wraps its request in the envelope and takes its answer out,
-// checking that the broker answered the operation that was asked.
-#define SLUICE_CLIENT_OP(Method, field, extra_wait_ms)                                 \
-  Result<pb::Method##Response> Client::Method(const pb::Method##Request& req) {        \
-    pb::Request envelope;                                                              \
-    *envelope.mutable_##field() = req;                                                 \
-    Result<pb::Response> r =                                                           \
-        Call(std::move(envelope), options_.call_timeout_ms + (extra_wait_ms));         \
-    if (!r.ok()) return r.status();                                                    \
-    if (r->op_case() != pb::Response::k##Method) {                                     \
-      return Status(pb::INTERNAL_ERROR,                                                \
-                    "the broker's answer to " #Method " is not a " #Method " answer"); \
-    }                                                                                  \
-    return std::move(*r->mutable_##field());                                           \
+#define SLUICE_CLIENT_METHOD(Name, field, cli_name)                                            \
+  Result<pb::Name##Response> Client::Name(const pb::Name##Request& req) {                      \
+    return CallOperation<ops::Name>(*this, req, options_.call_timeout_ms + BrokerWaitMs(req)); \
   }
-
-SLUICE_CLIENT_OP(CreateQueue, create_queue, 0)
-SLUICE_CLIENT_OP(DeleteQueue, delete_queue, 0)
-SLUICE_CLIENT_OP(GetQueueUrl, get_queue_url, 0)
-SLUICE_CLIENT_OP(ListQueues, list_queues, 0)
-SLUICE_CLIENT_OP(GetQueueAttributes, get_queue_attributes, 0)
-SLUICE_CLIENT_OP(SetQueueAttributes, set_queue_attributes, 0)
-SLUICE_CLIENT_OP(PurgeQueue, purge_queue, 0)
-SLUICE_CLIENT_OP(SendMessage, send_message, 0)
-SLUICE_CLIENT_OP(SendMessageBatch, send_message_batch, 0)
-// The broker holds a receive for its long-poll wait before answering.
-SLUICE_CLIENT_OP(ReceiveMessage, receive_message,
-                 req.has_wait_time_seconds()
-                     ? std::max<Millis>(0, Millis{req.wait_time_seconds()} * 1000)
-                     : kMaxQueueWaitMs)
-SLUICE_CLIENT_OP(DeleteMessage, delete_message, 0)
-SLUICE_CLIENT_OP(DeleteMessageBatch, delete_message_batch, 0)
-SLUICE_CLIENT_OP(ChangeMessageVisibility, change_message_visibility, 0)
-SLUICE_CLIENT_OP(ChangeMessageVisibilityBatch, change_message_visibility_batch, 0)
-SLUICE_CLIENT_OP(StartMessageMoveTask, start_message_move_task, 0)
-SLUICE_CLIENT_OP(CancelMessageMoveTask, cancel_message_move_task, 0)
-SLUICE_CLIENT_OP(ListMessageMoveTasks, list_message_move_tasks, 0)
-
-#undef SLUICE_CLIENT_OP
+SLUICE_OPERATIONS(SLUICE_CLIENT_METHOD)
+#undef SLUICE_CLIENT_METHOD
 
 }  // namespace sluice

@@ -18,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "proto/operations.h"
 #include "sluice.pb.h"
 
 namespace zmq {
@@ -48,31 +49,12 @@ class Client {
 
   const std::string& endpoint() const { return endpoint_; }
 
-  Result<pb::CreateQueueResponse> CreateQueue(const pb::CreateQueueRequest& req);
-  Result<pb::DeleteQueueResponse> DeleteQueue(const pb::DeleteQueueRequest& req);
-  Result<pb::GetQueueUrlResponse> GetQueueUrl(const pb::GetQueueUrlRequest& req);
-  Result<pb::ListQueuesResponse> ListQueues(const pb::ListQueuesRequest& req);
-  Result<pb::GetQueueAttributesResponse> GetQueueAttributes(
-      const pb::GetQueueAttributesRequest& req);
-  Result<pb::SetQueueAttributesResponse> SetQueueAttributes(
-      const pb::SetQueueAttributesRequest& req);
-  Result<pb::PurgeQueueResponse> PurgeQueue(const pb::PurgeQueueRequest& req);
-  Result<pb::SendMessageResponse> SendMessage(const pb::SendMessageRequest& req);
-  Result<pb::SendMessageBatchResponse> SendMessageBatch(const pb::SendMessageBatchRequest& req);
-  Result<pb::ReceiveMessageResponse> ReceiveMessage(const pb::ReceiveMessageRequest& req);
-  Result<pb::DeleteMessageResponse> DeleteMessage(const pb::DeleteMessageRequest& req);
-  Result<pb::DeleteMessageBatchResponse> DeleteMessageBatch(
-      const pb::DeleteMessageBatchRequest& req);
-  Result<pb::ChangeMessageVisibilityResponse> ChangeMessageVisibility(
-      const pb::ChangeMessageVisibilityRequest& req);
-  Result<pb::ChangeMessageVisibilityBatchResponse> ChangeMessageVisibilityBatch(
-      const pb::ChangeMessageVisibilityBatchRequest& req);
-  Result<pb::StartMessageMoveTaskResponse> StartMessageMoveTask(
-      const pb::StartMessageMoveTaskRequest& req);
-  Result<pb::CancelMessageMoveTaskResponse> CancelMessageMoveTask(
-      const pb::CancelMessageMoveTaskRequest& req);
-  Result<pb::ListMessageMoveTasksResponse> ListMessageMoveTasks(
-      const pb::ListMessageMoveTasksRequest& req);
+  // One method per operation of proto/operations.h, named as the operation:
+  //   Result<pb::SendMessageResponse> SendMessage(const pb::SendMessageRequest& req);
+#define SLUICE_CLIENT_METHOD(Name, field, cli_name) \
+  Result<pb::Name##Response> Name(const pb::Name##Request& req);
+  SLUICE_OPERATIONS(SLUICE_CLIENT_METHOD)
+#undef SLUICE_CLIENT_METHOD
 
   // Sends `req` (its request_id is overwritten) and waits up to `timeout_ms`
   // for the answer. A Response carrying an error is returned as that error.

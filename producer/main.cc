@@ -35,9 +35,7 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
 
   CommandSet commands(&app);
-  AddSqsQueueCommands(commands);
-  AddSqsMessageCommands(commands);
-  AddSqsMoveTaskCommands(commands);
+  AddSqsCommands(commands);
   AddEnqueueCommands(commands);
 
   // CLI11 reports a bad command line, and --help, by throwing; both end here.

@@ -104,7 +104,7 @@ Status Engine::GetQueueUrl(const pb::GetQueueUrlRequest& req, pb::GetQueueUrlRes
 Status Engine::ListQueues(const pb::ListQueuesRequest& req, pb::ListQueuesResponse* resp) {
   const uint32_t max = req.max_results() == 0 ? limits::kMaxListQueuesResults : req.max_results();
   if (max > static_cast<uint32_t>(limits::kMaxListQueuesResults)) {
-    return {pb::INVALID_PARAMETER_VALUE, "MaxResults is at most 1000"};
+    return {pb::INVALID_PARAMETER_VALUE, limits::ListQueuesResultsDetail()};
   }
   const std::string& prefix = req.queue_name_prefix();
   auto it = req.next_token().empty() ? queues_.lower_bound(prefix)
@@ -201,7 +201,7 @@ Result<Millis> Engine::ReceiveWaitMs(const pb::ReceiveMessageRequest& req) const
   }
   if (!req.has_wait_time_seconds()) return Millis{it->second->config().receive_wait_s} * 1000;
   if (req.wait_time_seconds() < 0 || req.wait_time_seconds() > limits::kMaxWaitTimeSeconds) {
-    return Status(pb::INVALID_PARAMETER_VALUE, "WaitTimeSeconds must be between 0 and 20");
+    return Status(pb::INVALID_PARAMETER_VALUE, limits::WaitTimeDetail());
   }
   return Millis{req.wait_time_seconds()} * 1000;
 }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "broker/engine/journal.h"
+#include "broker/engine/limits.h"
 #include "broker/engine/memory_journal.h"
 #include "broker/engine/move_tasks.h"
 #include "broker/engine/queue.h"
@@ -35,8 +36,8 @@
 namespace sluice {
 
 struct EngineOptions {
-  int inflight_limit = 120'000;  // per queue; the broker's --max-inflight
-  uint64_t seed = 0;             // message ids, and the receipt handle seal when none is given
+  int inflight_limit = limits::kDefaultInflightLimit;  // per queue; the broker's --max-inflight
+  uint64_t seed = 0;  // message ids, and the receipt handle seal when none is given
   // The key that seals receipt handles; a durable broker keeps it so handles
   // stay valid across restarts. 0: drawn from the seed.
   uint64_t receipt_secret = 0;

@@ -46,7 +46,7 @@ const std::vector<std::string>& SystemAttributeNames() {
 
 Status CheckVisibilityTimeout(int timeout_s) {
   if (timeout_s < 0 || timeout_s > limits::kMaxVisibilityTimeoutSeconds) {
-    return {pb::INVALID_PARAMETER_VALUE, "VisibilityTimeout must be between 0 and 43200"};
+    return {pb::INVALID_PARAMETER_VALUE, limits::VisibilityTimeoutDetail()};
   }
   return Status::Ok();
 }
@@ -89,9 +89,7 @@ Status Engine::SendOne(Queue& q, const pb::SendMessageEntry& e, std::string md5_
   if (Status s = ValidateMessageAttributes(e.message_attributes()); !s.ok()) return s;
   const int64_t size = MessageSize(e.body(), e.message_attributes());
   if (size > q.config().max_message_size) {
-    return {pb::MESSAGE_TOO_LONG, "the message is " + std::to_string(size) +
-                                      " bytes; the queue's MaximumMessageSize is " +
-                                      std::to_string(q.config().max_message_size)};
+    return {pb::MESSAGE_TOO_LONG, limits::MessageSizeDetail(size, q.config().max_message_size)};
   }
   int delay_s = q.config().delay_s;
   if (e.has_delay_seconds()) {
@@ -100,7 +98,7 @@ Status Engine::SendOne(Queue& q, const pb::SendMessageEntry& e, std::string md5_
               "FIFO queues take a delay only as the queue's DelaySeconds, not per message"};
     }
     if (e.delay_seconds() < 0 || e.delay_seconds() > limits::kMaxDelaySeconds) {
-      return {pb::INVALID_PARAMETER_VALUE, "DelaySeconds must be between 0 and 900"};
+      return {pb::INVALID_PARAMETER_VALUE, limits::DelayDetail()};
     }
     delay_s = e.delay_seconds();
   }
@@ -173,9 +171,8 @@ Status Engine::SendMessageBatch(const pb::SendMessageBatchRequest& req,
   int64_t total = 0;
   for (const auto& e : req.entries()) total += MessageSize(e.body(), e.message_attributes());
   if (total > (*q)->config().max_message_size) {
-    return {pb::BATCH_REQUEST_TOO_LONG, "the batch's messages total " + std::to_string(total) +
-                                            " bytes; the queue's MaximumMessageSize is " +
-                                            std::to_string((*q)->config().max_message_size)};
+    return {pb::BATCH_REQUEST_TOO_LONG,
+            limits::BatchSizeDetail(total, (*q)->config().max_message_size)};
   }
   // The bodies' digests are made together, several at a time (md5_lanes.h).
   std::vector<std::string_view> bodies;
@@ -217,7 +214,7 @@ Status Engine::ReceiveMessage(const pb::ReceiveMessageRequest& req,
   // Compared unsigned: a huge count must be refused, not wrap to a negative int.
   const uint32_t requested = req.max_number_of_messages() == 0 ? 1 : req.max_number_of_messages();
   if (requested > static_cast<uint32_t>(limits::kMaxReceiveMessages)) {
-    return {pb::INVALID_PARAMETER_VALUE, "MaxNumberOfMessages must be between 1 and 10"};
+    return {pb::INVALID_PARAMETER_VALUE, limits::ReceiveMessagesDetail()};
   }
   const int max = static_cast<int>(requested);
   const int visibility_s =
@@ -232,8 +229,7 @@ Status Engine::ReceiveMessage(const pb::ReceiveMessageRequest& req,
 
   const int room = options_.inflight_limit - static_cast<int>(queue.in_flight());
   if (room <= 0) {
-    return {pb::OVER_LIMIT, "the queue has " + std::to_string(queue.in_flight()) +
-                                " messages in flight, its limit"};
+    return {pb::OVER_LIMIT, limits::InflightDetail(queue.in_flight())};
   }
   // Dead-lettering needs a dead-letter queue that exists now; without one,
   // messages stay and keep being delivered, as in SQS.
@@ -366,8 +362,7 @@ Status Engine::ChangeVisibilityOne(Queue& q, const std::string& receipt_handle, 
   const Millis now = clock_->Now();
   const Millis timeout_ms = Millis{timeout_s} * 1000;
   if (now + timeout_ms - m.received_at > Millis{limits::kMaxVisibilityTimeoutSeconds} * 1000) {
-    return {pb::INVALID_PARAMETER_VALUE,
-            "a message may stay invisible at most 12 hours after it was received"};
+    return {pb::INVALID_PARAMETER_VALUE, limits::InvisibleSinceReceiveDetail()};
   }
   q.ChangeVisibility(seq, timeout_ms, now);
   return Status::Ok();

@@ -33,7 +33,7 @@ Status Engine::StartMessageMoveTask(const pb::StartMessageMoveTaskRequest& req,
   }
   const int rate = req.max_number_of_messages_per_second();
   if (rate < 0 || rate > limits::kMaxMoveTaskRate) {
-    return {pb::INVALID_PARAMETER_VALUE, "MaxNumberOfMessagesPerSecond must be between 1 and 500"};
+    return {pb::INVALID_PARAMETER_VALUE, limits::MoveTaskRateDetail()};
   }
   auto task = move_tasks_.Start(source, destination, rate, static_cast<int64_t>((*q)->visible()),
                                 clock_->Now());
@@ -63,7 +63,9 @@ Status Engine::ListMessageMoveTasks(const pb::ListMessageMoveTasksRequest& req,
   auto q = FindQueue(source);
   if (!q.ok()) return q.status();
   const uint32_t max = req.max_results() == 0 ? 1 : req.max_results();
-  if (max > 10) return {pb::INVALID_PARAMETER_VALUE, "MaxResults must be between 1 and 10"};
+  if (max > static_cast<uint32_t>(limits::kMaxMoveTaskResults)) {
+    return {pb::INVALID_PARAMETER_VALUE, limits::MoveTaskResultsDetail()};
+  }
   for (const MoveTask* t : move_tasks_.ListBySource(source, max)) {
     pb::MessageMoveTask* out = resp->add_results();
     if (t->running()) out->set_task_handle(t->handle);

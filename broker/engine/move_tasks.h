@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/engine/limits.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -54,8 +55,8 @@ class MoveTasks {
   void Restore(std::list<MoveTask> tasks, uint64_t next_id);
 
  private:
-  // Finished tasks a source keeps for ListMessageMoveTasks, as SQS's limit of 10 results.
-  static constexpr size_t kHistoryPerSource = 10;
+  // Finished tasks a source keeps: as many as ListMessageMoveTasks can list.
+  static constexpr size_t kHistoryPerSource = limits::kMaxMoveTaskResults;
 
   std::list<MoveTask> tasks_;  // newest first; pointers stay valid
   uint64_t next_id_ = 1;

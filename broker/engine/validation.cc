@@ -61,7 +61,7 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 
 Status ValidateAttributeName(std::string_view name) {
   if (name.empty() || name.size() > limits::kMaxMessageAttributeNameLength) {
-    return {pb::INVALID_PARAMETER_VALUE, "message attribute names are 1-256 characters"};
+    return {pb::INVALID_PARAMETER_VALUE, limits::MessageAttributeNameLengthDetail()};
   }
   for (char c : name) {
     if (!IsNameChar(c) && c != '.') {
@@ -98,7 +98,7 @@ bool IsFifoQueueName(std::string_view name) {
 
 Status ValidateQueueName(std::string_view name) {
   if (name.empty() || name.size() > limits::kMaxQueueNameLength) {
-    return {pb::INVALID_PARAMETER_VALUE, "queue names are 1-80 characters"};
+    return {pb::INVALID_PARAMETER_VALUE, limits::QueueNameLengthDetail()};
   }
   std::string_view stem = IsFifoQueueName(name) ? name.substr(0, name.size() - 5) : name;
   if (stem.empty() || !std::all_of(stem.begin(), stem.end(), IsNameChar)) {
@@ -112,8 +112,7 @@ Status ValidateQueueName(std::string_view name) {
 Status ValidateBatchSize(int size) {
   if (size == 0) return {pb::EMPTY_BATCH_REQUEST, "the batch holds no entries"};
   if (size > limits::kMaxBatchEntries) {
-    return {pb::TOO_MANY_ENTRIES_IN_BATCH_REQUEST,
-            "a batch holds at most 10 entries, got " + std::to_string(size)};
+    return {pb::TOO_MANY_ENTRIES_IN_BATCH_REQUEST, limits::BatchEntriesDetail(size)};
   }
   return Status::Ok();
 }
@@ -121,8 +120,7 @@ Status ValidateBatchSize(int size) {
 Status ValidateBatchEntryId(std::string_view id) {
   if (id.empty() || id.size() > limits::kMaxBatchEntryIdLength ||
       !std::all_of(id.begin(), id.end(), IsNameChar)) {
-    return {pb::INVALID_BATCH_ENTRY_ID,
-            "batch entry id '" + std::string(id) + "' must be 1-80 characters of A-Za-z0-9_-"};
+    return {pb::INVALID_BATCH_ENTRY_ID, limits::BatchEntryIdDetail(id)};
   }
   return Status::Ok();
 }
@@ -170,7 +168,7 @@ Status ValidateBody(std::string_view body) {
 
 Status ValidateMessageAttributes(const MessageAttributes& attributes) {
   if (attributes.size() > static_cast<size_t>(limits::kMaxMessageAttributes)) {
-    return {pb::INVALID_PARAMETER_VALUE, "a message holds at most 10 message attributes"};
+    return {pb::INVALID_PARAMETER_VALUE, limits::MessageAttributesDetail()};
   }
   for (const auto& [name, value] : attributes) {
     if (Status s = ValidateAttributeName(name); !s.ok()) return s;
@@ -244,7 +242,7 @@ std::string MessageAttributesMd5(const MessageAttributes& attributes) {
 
 Status ValidateFifoId(std::string_view what, std::string_view id) {
   if (id.empty() || id.size() > limits::kMaxFifoIdLength) {
-    return {pb::INVALID_PARAMETER_VALUE, std::string(what) + " must be 1-128 characters"};
+    return {pb::INVALID_PARAMETER_VALUE, limits::FifoIdLengthDetail(what)};
   }
   for (char c : id) {
     if (c < 0x21 || c > 0x7E) {

@@ -3,13 +3,10 @@
 #include "producer/cli/urls.h"
 
 namespace sluice {
-namespace {
 
 Status FlagError(std::string_view flag, const Status& s) {
   return Status(s.code(), std::string(flag) + ": " + s.detail());
 }
-
-}  // namespace
 
 void AddQueueFlags(CLI::App* cmd, QueueFlags* flags) {
   cmd->add_option("--queue-name", flags->name, "The queue's name");
