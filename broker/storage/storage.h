@@ -30,6 +30,8 @@
 
 namespace sluice {
 
+struct RecoveredState;
+
 enum class FsyncMode {
   kAlways,    // every commit is fsync'd before its answers leave
   kInterval,  // commits are written at once and fsync'd every interval
@@ -134,7 +136,6 @@ class Storage final : public Journal {
   void ReadBodies(const std::vector<BodyRead>& reads) override;
 
  private:
-  struct Recovered;
   Storage(std::unique_ptr<SegmentLog> log, std::string dir, StorageOptions options);
   void AppendMeta();
   void AppendQueue(const Queue& q);
@@ -145,7 +146,7 @@ class Storage final : public Journal {
   std::unique_ptr<SegmentLog> log_;
   StorageOptions options_;
   std::string dir_;
-  std::unique_ptr<Recovered> recovered_;  // from Open until Recover
+  std::unique_ptr<RecoveredState> recovered_;  // from Open until Recover
   uint64_t receipt_secret_ = 0;
   uint64_t next_incarnation_ = 1;
   std::map<uint64_t, const Queue*> queues_;  // by incarnation: every queue there is
