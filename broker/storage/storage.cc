@@ -1,14 +1,10 @@
 #include "broker/storage/storage.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <random>
 
 #include "broker/engine/queue.h"
@@ -68,10 +64,9 @@ Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOp
     if (Status s = storage->log_->Write(); !s.ok()) return s;
     if (Status s = storage->log_->Sync(); !s.ok()) return s;
   }
-  storage->sync_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (storage->sync_fd_ < 0) {
-    return Status(pb::INTERNAL_ERROR, std::string("eventfd: ") + std::strerror(errno));
-  }
+  auto syncer = Syncer::Create([log = storage->log_.get()] { return log->Sync(); });
+  if (!syncer.ok()) return syncer.status();
+  storage->syncer_ = std::move(*syncer);
   storage->RefreshDiskSpace();
   return storage;
 }
@@ -148,59 +143,7 @@ void Storage::RefreshDiskSpace() {
   disk_low_ = low;
 }
 
-Storage::~Storage() {
-  if (syncer_.joinable()) {
-    {
-      std::lock_guard lock(sync_mu_);
-      sync_stop_ = true;
-    }
-    sync_cv_.notify_one();
-    syncer_.join();
-  }
-  if (sync_fd_ >= 0) ::close(sync_fd_);
-}
-
-void Storage::RequestSync() {
-  if (synced_generation_ == written_generation_ || requested_generation_ == written_generation_) {
-    return;
-  }
-  if (!syncer_.joinable()) syncer_ = std::jthread([this] { SyncLoop(); });
-  requested_generation_ = written_generation_;
-  {
-    std::lock_guard lock(sync_mu_);
-    sync_target_ = written_generation_;
-  }
-  sync_cv_.notify_one();
-}
-
-void Storage::SyncLoop() {
-  std::unique_lock lock(sync_mu_);
-  for (;;) {
-    // A request made while the last fsync ran starts the next one at once,
-    // without waiting for the loop to hear of the last one first.
-    sync_cv_.wait(lock, [this] { return sync_stop_ || sync_target_ > sync_done_; });
-    if (sync_stop_) return;
-    const uint64_t target = sync_target_;
-    lock.unlock();
-    Status s = log_->Sync();
-    lock.lock();
-    sync_status_ = s;
-    sync_done_ = target;
-    const uint64_t one = 1;
-    if (::write(sync_fd_, &one, sizeof one) != sizeof one) {
-      spdlog::critical("event=syncer_signal_failed");
-    }
-  }
-}
-
-Status Storage::FinishSync() {
-  uint64_t count = 0;
-  if (::read(sync_fd_, &count, sizeof count) != sizeof count) return Status::Ok();
-  std::lock_guard lock(sync_mu_);
-  if (!sync_status_.ok()) return sync_status_;
-  synced_generation_ = sync_done_;
-  return Status::Ok();
-}
+Storage::~Storage() = default;
 
 void Storage::MarkSynced() {
   // Only a help to recovery: a disk too full for it loses nothing.
@@ -359,7 +302,7 @@ Status Storage::Commit() {
   // a new segment reserves the next spare's.
   if (log_->active_segment() != segment) RefreshDiskSpace();
   if (wrote) {
-    ++written_generation_;
+    syncer_->Wrote();
     unsynced_ = options_.fsync == FsyncMode::kInterval;
   }
   // A compaction's own writes come after the turn's, in batches of their

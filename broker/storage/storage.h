@@ -13,18 +13,16 @@
 #ifndef SLUICE_BROKER_STORAGE_STORAGE_H_
 #define SLUICE_BROKER_STORAGE_STORAGE_H_
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "broker/engine/engine.h"
 #include "broker/engine/journal.h"
 #include "broker/storage/segment_log.h"
+#include "broker/storage/syncer.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -97,12 +95,13 @@ class Storage final : public Journal {
   // once, or right after the fsync under way. When one ends, sync_fd()
   // becomes readable and FinishSync says how it went. The server's loop
   // keeps running meanwhile, so the next turn's work overlaps the disk's.
+  // (The Syncer does all this; see broker/storage/syncer.h.)
   bool SyncsEachCommit() const { return options_.fsync == FsyncMode::kAlways; }
-  uint64_t WrittenGeneration() const { return written_generation_; }
-  uint64_t SyncedGeneration() const { return synced_generation_; }
-  void RequestSync();
-  int sync_fd() const { return sync_fd_; }
-  Status FinishSync();
+  uint64_t WrittenGeneration() const { return syncer_->written(); }
+  uint64_t SyncedGeneration() const { return syncer_->synced(); }
+  void RequestSync() { syncer_->Request(); }
+  int sync_fd() const { return syncer_->fd(); }
+  Status FinishSync() { return syncer_->Finish(); }
   // Once a turn's answers are out: if the last sync covered everything
   // written, has the log record it (SegmentLog::MarkSynced), so that
   // recovery knows those batches were synced should the log stay idle.
@@ -210,21 +209,12 @@ class Storage final : public Journal {
   // for a move); the next Commit fails with it.
   Status failure_;
   bool unsynced_ = false;  // kInterval: written since the last fsync
+  Millis last_sync_ = 0;   // kInterval: when the last fsync began
 
-  // The syncer thread (FsyncMode::kAlways).
-  void SyncLoop();
-  uint64_t written_generation_ = 0;
-  uint64_t synced_generation_ = 0;
-  uint64_t requested_generation_ = 0;  // the last RequestSync's
-  int sync_fd_ = -1;                   // eventfd: the syncer's "done"
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  uint64_t sync_target_ = 0;  // guarded by sync_mu_: generation to make durable
-  uint64_t sync_done_ = 0;    // guarded by sync_mu_: generation made durable
-  Status sync_status_;        // guarded by sync_mu_
-  bool sync_stop_ = false;    // guarded by sync_mu_
-  std::jthread syncer_;
-  Millis last_sync_ = 0;
+  // Numbers the commits and, with FsyncMode::kAlways, fsyncs them on a
+  // thread of its own. Declared after log_, so that it stops before the
+  // log goes.
+  std::unique_ptr<Syncer> syncer_;
 };
 
 }  // namespace sluice

@@ -21,7 +21,7 @@ bool Storage::WriteCompaction() {
     free_bytes_ = 0;
     return false;
   }
-  ++written_generation_;
+  syncer_->Wrote();
   unsynced_ = options_.fsync == FsyncMode::kInterval;
   return true;
 }
