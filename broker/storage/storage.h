@@ -21,6 +21,7 @@
 
 #include "broker/engine/engine.h"
 #include "broker/engine/journal.h"
+#include "broker/storage/compaction_policy.h"
 #include "broker/storage/segment_log.h"
 #include "broker/storage/syncer.h"
 #include "common/clock.h"
@@ -162,13 +163,8 @@ class Storage final : public Journal {
   // bodies. A compaction writes the queue records and deduplication ids at
   // the log's head, copies the live messages whose bodies are in a run of
   // oldest segments forward, a slice per turn, and finally deletes the run.
-  // Messages are mostly consumed oldest first, so old segments die whole: a
-  // run of dead segments at the head is deleted with nothing to copy. Live
-  // messages are copied from the longest run whose garbage outweighs what
-  // is live in it by copy_slack_bytes, so each compaction rewrites less than
-  // it frees, and a queue consumed in order, whose oldest segment is partly
-  // consumed and the rest live, is never copied.
-  static constexpr uint64_t kCompactMinGarbageBytes = 8ull << 20;
+  // Which run is the policy's (broker/storage/compaction_policy.h); the
+  // copying is in storage_compaction.cc.
   static constexpr uint64_t kCompactSliceBytes = 2ull << 20;
   static constexpr int kCompactSliceMessages = 16384;  // looked at per turn
   struct Compaction {
@@ -185,21 +181,17 @@ class Storage final : public Journal {
   // Writes what a compaction appended; on failure (a full disk) gives the
   // compaction up, which loses nothing: the old segments stay.
   bool WriteCompaction();
-  // The live messages whose bodies are in a segment: their bytes time
-  // compactions; their number tells a compaction when it has found them all,
-  // so it need not walk every queue to its end.
-  struct LiveInSegment {
-    uint64_t bytes = 0;
-    uint64_t messages = 0;
-  };
   void CountLive(const StoredMessage& m);
   void UncountLive(const StoredMessage& m, uint64_t body_ref);
   void MoveLive(const StoredMessage& m, uint64_t from_ref);
   bool compaction_deferred_ = false;  // for want of disk space
   std::optional<Compaction> compaction_;
-  std::map<uint32_t, LiveInSegment> live_by_segment_;  // by body segment
-  bool live_counts_trusted_ = true;                    // until one is found wrong
-  uint64_t LiveMessageBytes() const;                   // all of them
+  // The live messages by the segment of their bodies: their bytes time
+  // compactions; their number tells a compaction when it has found them all,
+  // so it need not walk every queue to its end.
+  LiveBySegment live_by_segment_;
+  bool live_counts_trusted_ = true;   // until one is found wrong
+  uint64_t LiveMessageBytes() const;  // all of them
   uint64_t LiveMessagesThrough(uint32_t segment) const;
   uint64_t dedup_bytes_ = 0;  // live deduplication ids
 
