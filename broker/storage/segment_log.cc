@@ -14,8 +14,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "broker/storage/coding.h"
 #include "broker/storage/crc32c.h"
 #include "broker/storage/durable_dir.h"
+#include "broker/storage/storage_status.h"
 
 namespace sluice {
 namespace {
@@ -27,29 +29,16 @@ constexpr char kFormatFile[] = "FORMAT";
 // The next segment, its blocks reserved ahead (see Reserve).
 constexpr char kSpareFile[] = "spare";
 constexpr std::string_view kFormat = "sluice-log 4\n";
-// The formats before record types 10 (message move tasks) and 11 (purges)
-// were added: read as this one, and renamed to it, so that an older broker
-// refuses the log rather than stumble on a record it does not know.
-constexpr std::string_view kPreviousFormats[] = {"sluice-log 2\n", "sluice-log 3\n"};
 // Rejects a damaged length before its checksum is computed; no turn writes
 // this much.
 constexpr uint32_t kMaxBatchBytes = 1u << 30;
 
 Status CorruptAt(const std::string& path, uint64_t offset, const std::string& what) {
-  return Status(pb::INTERNAL_ERROR,
-                "Corruption: " + path + " at offset " + std::to_string(offset) + ": " + what);
+  return Corrupt(path + " at offset " + std::to_string(offset) + ": " + what);
 }
 
-Status Errno(const std::string& what) {
-  return Status(pb::INTERNAL_ERROR, what + ": " + std::strerror(errno));
-}
-
-void Put32(char* p, uint32_t v) { std::memcpy(p, &v, 4); }
-uint32_t Get32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
+void Put32(char* p, uint32_t v) { EncodeFixed32(p, v); }
+uint32_t Get32(const char* p) { return DecodeFixed32(p); }
 
 // Whether the batch header at `p`, with `n` bytes from there to the end of
 // the segment, is whole and passes its checksum.
@@ -195,9 +184,6 @@ Status SegmentLog::CheckFormat() {
     if (n < 0) return Errno("reading " + path);
     const std::string_view found(buf, static_cast<size_t>(n));
     if (found == kFormat) return Status::Ok();
-    for (std::string_view previous : kPreviousFormats) {
-      if (found == previous) return WriteFormat();
-    }
     auto escaped = [](std::string_view bytes) {
       std::string shown;
       for (unsigned char ch : bytes) {
@@ -211,18 +197,16 @@ Status SegmentLog::CheckFormat() {
       }
       return shown;
     };
-    return Status(pb::INTERNAL_ERROR, path + " names a log format this broker does not read: \"" +
-                                          escaped(found) + "\" (it reads \"" + escaped(kFormat) +
-                                          "\")");
+    return StorageError(path + " names a log format this broker does not read: \"" +
+                        escaped(found) + "\" (it reads \"" + escaped(kFormat) + "\")");
   }
   if (errno != ENOENT) return Errno("opening " + path);
   if (!segments_.empty()) {
-    return Status(pb::INTERNAL_ERROR,
-                  dir_ +
-                      " holds log segments but no FORMAT file: an older Sluice wrote them, in a "
-                      "format this broker does not read; drain its queues with that broker, then "
-                      "remove " +
-                      dir_);
+    return StorageError(dir_ +
+                        " holds log segments but no FORMAT file: an older Sluice wrote them, in a "
+                        "format this broker does not read; drain its queues with that broker, then "
+                        "remove " +
+                        dir_);
   }
   return WriteFormat();
 }
@@ -252,9 +236,8 @@ Status SegmentLog::Replay(const std::function<Status(const LogRecord&)>& visit) 
     const bool last = std::next(it) == segments_.end();
     // Compaction deletes the oldest segments only: a gap is a lost file.
     if (!last && std::next(it)->first != it->first + 1) {
-      return Status(pb::INTERNAL_ERROR, "Corruption: " + PathOf(it->first + 1) +
-                                            " is missing between " + PathOf(it->first) + " and " +
-                                            PathOf(std::next(it)->first));
+      return Corrupt(PathOf(it->first + 1) + " is missing between " + PathOf(it->first) + " and " +
+                     PathOf(std::next(it)->first));
     }
     if (Status s = ReplaySegment(it->second, last, visit); !s.ok()) return s;
     bytes_ += it->second->size;
@@ -327,7 +310,7 @@ Status SegmentLog::ReplaySegment(const std::shared_ptr<Segment>& segment, bool l
           Get32(data.data() + r + 4), std::string_view(data.data() + r + kRecordHeaderBytes, size),
           (static_cast<uint64_t>(segment->number) << 32) | (r + kRecordHeaderBytes)};
       if (Status s = visit(record); !s.ok()) {
-        return Status(s.code(), path + " at offset " + std::to_string(r) + ": " + s.detail());
+        return WithContext(s, path + " at offset " + std::to_string(r) + ": ");
       }
       r += kRecordHeaderBytes + size;
     }
@@ -500,7 +483,7 @@ std::vector<std::pair<uint32_t, uint64_t>> SegmentLog::SegmentSizes() const {
 Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   auto it = segments_.find(SegmentOf(at));
   if (it == segments_.end()) {
-    return Status(pb::INTERNAL_ERROR, "no log segment " + std::to_string(SegmentOf(at)));
+    return StorageError("no log segment " + std::to_string(SegmentOf(at)));
   }
   const Segment& segment = *it->second;
   const uint64_t offset = at & 0xffffffffu;
@@ -509,7 +492,7 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   size_t on_disk = size;
   if (&segment == active_.get() && offset + size > segment.size) {
     if (offset + size > segment.size + pending_.size()) {
-      return Status(pb::INTERNAL_ERROR, "a read runs past the end of the log");
+      return StorageError("a read runs past the end of the log");
     }
     on_disk = offset >= segment.size ? 0 : segment.size - offset;
     std::memcpy(out->data() + on_disk, pending_.data() + (offset + on_disk - segment.size),
@@ -520,7 +503,7 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
         ::pread(segment.fd, out->data() + done, on_disk - done, static_cast<off_t>(offset + done));
     if (r <= 0) {
       if (r < 0 && errno == EINTR) continue;
-      return r == 0 ? Status(pb::INTERNAL_ERROR, "a body runs past the end of its log segment")
+      return r == 0 ? StorageError("a body runs past the end of its log segment")
                     : Errno("reading " + PathOf(segment.number));
     }
     done += static_cast<size_t>(r);

@@ -117,8 +117,7 @@ class SegmentLog {
   struct Segment;
   explicit SegmentLog(std::string dir) : dir_(std::move(dir)) {}
   std::string PathOf(uint32_t number) const;
-  // Checks the directory's FORMAT file, or writes it into a new log; a log of
-  // an earlier format that this one reads is renamed to this one.
+  // Checks the directory's FORMAT file, or writes it into a new log.
   Status CheckFormat();
   // Starts segment `number` from the spare (or a new file when there is
   // none), then reserves a new spare.

@@ -1,7 +1,6 @@
 #include "broker/storage/storage.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -37,13 +36,6 @@ Storage::Storage(std::unique_ptr<SegmentLog> log, std::string dir, StorageOption
     : log_(std::move(log)), options_(options), dir_(std::move(dir)) {}
 
 Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOptions options) {
-  struct stat st;
-  if (::stat((dir + "/store").c_str(), &st) == 0) {
-    return Status(pb::INTERNAL_ERROR,
-                  dir +
-                      "/store holds state written by an older sluice-broker (RocksDB), which "
-                      "this version cannot read; drain it with the older broker first");
-  }
   auto log = SegmentLog::Open(dir + "/log");
   if (!log.ok()) return log.status();
   std::unique_ptr<Storage> storage(new Storage(std::move(*log), dir, options));

@@ -561,15 +561,6 @@ TEST_F(SegmentLogTest, NewLogNamesItsFormatAndALogInAnotherOrNoFormatIsRefused) 
   EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 4\n");
   const std::string segment = ReadFile(Segment(1));
 
-  // The formats before message move tasks and purge records are read, and
-  // renamed, so that a broker of those formats refuses the log from now on.
-  for (const char* previous : {"sluice-log 2\n", "sluice-log 3\n"}) {
-    WriteFile(dir_ / "FORMAT", previous);
-    EXPECT_EQ(Reopen(), expected_);
-    log_.reset();
-    EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 4\n");
-  }
-
   WriteFile(dir_ / "FORMAT", "sluice-log 1\n");
   auto opened = SegmentLog::Open(dir_.string());
   ASSERT_FALSE(opened.ok());

@@ -246,15 +246,6 @@ TEST_F(StorageTest, FreshDirectoryRecoversNothingAndKeepsItsReceiptSecret) {
   EXPECT_TRUE(QueueNames().empty());
 }
 
-TEST_F(StorageTest, OpenRefusesAStoreOfTheOlderRocksDbBroker) {
-  Close();
-  fs::create_directory(dir_ / "store");
-  auto opened = Storage::Open(dir_.string(), options_);
-  ASSERT_FALSE(opened.ok());
-  EXPECT_NE(opened.status().detail().find(dir_.string() + "/store"), std::string::npos)
-      << opened.status().detail();
-}
-
 TEST_F(StorageTest, HasPendingFollowsReportedChanges) {
   EXPECT_FALSE(storage_->HasPending());
   ASSERT_OK(CreateQueue("q"));
