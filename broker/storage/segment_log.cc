@@ -116,20 +116,19 @@ bool SyncedBatchesFollow(std::string_view data, size_t at) {
   return false;
 }
 
-Status WriteAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
+}  // namespace
+
+Status SegmentLog::WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t w = files_->Write(fd, data.data(), data.size());
     if (w < 0) {
       if (errno == EINTR) continue;
       return Errno("writing the log");
     }
-    p += w;
-    n -= static_cast<size_t>(w);
+    data.remove_prefix(static_cast<size_t>(w));
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 struct SegmentLog::Segment {
   uint32_t number = 0;
@@ -146,10 +145,10 @@ std::string SegmentLog::PathOf(uint32_t number) const {
   return dir_ + "/" + name;
 }
 
-Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir) {
+Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir, FileOps* files) {
   // The directory's name must be durable before anything in it is.
   if (Status s = MakeDurableDirectory(dir); !s.ok()) return s;
-  std::unique_ptr<SegmentLog> log(new SegmentLog(dir));
+  std::unique_ptr<SegmentLog> log(new SegmentLog(dir, files));
   log->dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (log->dir_fd_ < 0) return Errno("opening " + dir);
   DIR* d = ::fdopendir(::dup(log->dir_fd_));
@@ -218,7 +217,7 @@ Status SegmentLog::WriteFormat() {
   const std::string temporary = path + ".tmp";
   const int out = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (out < 0) return Errno("creating " + temporary);
-  Status written = WriteAll(out, kFormat.data(), kFormat.size());
+  Status written = WriteAll(out, kFormat);
   if (written.ok() && ::fsync(out) != 0) written = Errno("syncing " + temporary);
   ::close(out);
   if (!written.ok()) return written;
@@ -248,7 +247,8 @@ Status SegmentLog::Replay(const std::function<Status(const LogRecord&)>& visit) 
   // reserved blocks beyond what it holds go back to the disk.
   if (!segments_.empty()) {
     const Segment& last = *segments_.rbegin()->second;
-    if (::ftruncate(last.fd, static_cast<off_t>(last.size)) != 0 || ::fdatasync(last.fd) != 0) {
+    if (::ftruncate(last.fd, static_cast<off_t>(last.size)) != 0 ||
+        files_->Fdatasync(last.fd) != 0) {
       return Errno("syncing " + PathOf(last.number));
     }
   }
@@ -357,7 +357,9 @@ Status SegmentLog::StartSegment(uint32_t number) {
 }
 
 void SegmentLog::Reserve(int fd, const std::string& path) {
-  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(kReservedBytes)) == 0) return;
+  if (files_->Fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(kReservedBytes)) == 0) {
+    return;
+  }
   // A filesystem without fallocate says so once; a full disk, each time.
   if (errno == EOPNOTSUPP && reserve_unsupported_) return;
   reserve_unsupported_ = errno == EOPNOTSUPP;
@@ -391,7 +393,7 @@ Status SegmentLog::Write() {
       SegmentOf(synced) == active_->number ? static_cast<uint32_t>(synced) : 0;
   Put32(header + 16, recorded);
   Put32(header, Crc32c(header + 4, kBatchHeaderBytes - 4));
-  Status written = WriteAll(active_->fd, pending_.data(), pending_.size());
+  Status written = WriteAll(active_->fd, pending_);
   if (!written.ok()) {
     // Whatever part of the batch reached the file goes, so that the segment
     // still ends with a whole batch and a later write can follow it.
@@ -425,7 +427,7 @@ Status SegmentLog::Sync() {
     segment = active_;
     written = written_.load();
   }
-  if (::fdatasync(segment->fd) != 0) return Errno("syncing " + PathOf(segment->number));
+  if (files_->Fdatasync(segment->fd) != 0) return Errno("syncing " + PathOf(segment->number));
   // Positions order by segment first: a sync of an older segment, ended
   // meanwhile, never lowers what is known durable.
   std::lock_guard lock(mu_);
@@ -449,7 +451,7 @@ Result<uint32_t> SegmentLog::Rotate() {
   const uint32_t ended = active_->number;
   // What the ended segment holds is durable before the next one takes writes,
   // so a sync of the newest segment covers everything.
-  if (::fdatasync(active_->fd) != 0) return Errno("syncing " + PathOf(ended));
+  if (files_->Fdatasync(active_->fd) != 0) return Errno("syncing " + PathOf(ended));
   // A segment ended early (by a compaction) gives its unused blocks back.
   if (::ftruncate(active_->fd, static_cast<off_t>(active_->size)) != 0) {
     return Errno("ending " + PathOf(ended));

@@ -36,7 +36,7 @@ Storage::Storage(std::unique_ptr<SegmentLog> log, std::string dir, StorageOption
     : log_(std::move(log)), options_(options), dir_(std::move(dir)) {}
 
 Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOptions options) {
-  auto log = SegmentLog::Open(dir + "/log");
+  auto log = SegmentLog::Open(dir + "/log", options.files);
   if (!log.ok()) return log.status();
   std::unique_ptr<Storage> storage(new Storage(std::move(*log), dir, options));
   storage->recovered_ = std::make_unique<RecoveredState>();

@@ -10,6 +10,11 @@
 // with ReadBodies. Compaction copies what is still live out of old segments a
 // slice per turn, then deletes them. docs/storage.md specifies the records
 // and the recovery rules.
+//
+// Storage is the front of parts that each do one job: record_codec.h encodes
+// the records, replay.h reads the log back, syncer.h runs the fsyncs,
+// compaction_policy.h picks what to compact (the compactor itself is
+// storage_compaction.cc), and SegmentLog writes through file_ops.h.
 #ifndef SLUICE_BROKER_STORAGE_STORAGE_H_
 #define SLUICE_BROKER_STORAGE_STORAGE_H_
 
@@ -52,6 +57,9 @@ struct StorageOptions {
   // The disk's free bytes; statvfs of the data directory when empty (unit
   // tests give a fake, to play a full disk).
   std::function<std::optional<uint64_t>()> free_space = {};
+  // The log's writes, reservations and syncs (unit tests give a fake, to
+  // play a full disk or a short write).
+  FileOps* files = FileOps::System();
 };
 
 class Storage final : public Journal {

@@ -1,6 +1,8 @@
 // Storage on a full disk: the reserve and DiskLow; writes that fail (a full
-// disk, made with a file-size limit) must give a compaction up without loss,
-// and fail a turn without leaving any of it behind.
+// disk, made with a file-size limit, or with a fake of the log's file
+// calls) must give a compaction up without loss, and fail a turn without
+// leaving any of it behind; on a disk that others filled, receives and
+// deletes go on across a restart.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -184,6 +186,45 @@ TEST_F(StorageTest, CommitWhoseWriteFailsReturnsAnErrorAndReopenRecoversWhatWasC
   Send("q", "after");
   ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
   EXPECT_EQ(Visible("q") + InFlight("q"), 5);
+}
+
+// --- A full disk, played by a fake of the log's file calls ----------------------------
+
+// What the integration test DiskFullTest.AFilesystemFilledByOthersStill...
+// checks on a tmpfs (which needs root), with a fake disk: on a disk that
+// others filled after the log reserved its segments, DiskLow says so, and
+// receives and deletes are committed, a turn each, across a restart.
+TEST_F(StorageTest, AFakeDiskFilledByOthersStillTakesReceivesAndDeletesAcrossARestart) {
+  FakeDisk disk(uint64_t{1} << 40);
+  options_.files = &disk;
+  options_.free_space = [&disk] { return std::optional<uint64_t>(disk.free_bytes()); };
+  options_.reserve_bytes = 16 << 20;
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_OK(CreateQueue("q"));
+  const std::multiset<std::string> sent = Fill("q", 400, 2000);
+  disk.set_free(0);
+  storage_->RefreshDiskSpace();
+  EXPECT_TRUE(storage_->DiskLow());
+
+  std::multiset<std::string> deleted;
+  auto drain = [&](size_t limit) {
+    while (deleted.size() < limit) {
+      const std::vector<pb::Message> got = Receive("q", 1, 30);
+      ASSERT_OK(storage_->Commit());
+      if (got.empty()) return;
+      ASSERT_OK(DeleteMessage("q", got[0].receipt_handle()));
+      ASSERT_OK(storage_->Commit());
+      deleted.insert(got[0].body());
+    }
+  };
+  // Half the messages on the full disk; then a restart on it, and the rest.
+  ASSERT_NO_FATAL_FAILURE(drain(200));
+  ASSERT_EQ(deleted.size(), 200u);
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_TRUE(storage_->DiskLow());
+  ASSERT_NO_FATAL_FAILURE(drain(SIZE_MAX));
+  EXPECT_EQ(deleted, sent);
+  Close();
 }
 
 }  // namespace

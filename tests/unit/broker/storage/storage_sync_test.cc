@@ -83,5 +83,25 @@ TEST_F(StorageTest, NeverModeNeverAsksForASync) {
   EXPECT_FALSE(storage_->NextSync().has_value());
 }
 
+// An fsync that fails (an I/O error, played by a fake disk) is reported by
+// FinishSync and covers nothing.
+TEST_F(StorageTest, AlwaysModeReportsAFailedFsyncAndCountsNothingSynced) {
+  FakeDisk disk(uint64_t{1} << 40);
+  options_.files = &disk;
+  options_.fsync = FsyncMode::kAlways;
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_OK(CreateQueue("q"));
+  Commit();
+  disk.FailSyncs();
+  storage_->RequestSync();
+  pollfd p{storage_->sync_fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 10'000), 1) << "the syncer never signalled";
+  Status finished = storage_->FinishSync();
+  EXPECT_FALSE(finished.ok());
+  EXPECT_NE(finished.detail().find(std::strerror(EIO)), std::string::npos) << finished.detail();
+  EXPECT_EQ(storage_->SyncedGeneration(), 0u);
+  Close();
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -1,15 +1,19 @@
 // Test helpers shared by the log's and the storage's unit tests: whole-file
-// reads and writes, a full disk by RLIMIT_FSIZE, a look at what spdlog
-// logged, and StorageTest, the fixture of the storage's tests (an Engine on a Storage in a directory of its own,
+// reads and writes, a full disk by RLIMIT_FSIZE or by a fake of the log's
+// file calls, a look at what spdlog logged, and StorageTest, the fixture of
+// the storage's tests (an Engine on a Storage in a directory of its own,
 // reopened and recovered on a FakeClock that goes on across reopens).
 #ifndef SLUICE_TESTS_UNIT_BROKER_STORAGE_STORAGE_TEST_UTIL_H_
 #define SLUICE_TESTS_UNIT_BROKER_STORAGE_STORAGE_TEST_UTIL_H_
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -19,11 +23,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "broker/storage/file_ops.h"
 #include "broker/storage/storage.h"
 #include "tests/unit/broker/engine/engine_test_util.h"
 
@@ -96,6 +103,90 @@ class LogCapture {
  private:
   std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
   std::shared_ptr<spdlog::logger> previous_;
+};
+
+// A disk for the log's file calls (FileOps), to play a full disk or a short
+// write without root or a filesystem of the test's own. The calls reach the
+// real files, but the disk has `free` blocks (bytes) of its own: an
+// fallocate, or a write past what a file already holds, takes from them and
+// fails with ENOSPC where they run out, a write after writing what fits.
+// Blocks are counted by file (inode), so the spare's reservation holds for
+// the segment it becomes; blocks that a cut or a deletion frees stay taken,
+// so the disk stays as full as the test made it.
+class FakeDisk final : public FileOps {
+ public:
+  explicit FakeDisk(uint64_t free_bytes) : free_(free_bytes) {}
+
+  uint64_t free_bytes() const { return free_; }
+  void set_free(uint64_t bytes) { free_ = bytes; }
+  // The next writes write `bytes` in all, then fail with ENOSPC, whatever
+  // was reserved: a disk that fills under a write.
+  void FailWritesAfter(uint64_t bytes) { write_budget_ = bytes; }
+  void AllowWrites() { write_budget_.reset(); }
+  // The next `count` writes write at most `bytes` each, as a write(2) may.
+  void ShortenWrites(int count, size_t bytes) {
+    short_writes_ = count;
+    short_bytes_ = bytes;
+  }
+  // fdatasync fails with EIO from now on.
+  void FailSyncs() { fail_syncs_ = true; }
+
+  ssize_t Write(int fd, const void* data, size_t size) override {
+    const uint64_t offset = static_cast<uint64_t>(::lseek(fd, 0, SEEK_CUR));
+    uint64_t& held = held_[Inode(fd)];
+    uint64_t n = std::min<uint64_t>(size, held + free_ > offset ? held + free_ - offset : 0);
+    if (write_budget_) n = std::min(n, *write_budget_);
+    if (short_writes_ > 0) {
+      --short_writes_;
+      n = std::min<uint64_t>(n, short_bytes_);
+    }
+    if (n == 0) {
+      errno = ENOSPC;
+      return -1;
+    }
+    const ssize_t written = ::write(fd, data, n);
+    if (written <= 0) return written;
+    const uint64_t end = offset + static_cast<uint64_t>(written);
+    if (end > held) {
+      free_ -= end - held;
+      held = end;
+    }
+    if (write_budget_) *write_budget_ -= static_cast<uint64_t>(written);
+    return written;
+  }
+  int Fallocate(int fd, int mode, off_t offset, off_t length) override {
+    uint64_t& held = held_[Inode(fd)];
+    const uint64_t end = static_cast<uint64_t>(offset + length);
+    if (end > held) {
+      if (end - held > free_) {
+        errno = ENOSPC;
+        return -1;
+      }
+      free_ -= end - held;
+      held = end;
+    }
+    return ::fallocate(fd, mode, offset, length);
+  }
+  int Fdatasync(int fd) override {
+    if (fail_syncs_) {
+      errno = EIO;
+      return -1;
+    }
+    return ::fdatasync(fd);
+  }
+
+ private:
+  static ino_t Inode(int fd) {
+    struct stat st;
+    return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+  }
+
+  uint64_t free_;
+  std::map<ino_t, uint64_t> held_;  // blocks taken, by file
+  std::optional<uint64_t> write_budget_;
+  int short_writes_ = 0;
+  size_t short_bytes_ = 0;
+  bool fail_syncs_ = false;
 };
 
 // A body that names its message and has `size` bytes.
