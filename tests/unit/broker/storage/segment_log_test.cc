@@ -1,6 +1,7 @@
 // SegmentLog, the broker's write-ahead log: what is appended and written comes
 // back on Replay, reads of pending and written payloads, torn tails, corruption
-// reports, rotation and deletion of segments, writes that fail part-way. Also
+// reports, rotation and deletion of segments, writes that fail part-way, and
+// a full disk or short writes played by a fake of the log's file calls. Also
 // the CRC-32C it relies on.
 //
 // Each test works in a directory of its own under the system's temporary
