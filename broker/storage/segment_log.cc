@@ -14,8 +14,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "broker/storage/coding.h"
 #include "broker/storage/crc32c.h"
 #include "broker/storage/durable_dir.h"
+#include "broker/storage/storage_status.h"
 
 namespace sluice {
 namespace {
@@ -27,29 +29,16 @@ constexpr char kFormatFile[] = "FORMAT";
 // The next segment, its blocks reserved ahead (see Reserve).
 constexpr char kSpareFile[] = "spare";
 constexpr std::string_view kFormat = "sluice-log 4\n";
-// The formats before record types 10 (message move tasks) and 11 (purges)
-// were added: read as this one, and renamed to it, so that an older broker
-// refuses the log rather than stumble on a record it does not know.
-constexpr std::string_view kPreviousFormats[] = {"sluice-log 2\n", "sluice-log 3\n"};
 // Rejects a damaged length before its checksum is computed; no turn writes
 // this much.
 constexpr uint32_t kMaxBatchBytes = 1u << 30;
 
 Status CorruptAt(const std::string& path, uint64_t offset, const std::string& what) {
-  return Status(pb::INTERNAL_ERROR,
-                "Corruption: " + path + " at offset " + std::to_string(offset) + ": " + what);
+  return Corrupt(path + " at offset " + std::to_string(offset) + ": " + what);
 }
 
-Status Errno(const std::string& what) {
-  return Status(pb::INTERNAL_ERROR, what + ": " + std::strerror(errno));
-}
-
-void Put32(char* p, uint32_t v) { std::memcpy(p, &v, 4); }
-uint32_t Get32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
+void Put32(char* p, uint32_t v) { EncodeFixed32(p, v); }
+uint32_t Get32(const char* p) { return DecodeFixed32(p); }
 
 // Whether the batch header at `p`, with `n` bytes from there to the end of
 // the segment, is whole and passes its checksum.
@@ -127,20 +116,19 @@ bool SyncedBatchesFollow(std::string_view data, size_t at) {
   return false;
 }
 
-Status WriteAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
+}  // namespace
+
+Status SegmentLog::WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t w = files_->Write(fd, data.data(), data.size());
     if (w < 0) {
       if (errno == EINTR) continue;
       return Errno("writing the log");
     }
-    p += w;
-    n -= static_cast<size_t>(w);
+    data.remove_prefix(static_cast<size_t>(w));
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 struct SegmentLog::Segment {
   uint32_t number = 0;
@@ -157,10 +145,10 @@ std::string SegmentLog::PathOf(uint32_t number) const {
   return dir_ + "/" + name;
 }
 
-Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir) {
+Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir, FileOps* files) {
   // The directory's name must be durable before anything in it is.
   if (Status s = MakeDurableDirectory(dir); !s.ok()) return s;
-  std::unique_ptr<SegmentLog> log(new SegmentLog(dir));
+  std::unique_ptr<SegmentLog> log(new SegmentLog(dir, files));
   log->dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (log->dir_fd_ < 0) return Errno("opening " + dir);
   DIR* d = ::fdopendir(::dup(log->dir_fd_));
@@ -195,9 +183,6 @@ Status SegmentLog::CheckFormat() {
     if (n < 0) return Errno("reading " + path);
     const std::string_view found(buf, static_cast<size_t>(n));
     if (found == kFormat) return Status::Ok();
-    for (std::string_view previous : kPreviousFormats) {
-      if (found == previous) return WriteFormat();
-    }
     auto escaped = [](std::string_view bytes) {
       std::string shown;
       for (unsigned char ch : bytes) {
@@ -211,18 +196,16 @@ Status SegmentLog::CheckFormat() {
       }
       return shown;
     };
-    return Status(pb::INTERNAL_ERROR, path + " names a log format this broker does not read: \"" +
-                                          escaped(found) + "\" (it reads \"" + escaped(kFormat) +
-                                          "\")");
+    return StorageError(path + " names a log format this broker does not read: \"" +
+                        escaped(found) + "\" (it reads \"" + escaped(kFormat) + "\")");
   }
   if (errno != ENOENT) return Errno("opening " + path);
   if (!segments_.empty()) {
-    return Status(pb::INTERNAL_ERROR,
-                  dir_ +
-                      " holds log segments but no FORMAT file: an older Sluice wrote them, in a "
-                      "format this broker does not read; drain its queues with that broker, then "
-                      "remove " +
-                      dir_);
+    return StorageError(dir_ +
+                        " holds log segments but no FORMAT file: an older Sluice wrote them, in a "
+                        "format this broker does not read; drain its queues with that broker, then "
+                        "remove " +
+                        dir_);
   }
   return WriteFormat();
 }
@@ -234,7 +217,7 @@ Status SegmentLog::WriteFormat() {
   const std::string temporary = path + ".tmp";
   const int out = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (out < 0) return Errno("creating " + temporary);
-  Status written = WriteAll(out, kFormat.data(), kFormat.size());
+  Status written = WriteAll(out, kFormat);
   if (written.ok() && ::fsync(out) != 0) written = Errno("syncing " + temporary);
   ::close(out);
   if (!written.ok()) return written;
@@ -252,9 +235,8 @@ Status SegmentLog::Replay(const std::function<Status(const LogRecord&)>& visit) 
     const bool last = std::next(it) == segments_.end();
     // Compaction deletes the oldest segments only: a gap is a lost file.
     if (!last && std::next(it)->first != it->first + 1) {
-      return Status(pb::INTERNAL_ERROR, "Corruption: " + PathOf(it->first + 1) +
-                                            " is missing between " + PathOf(it->first) + " and " +
-                                            PathOf(std::next(it)->first));
+      return Corrupt(PathOf(it->first + 1) + " is missing between " + PathOf(it->first) + " and " +
+                     PathOf(std::next(it)->first));
     }
     if (Status s = ReplaySegment(it->second, last, visit); !s.ok()) return s;
     bytes_ += it->second->size;
@@ -265,7 +247,8 @@ Status SegmentLog::Replay(const std::function<Status(const LogRecord&)>& visit) 
   // reserved blocks beyond what it holds go back to the disk.
   if (!segments_.empty()) {
     const Segment& last = *segments_.rbegin()->second;
-    if (::ftruncate(last.fd, static_cast<off_t>(last.size)) != 0 || ::fdatasync(last.fd) != 0) {
+    if (::ftruncate(last.fd, static_cast<off_t>(last.size)) != 0 ||
+        files_->Fdatasync(last.fd) != 0) {
       return Errno("syncing " + PathOf(last.number));
     }
   }
@@ -327,7 +310,7 @@ Status SegmentLog::ReplaySegment(const std::shared_ptr<Segment>& segment, bool l
           Get32(data.data() + r + 4), std::string_view(data.data() + r + kRecordHeaderBytes, size),
           (static_cast<uint64_t>(segment->number) << 32) | (r + kRecordHeaderBytes)};
       if (Status s = visit(record); !s.ok()) {
-        return Status(s.code(), path + " at offset " + std::to_string(r) + ": " + s.detail());
+        return WithContext(s, path + " at offset " + std::to_string(r) + ": ");
       }
       r += kRecordHeaderBytes + size;
     }
@@ -374,7 +357,9 @@ Status SegmentLog::StartSegment(uint32_t number) {
 }
 
 void SegmentLog::Reserve(int fd, const std::string& path) {
-  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(kReservedBytes)) == 0) return;
+  if (files_->Fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(kReservedBytes)) == 0) {
+    return;
+  }
   // A filesystem without fallocate says so once; a full disk, each time.
   if (errno == EOPNOTSUPP && reserve_unsupported_) return;
   reserve_unsupported_ = errno == EOPNOTSUPP;
@@ -408,7 +393,7 @@ Status SegmentLog::Write() {
       SegmentOf(synced) == active_->number ? static_cast<uint32_t>(synced) : 0;
   Put32(header + 16, recorded);
   Put32(header, Crc32c(header + 4, kBatchHeaderBytes - 4));
-  Status written = WriteAll(active_->fd, pending_.data(), pending_.size());
+  Status written = WriteAll(active_->fd, pending_);
   if (!written.ok()) {
     // Whatever part of the batch reached the file goes, so that the segment
     // still ends with a whole batch and a later write can follow it.
@@ -442,7 +427,7 @@ Status SegmentLog::Sync() {
     segment = active_;
     written = written_.load();
   }
-  if (::fdatasync(segment->fd) != 0) return Errno("syncing " + PathOf(segment->number));
+  if (files_->Fdatasync(segment->fd) != 0) return Errno("syncing " + PathOf(segment->number));
   // Positions order by segment first: a sync of an older segment, ended
   // meanwhile, never lowers what is known durable.
   std::lock_guard lock(mu_);
@@ -466,7 +451,7 @@ Result<uint32_t> SegmentLog::Rotate() {
   const uint32_t ended = active_->number;
   // What the ended segment holds is durable before the next one takes writes,
   // so a sync of the newest segment covers everything.
-  if (::fdatasync(active_->fd) != 0) return Errno("syncing " + PathOf(ended));
+  if (files_->Fdatasync(active_->fd) != 0) return Errno("syncing " + PathOf(ended));
   // A segment ended early (by a compaction) gives its unused blocks back.
   if (::ftruncate(active_->fd, static_cast<off_t>(active_->size)) != 0) {
     return Errno("ending " + PathOf(ended));
@@ -500,7 +485,7 @@ std::vector<std::pair<uint32_t, uint64_t>> SegmentLog::SegmentSizes() const {
 Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   auto it = segments_.find(SegmentOf(at));
   if (it == segments_.end()) {
-    return Status(pb::INTERNAL_ERROR, "no log segment " + std::to_string(SegmentOf(at)));
+    return StorageError("no log segment " + std::to_string(SegmentOf(at)));
   }
   const Segment& segment = *it->second;
   const uint64_t offset = at & 0xffffffffu;
@@ -509,7 +494,7 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   size_t on_disk = size;
   if (&segment == active_.get() && offset + size > segment.size) {
     if (offset + size > segment.size + pending_.size()) {
-      return Status(pb::INTERNAL_ERROR, "a read runs past the end of the log");
+      return StorageError("a read runs past the end of the log");
     }
     on_disk = offset >= segment.size ? 0 : segment.size - offset;
     std::memcpy(out->data() + on_disk, pending_.data() + (offset + on_disk - segment.size),
@@ -520,7 +505,7 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
         ::pread(segment.fd, out->data() + done, on_disk - done, static_cast<off_t>(offset + done));
     if (r <= 0) {
       if (r < 0 && errno == EINTR) continue;
-      return r == 0 ? Status(pb::INTERNAL_ERROR, "a body runs past the end of its log segment")
+      return r == 0 ? StorageError("a body runs past the end of its log segment")
                     : Errno("reading " + PathOf(segment.number));
     }
     done += static_cast<size_t>(r);

@@ -16,6 +16,8 @@
 // fill cannot fail the small writes of receives and deletes. The next
 // segment is reserved ahead, as the file "spare": a full disk stops neither
 // the next segment nor a restart (which starts a segment too).
+// The calls that take disk space or make it durable go through FileOps, so
+// that tests can play a full disk.
 //
 // Replay reads every record back in order. A damaged batch in the last
 // segment that no later whole batch says was synced is a write torn by a
@@ -37,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/storage/file_ops.h"
 #include "common/status.h"
 
 namespace sluice {
@@ -65,8 +68,10 @@ class SegmentLog {
   static constexpr size_t kRecordHeaderBytes = 8;
 
   // Opens the log in `dir`, creating it (and missing parents) durably if it is
-  // missing.
-  static Result<std::unique_ptr<SegmentLog>> Open(const std::string& dir);
+  // missing. Writes, reservations and syncs go through `files`, which must
+  // outlive the log.
+  static Result<std::unique_ptr<SegmentLog>> Open(const std::string& dir,
+                                                  FileOps* files = FileOps::System());
   ~SegmentLog();
 
   // Calls `visit` for every record, oldest first, then starts a new segment
@@ -115,10 +120,9 @@ class SegmentLog {
 
  private:
   struct Segment;
-  explicit SegmentLog(std::string dir) : dir_(std::move(dir)) {}
+  SegmentLog(std::string dir, FileOps* files) : dir_(std::move(dir)), files_(files) {}
   std::string PathOf(uint32_t number) const;
-  // Checks the directory's FORMAT file, or writes it into a new log; a log of
-  // an earlier format that this one reads is renamed to this one.
+  // Checks the directory's FORMAT file, or writes it into a new log.
   Status CheckFormat();
   // Starts segment `number` from the spare (or a new file when there is
   // none), then reserves a new spare.
@@ -131,7 +135,11 @@ class SegmentLog {
   Status ReplaySegment(const std::shared_ptr<Segment>& segment, bool last,
                        const std::function<Status(const LogRecord&)>& visit);
 
+  // Writes the whole of `data` to `fd`, going on after a short write.
+  Status WriteAll(int fd, std::string_view data);
+
   std::string dir_;
+  FileOps* files_;
   int dir_fd_ = -1;
   std::map<uint32_t, std::shared_ptr<Segment>> segments_;
   std::deque<std::shared_ptr<Segment>> dropped_;  // deleted, not closed yet

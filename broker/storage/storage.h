@@ -10,25 +10,31 @@
 // with ReadBodies. Compaction copies what is still live out of old segments a
 // slice per turn, then deletes them. docs/storage.md specifies the records
 // and the recovery rules.
+//
+// Storage is the front of parts that each do one job: record_codec.h encodes
+// the records, replay.h reads the log back, syncer.h runs the fsyncs,
+// compaction_policy.h picks what to compact (the compactor itself is
+// storage_compaction.cc), and SegmentLog writes through file_ops.h.
 #ifndef SLUICE_BROKER_STORAGE_STORAGE_H_
 #define SLUICE_BROKER_STORAGE_STORAGE_H_
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "broker/engine/engine.h"
 #include "broker/engine/journal.h"
+#include "broker/storage/compaction_policy.h"
 #include "broker/storage/segment_log.h"
+#include "broker/storage/syncer.h"
 #include "common/clock.h"
 #include "common/status.h"
 
 namespace sluice {
+
+struct RecoveredState;
 
 enum class FsyncMode {
   kAlways,    // every commit is fsync'd before its answers leave
@@ -51,6 +57,9 @@ struct StorageOptions {
   // The disk's free bytes; statvfs of the data directory when empty (unit
   // tests give a fake, to play a full disk).
   std::function<std::optional<uint64_t>()> free_space = {};
+  // The log's writes, reservations and syncs (unit tests give a fake, to
+  // play a full disk or a short write).
+  FileOps* files = FileOps::System();
 };
 
 class Storage final : public Journal {
@@ -95,12 +104,13 @@ class Storage final : public Journal {
   // once, or right after the fsync under way. When one ends, sync_fd()
   // becomes readable and FinishSync says how it went. The server's loop
   // keeps running meanwhile, so the next turn's work overlaps the disk's.
+  // (The Syncer does all this; see broker/storage/syncer.h.)
   bool SyncsEachCommit() const { return options_.fsync == FsyncMode::kAlways; }
-  uint64_t WrittenGeneration() const { return written_generation_; }
-  uint64_t SyncedGeneration() const { return synced_generation_; }
-  void RequestSync();
-  int sync_fd() const { return sync_fd_; }
-  Status FinishSync();
+  uint64_t WrittenGeneration() const { return syncer_->written(); }
+  uint64_t SyncedGeneration() const { return syncer_->synced(); }
+  void RequestSync() { syncer_->Request(); }
+  int sync_fd() const { return syncer_->fd(); }
+  Status FinishSync() { return syncer_->Finish(); }
   // Once a turn's answers are out: if the last sync covered everything
   // written, has the log record it (SegmentLog::MarkSynced), so that
   // recovery knows those batches were synced should the log stay idle.
@@ -135,7 +145,6 @@ class Storage final : public Journal {
   void ReadBodies(const std::vector<BodyRead>& reads) override;
 
  private:
-  struct Recovered;
   Storage(std::unique_ptr<SegmentLog> log, std::string dir, StorageOptions options);
   void AppendMeta();
   void AppendQueue(const Queue& q);
@@ -146,7 +155,7 @@ class Storage final : public Journal {
   std::unique_ptr<SegmentLog> log_;
   StorageOptions options_;
   std::string dir_;
-  std::unique_ptr<Recovered> recovered_;  // from Open until Recover
+  std::unique_ptr<RecoveredState> recovered_;  // from Open until Recover
   uint64_t receipt_secret_ = 0;
   uint64_t next_incarnation_ = 1;
   std::map<uint64_t, const Queue*> queues_;  // by incarnation: every queue there is
@@ -163,13 +172,8 @@ class Storage final : public Journal {
   // bodies. A compaction writes the queue records and deduplication ids at
   // the log's head, copies the live messages whose bodies are in a run of
   // oldest segments forward, a slice per turn, and finally deletes the run.
-  // Messages are mostly consumed oldest first, so old segments die whole: a
-  // run of dead segments at the head is deleted with nothing to copy. Live
-  // messages are copied from the longest run whose garbage outweighs what
-  // is live in it by copy_slack_bytes, so each compaction rewrites less than
-  // it frees, and a queue consumed in order, whose oldest segment is partly
-  // consumed and the rest live, is never copied.
-  static constexpr uint64_t kCompactMinGarbageBytes = 8ull << 20;
+  // Which run is the policy's (broker/storage/compaction_policy.h); the
+  // copying is in storage_compaction.cc.
   static constexpr uint64_t kCompactSliceBytes = 2ull << 20;
   static constexpr int kCompactSliceMessages = 16384;  // looked at per turn
   struct Compaction {
@@ -186,21 +190,17 @@ class Storage final : public Journal {
   // Writes what a compaction appended; on failure (a full disk) gives the
   // compaction up, which loses nothing: the old segments stay.
   bool WriteCompaction();
-  // The live messages whose bodies are in a segment: their bytes time
-  // compactions; their number tells a compaction when it has found them all,
-  // so it need not walk every queue to its end.
-  struct LiveInSegment {
-    uint64_t bytes = 0;
-    uint64_t messages = 0;
-  };
   void CountLive(const StoredMessage& m);
   void UncountLive(const StoredMessage& m, uint64_t body_ref);
   void MoveLive(const StoredMessage& m, uint64_t from_ref);
   bool compaction_deferred_ = false;  // for want of disk space
   std::optional<Compaction> compaction_;
-  std::map<uint32_t, LiveInSegment> live_by_segment_;  // by body segment
-  bool live_counts_trusted_ = true;                    // until one is found wrong
-  uint64_t LiveMessageBytes() const;                   // all of them
+  // The live messages by the segment of their bodies: their bytes time
+  // compactions; their number tells a compaction when it has found them all,
+  // so it need not walk every queue to its end.
+  LiveBySegment live_by_segment_;
+  bool live_counts_trusted_ = true;   // until one is found wrong
+  uint64_t LiveMessageBytes() const;  // all of them
   uint64_t LiveMessagesThrough(uint32_t segment) const;
   uint64_t dedup_bytes_ = 0;  // live deduplication ids
 
@@ -210,21 +210,12 @@ class Storage final : public Journal {
   // for a move); the next Commit fails with it.
   Status failure_;
   bool unsynced_ = false;  // kInterval: written since the last fsync
+  Millis last_sync_ = 0;   // kInterval: when the last fsync began
 
-  // The syncer thread (FsyncMode::kAlways).
-  void SyncLoop();
-  uint64_t written_generation_ = 0;
-  uint64_t synced_generation_ = 0;
-  uint64_t requested_generation_ = 0;  // the last RequestSync's
-  int sync_fd_ = -1;                   // eventfd: the syncer's "done"
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  uint64_t sync_target_ = 0;  // guarded by sync_mu_: generation to make durable
-  uint64_t sync_done_ = 0;    // guarded by sync_mu_: generation made durable
-  Status sync_status_;        // guarded by sync_mu_
-  bool sync_stop_ = false;    // guarded by sync_mu_
-  std::jthread syncer_;
-  Millis last_sync_ = 0;
+  // Numbers the commits and, with FsyncMode::kAlways, fsyncs them on a
+  // thread of its own. Declared after log_, so that it stops before the
+  // log goes.
+  std::unique_ptr<Syncer> syncer_;
 };
 
 }  // namespace sluice

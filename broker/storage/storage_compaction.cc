@@ -1,6 +1,6 @@
-// Storage's compaction: which run of old segments to compact, and the slice
-// of it each turn copies forward (broker/storage/storage.h, "Compaction"; the policy
-// and its reasons are in docs/storage.md).
+// Storage's compaction, the I/O of it: the run the policy picks
+// (compaction_policy.h) is copied forward a slice a turn, then deleted
+// (broker/storage/storage.h, "Compaction"; docs/storage.md gives the reasons).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -21,7 +21,7 @@ bool Storage::WriteCompaction() {
     free_bytes_ = 0;
     return false;
   }
-  ++written_generation_;
+  syncer_->Wrote();
   unsynced_ = options_.fsync == FsyncMode::kInterval;
   return true;
 }
@@ -67,40 +67,11 @@ void Storage::MoveLive(const StoredMessage& m, uint64_t from_ref) {
 
 Status Storage::MaybeStartCompaction() {
   const std::vector<std::pair<uint32_t, uint64_t>> segments = log_->SegmentSizes();
-  // Every compaction rewrites the queue records and deduplication ids: it
-  // must free more, or an idle broker with many queues would compact its
-  // own rewrites forever.
-  const uint64_t worth_it =
-      kCompactMinGarbageBytes + dedup_bytes_ + queues_.size() * kQueueOverheadBytes;
-  std::optional<uint32_t> boundary;
-  uint64_t copy_bytes = dedup_bytes_;
-  // The dead segments at the head of the log.
-  uint64_t dead_bytes = 0;
-  for (const auto& [number, bytes] : segments) {
-    auto it = live_by_segment_.find(number);
-    if (it != live_by_segment_.end() && it->second.messages > 0) break;
-    dead_bytes += bytes;
-    if (dead_bytes >= worth_it) boundary = number;
-  }
-  // Else the longest run of oldest segments whose garbage is more, by the
-  // slack, than what must be copied: its live messages and every
-  // deduplication id.
-  if (!boundary) {
-    uint64_t run_bytes = 0, run_live = 0;
-    for (const auto& [number, bytes] : segments) {
-      run_bytes += bytes;
-      if (auto it = live_by_segment_.find(number); it != live_by_segment_.end()) {
-        run_live += it->second.bytes;
-      }
-      const uint64_t run_garbage = run_bytes - std::min(run_bytes, run_live);
-      if (run_garbage >= run_live + dedup_bytes_ + options_.copy_slack_bytes &&
-          run_garbage >= worth_it) {
-        boundary = number;
-        copy_bytes = run_live + dedup_bytes_;
-      }
-    }
-  }
-  if (!boundary) return Status::Ok();
+  const std::optional<CompactionRun> run = PickCompactionRun(LogSpace{
+      segments, &live_by_segment_, dedup_bytes_, queues_.size(), options_.copy_slack_bytes});
+  if (!run) return Status::Ok();
+  const uint32_t boundary = run->boundary;
+  const uint64_t copy_bytes = run->copy_bytes;
   // The copies need room until the old segments go: on a disk too full for
   // them, receives and deletes keep the reserve, and compaction waits until
   // deletes (or the operator) have made room.
@@ -114,13 +85,13 @@ Status Storage::MaybeStartCompaction() {
   }
   compaction_deferred_ = false;
   // The run ends with a whole segment: the one appended to is ended first.
-  if (*boundary == segments.back().first) {
+  if (boundary == segments.back().first) {
     if (auto ended = log_->Rotate(); !ended.ok()) return ended.status();
   }
-  compaction_ = Compaction{*boundary, 0, 0};
+  compaction_ = Compaction{boundary, 0, 0};
   spdlog::info(
       "event=compaction_started log_bytes={} through_segment={} copy_bytes={} live_bytes={}",
-      log_->bytes(), *boundary, copy_bytes, LiveMessageBytes() + dedup_bytes_);
+      log_->bytes(), boundary, copy_bytes, LiveMessageBytes() + dedup_bytes_);
   // The queues, the meta record, the move tasks and the deduplication ids
   // come first, in batches of bounded size; messages follow a slice per turn.
   AppendMeta();

@@ -1,5 +1,5 @@
-// Estimates of what live data costs in the broker's log, shared by
-// broker/storage/storage.cc and broker/storage/storage_compaction.cc.
+// Estimates of what live data costs in the broker's log, shared by the
+// storage (storage.cc, storage_compaction.cc) and the compaction policy.
 #ifndef SLUICE_BROKER_STORAGE_STORAGE_ESTIMATES_H_
 #define SLUICE_BROKER_STORAGE_STORAGE_ESTIMATES_H_
 

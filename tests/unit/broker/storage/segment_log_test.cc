@@ -1,6 +1,7 @@
 // SegmentLog, the broker's write-ahead log: what is appended and written comes
 // back on Replay, reads of pending and written payloads, torn tails, corruption
-// reports, rotation and deletion of segments, writes that fail part-way. Also
+// reports, rotation and deletion of segments, writes that fail part-way, and
+// a full disk or short writes played by a fake of the log's file calls. Also
 // the CRC-32C it relies on.
 //
 // Each test works in a directory of its own under the system's temporary
@@ -221,8 +222,8 @@ class SegmentLogTest : public ::testing::Test {
   // Opens the log in `dir` and replays it into `records`; the status of
   // Replay (or of Open, when that fails).
   static Status OpenAndReplay(const fs::path& dir, std::unique_ptr<SegmentLog>* log,
-                              std::vector<Rec>* records) {
-    auto opened = SegmentLog::Open(dir.string());
+                              std::vector<Rec>* records, FileOps* files = FileOps::System()) {
+    auto opened = SegmentLog::Open(dir.string(), files);
     if (!opened.ok()) return opened.status();
     *log = std::move(*opened);
     records->clear();
@@ -236,7 +237,7 @@ class SegmentLogTest : public ::testing::Test {
   std::vector<Rec> Reopen() {
     log_.reset();
     std::vector<Rec> records;
-    Status s = OpenAndReplay(dir_, &log_, &records);
+    Status s = OpenAndReplay(dir_, &log_, &records, files_);
     EXPECT_TRUE(s.ok()) << s.detail();
     return records;
   }
@@ -277,6 +278,7 @@ class SegmentLogTest : public ::testing::Test {
 
   fs::path root_;
   fs::path dir_;
+  FileOps* files_ = FileOps::System();  // a test's FakeDisk plays a full disk
   std::unique_ptr<SegmentLog> log_;
   std::vector<Rec> expected_;
   std::vector<uint64_t> batch_starts_;
@@ -560,15 +562,6 @@ TEST_F(SegmentLogTest, NewLogNamesItsFormatAndALogInAnotherOrNoFormatIsRefused) 
   log_.reset();
   EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 4\n");
   const std::string segment = ReadFile(Segment(1));
-
-  // The formats before message move tasks and purge records are read, and
-  // renamed, so that a broker of those formats refuses the log from now on.
-  for (const char* previous : {"sluice-log 2\n", "sluice-log 3\n"}) {
-    WriteFile(dir_ / "FORMAT", previous);
-    EXPECT_EQ(Reopen(), expected_);
-    log_.reset();
-    EXPECT_EQ(ReadFile(dir_ / "FORMAT"), "sluice-log 4\n");
-  }
 
   WriteFile(dir_ / "FORMAT", "sluice-log 1\n");
   auto opened = SegmentLog::Open(dir_.string());
@@ -1073,6 +1066,91 @@ TEST_F(SegmentLogTest, WriteThatFailsPartWayLeavesTheSegmentEndingWithItsLastWho
   EXPECT_EQ(records, expected_);
   EXPECT_TRUE(logs.Find("event=torn_tail_dropped").empty());
   EXPECT_EQ(fs::file_size(Segment(1)), size_after);
+}
+
+// --- A full disk, played by a fake of the log's file calls ----------------------------
+
+// What WritesAcrossTheSegmentEndSucceedOnAFullDisk checks on a tmpfs (which
+// needs root), with a fake disk: once the log has reserved its segment and
+// the spare, a disk with no block left still takes batches past the
+// segment's end and on into the next, and a restart on it reads them back.
+TEST_F(SegmentLogTest, ReservedSegmentsTakeWritesAcrossTheSegmentEndOnAFakeFullDisk) {
+  testing::FakeDisk disk(uint64_t{1} << 40);
+  files_ = &disk;
+  Reopen();
+  disk.set_free(0);
+  const std::string payload(1 << 20, 'p');
+  while (!log_->HasSegment(2) || log_->bytes() < SegmentLog::kSegmentBytes + (4 << 20)) {
+    Add(1, {payload});
+    Status s = log_->Write();
+    ASSERT_TRUE(s.ok()) << "at " << log_->bytes() << " bytes: " << s.detail();
+  }
+  EXPECT_EQ(Reopen(), expected_);
+  log_.reset();
+}
+
+// The fake's full disk does fail a write that no reservation covers: the
+// log could not reserve its segment (a disk full before it opened).
+TEST_F(SegmentLogTest, UnreservedSegmentOnAFakeFullDiskFailsItsWriteWithEnospc) {
+  testing::FakeDisk disk(1 << 20);  // room for FORMAT, not for a reservation
+  files_ = &disk;
+  Reopen();
+  disk.set_free(0);
+  log_->Append(1, {"no room"});
+  Status s = log_->Write();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.detail().find(std::strerror(ENOSPC)), std::string::npos) << s.detail();
+  EXPECT_EQ(fs::file_size(Segment(1)), 0u);
+}
+
+// What WriteThatFailsPartWayLeavesTheSegmentEndingWithItsLastWholeBatch
+// checks with a file-size limit, with a disk that fills under the write
+// (ENOSPC) after none of the batch, one byte, its header or half of it.
+TEST_F(SegmentLogTest, WriteThatAFullDiskCutsShortLeavesTheSegmentEndingWithItsLastWholeBatch) {
+  testing::FakeDisk disk(uint64_t{1} << 40);
+  files_ = &disk;
+  Reopen();
+  Add(1, {"first batch"});
+  WriteBatch();
+  const uint64_t size = fs::file_size(Segment(1));
+  const std::string whole = ReadFile(Segment(1));
+  const std::string big(10'000, 'f');
+  for (uint64_t room :
+       {uint64_t{0}, uint64_t{1}, uint64_t{SegmentLog::kBatchHeaderBytes}, uint64_t{5000}}) {
+    SCOPED_TRACE("room for " + std::to_string(room) + " bytes");
+    log_->Append(7, {big});
+    disk.FailWritesAfter(room);
+    Status s = log_->Write();
+    ASSERT_FALSE(s.ok()) << "a write past the full disk succeeded";
+    EXPECT_NE(s.detail().find(std::strerror(ENOSPC)), std::string::npos) << s.detail();
+    EXPECT_EQ(fs::file_size(Segment(1)), size);
+    EXPECT_TRUE(ReadFile(Segment(1)) == whole) << "the segment's batches were changed";
+    EXPECT_FALSE(log_->HasPending());
+    EXPECT_EQ(log_->bytes(), size);
+  }
+  disk.AllowWrites();
+  Add(9, {"after the failed writes"});
+  WriteBatch();
+  log_.reset();
+  testing::LogCapture logs;
+  EXPECT_EQ(Reopen(), expected_);
+  EXPECT_TRUE(logs.Find("event=torn_tail_dropped").empty());
+}
+
+// A write(2) may write less than it was given: the log goes on from where
+// it stopped, and the batch is whole.
+TEST_F(SegmentLogTest, ShortWritesGoOnWhereTheyStopped) {
+  testing::FakeDisk disk(uint64_t{1} << 40);
+  files_ = &disk;
+  Reopen();
+  Add(1, {"a batch written seven bytes at a time"});
+  Add(2, {std::string(100, 'x')});
+  disk.ShortenWrites(1000, 7);
+  WriteBatch();
+  EXPECT_EQ(log_->bytes(), fs::file_size(Segment(1)));
+  testing::LogCapture logs;
+  EXPECT_EQ(Reopen(), expected_);
+  EXPECT_TRUE(logs.Find("event=torn_tail_dropped").empty());
 }
 
 // --- Segments -----------------------------------------------------------------------
