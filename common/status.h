@@ -1,8 +1,14 @@
 // Status and Result: how every module reports failure to its caller.
 //
-// A Status is OK or an error code from the wire protocol with a detail for
-// humans. Result<T> holds a value or a non-OK Status. Neither throws; code that
-// calls a library which throws converts at its own boundary.
+// A Status is OK or a StatusCode with a detail for humans. The codes are of
+// two sorts: SQS's errors, which the engine reports and clients receive, and
+// internal failures (I/O, corruption, ...), which are ours alone and reach a
+// client as InternalError. The wire protocol's codes are made and read only in
+// common/wire_error.h, so this header, and the modules that only report
+// failure, do not depend on the protocol.
+//
+// Result<T> holds a value or a non-OK Status. Neither throws; code that calls
+// a library which throws converts at its own boundary.
 #ifndef SLUICE_COMMON_STATUS_H_
 #define SLUICE_COMMON_STATUS_H_
 
@@ -11,37 +17,69 @@
 #include <utility>
 #include <variant>
 
-#include "sluice.pb.h"
-
 namespace sluice {
 
-using ErrorCode = pb::ErrorCode;
+enum class StatusCode {
+  kOk,
+  // SQS's errors, one for each code of the wire protocol.
+  kInternalError,  // a broker fault; also what every internal kind below is on the wire
+  kMalformedRequest,
+  kQueueDoesNotExist,
+  kQueueNameExists,
+  kInvalidParameterValue,
+  kInvalidAttributeName,
+  kInvalidAttributeValue,
+  kMissingParameter,
+  kMessageTooLong,
+  kInvalidMessageContents,
+  kEmptyBatchRequest,
+  kTooManyEntriesInBatchRequest,
+  kBatchEntryIdsNotDistinct,
+  kInvalidBatchEntryId,
+  kBatchRequestTooLong,
+  kReceiptHandleIsInvalid,
+  kStaleReceiptHandle,
+  kMessageNotInflight,
+  kOverLimit,
+  kResourceNotFound,
+  kUnsupportedOperation,
+  kUnavailable,  // set by the client: the broker did not answer in time
+  kStorageFull,
+  // Internal failures, for the module's caller and the logs.
+  kIOError,          // a system call failed
+  kNoSpace,          // a write found the disk full
+  kCorruption,       // stored data is damaged or missing
+  kInvalidArgument,  // a setting given to a module (not an SQS parameter) is wrong
+  kNotFound,         // a module was asked for something it does not hold
+};
 
 class Status {
  public:
   Status() = default;
-  Status(ErrorCode code, std::string detail) : code_(code), detail_(std::move(detail)) {}
+  Status(StatusCode code, std::string detail) : code_(code), detail_(std::move(detail)) {}
 
   static Status Ok() { return Status(); }
 
-  bool ok() const { return code_ == pb::OK; }
-  ErrorCode code() const { return code_; }
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
   const std::string& detail() const { return detail_; }
 
-  // "QueueDoesNotExist: The specified queue does not exist."
+  // "QueueDoesNotExist: The specified queue does not exist.". An internal
+  // failure is named by its kind ("Corruption: ..."), as the logs want it.
   std::string ToString() const;
 
  private:
-  ErrorCode code_ = pb::OK;
+  StatusCode code_ = StatusCode::kOk;
   std::string detail_;
 };
 
-// SQS's name for an error code ("QueueDoesNotExist"), as the CLI prints it.
-std::string_view ErrorCodeName(ErrorCode code);
+// SQS's name for the error a client sees ("QueueDoesNotExist"), as the CLI
+// prints it: "InternalError" for every internal failure.
+std::string_view ErrorCodeName(StatusCode code);
 
 // Whether the sender (rather than the broker) is at fault, as SQS reports in
 // batch results.
-bool IsSenderFault(ErrorCode code);
+bool IsSenderFault(StatusCode code);
 
 template <typename T>
 class Result {

@@ -36,12 +36,13 @@ constexpr std::string_view kPreviousFormats[] = {"sluice-log 2\n", "sluice-log 3
 constexpr uint32_t kMaxBatchBytes = 1u << 30;
 
 Status CorruptAt(const std::string& path, uint64_t offset, const std::string& what) {
-  return Status(pb::INTERNAL_ERROR,
-                "Corruption: " + path + " at offset " + std::to_string(offset) + ": " + what);
+  return Status(StatusCode::kCorruption,
+                path + " at offset " + std::to_string(offset) + ": " + what);
 }
 
 Status Errno(const std::string& what) {
-  return Status(pb::INTERNAL_ERROR, what + ": " + std::strerror(errno));
+  return Status(errno == ENOSPC ? StatusCode::kNoSpace : StatusCode::kIOError,
+                what + ": " + std::strerror(errno));
 }
 
 void Put32(char* p, uint32_t v) { std::memcpy(p, &v, 4); }
@@ -211,13 +212,13 @@ Status SegmentLog::CheckFormat() {
       }
       return shown;
     };
-    return Status(pb::INTERNAL_ERROR, path + " names a log format this broker does not read: \"" +
-                                          escaped(found) + "\" (it reads \"" + escaped(kFormat) +
-                                          "\")");
+    return Status(StatusCode::kInvalidArgument,
+                  path + " names a log format this broker does not read: \"" + escaped(found) +
+                      "\" (it reads \"" + escaped(kFormat) + "\")");
   }
   if (errno != ENOENT) return Errno("opening " + path);
   if (!segments_.empty()) {
-    return Status(pb::INTERNAL_ERROR,
+    return Status(StatusCode::kInvalidArgument,
                   dir_ +
                       " holds log segments but no FORMAT file: an older Sluice wrote them, in a "
                       "format this broker does not read; drain its queues with that broker, then "
@@ -252,9 +253,9 @@ Status SegmentLog::Replay(const std::function<Status(const LogRecord&)>& visit) 
     const bool last = std::next(it) == segments_.end();
     // Compaction deletes the oldest segments only: a gap is a lost file.
     if (!last && std::next(it)->first != it->first + 1) {
-      return Status(pb::INTERNAL_ERROR, "Corruption: " + PathOf(it->first + 1) +
-                                            " is missing between " + PathOf(it->first) + " and " +
-                                            PathOf(std::next(it)->first));
+      return Status(StatusCode::kCorruption, PathOf(it->first + 1) + " is missing between " +
+                                                 PathOf(it->first) + " and " +
+                                                 PathOf(std::next(it)->first));
     }
     if (Status s = ReplaySegment(it->second, last, visit); !s.ok()) return s;
     bytes_ += it->second->size;
@@ -500,7 +501,7 @@ std::vector<std::pair<uint32_t, uint64_t>> SegmentLog::SegmentSizes() const {
 Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   auto it = segments_.find(SegmentOf(at));
   if (it == segments_.end()) {
-    return Status(pb::INTERNAL_ERROR, "no log segment " + std::to_string(SegmentOf(at)));
+    return Status(StatusCode::kNotFound, "no log segment " + std::to_string(SegmentOf(at)));
   }
   const Segment& segment = *it->second;
   const uint64_t offset = at & 0xffffffffu;
@@ -509,7 +510,7 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   size_t on_disk = size;
   if (&segment == active_.get() && offset + size > segment.size) {
     if (offset + size > segment.size + pending_.size()) {
-      return Status(pb::INTERNAL_ERROR, "a read runs past the end of the log");
+      return Status(StatusCode::kNotFound, "a read runs past the end of the log");
     }
     on_disk = offset >= segment.size ? 0 : segment.size - offset;
     std::memcpy(out->data() + on_disk, pending_.data() + (offset + on_disk - segment.size),
@@ -520,7 +521,7 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
         ::pread(segment.fd, out->data() + done, on_disk - done, static_cast<off_t>(offset + done));
     if (r <= 0) {
       if (r < 0 && errno == EINTR) continue;
-      return r == 0 ? Status(pb::INTERNAL_ERROR, "a body runs past the end of its log segment")
+      return r == 0 ? Status(StatusCode::kCorruption, "a body runs past the end of its log segment")
                     : Errno("reading " + PathOf(segment.number));
     }
     done += static_cast<size_t>(r);

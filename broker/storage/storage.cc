@@ -82,9 +82,7 @@ bool Read(std::string_view* in, T* v) {
   return true;
 }
 
-Status Corrupt(const std::string& what) {
-  return Status(pb::INTERNAL_ERROR, "Corruption: " + what);
-}
+Status Corrupt(const std::string& what) { return Status(StatusCode::kCorruption, what); }
 
 storage::MessageRecord ToRecord(const StoredMessage& m) {
   storage::MessageRecord r;
@@ -265,7 +263,7 @@ Result<FsyncMode> ParseFsyncMode(const std::string& text) {
   if (text == "always") return FsyncMode::kAlways;
   if (text == "interval") return FsyncMode::kInterval;
   if (text == "never") return FsyncMode::kNever;
-  return Status(pb::INVALID_PARAMETER_VALUE,
+  return Status(StatusCode::kInvalidArgument,
                 "--fsync must be always, interval or never, not '" + text + "'");
 }
 
@@ -275,7 +273,7 @@ Storage::Storage(std::unique_ptr<SegmentLog> log, std::string dir, StorageOption
 Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOptions options) {
   struct stat st;
   if (::stat((dir + "/store").c_str(), &st) == 0) {
-    return Status(pb::INTERNAL_ERROR,
+    return Status(StatusCode::kInvalidArgument,
                   dir +
                       "/store holds state written by an older sluice-broker (RocksDB), which "
                       "this version cannot read; drain it with the older broker first");
@@ -301,7 +299,7 @@ Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOp
   }
   storage->sync_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (storage->sync_fd_ < 0) {
-    return Status(pb::INTERNAL_ERROR, std::string("eventfd: ") + std::strerror(errno));
+    return Status(StatusCode::kIOError, std::string("eventfd: ") + std::strerror(errno));
   }
   storage->RefreshDiskSpace();
   return storage;

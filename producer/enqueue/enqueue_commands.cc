@@ -111,8 +111,8 @@ std::variant<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f, boo
   Backoff backoff(200, 10'000);
   bool warned = false;
   while (wait && !attributes.ok() && !g_stop &&
-         (attributes.status().code() == pb::UNAVAILABLE ||
-          attributes.status().code() == pb::QUEUE_DOES_NOT_EXIST)) {
+         (attributes.status().code() == StatusCode::kUnavailable ||
+          attributes.status().code() == StatusCode::kQueueDoesNotExist)) {
     if (!warned) {
       spdlog::warn("event=waiting_for_queue queue={} error=\"{}\"", f.queue_name,
                    attributes.status().ToString());
@@ -273,16 +273,19 @@ Status Place(const BucketUploads& uploads, const std::string& prefix, const std:
   if (!ec) {
     std::filesystem::copy_file(source, temp, std::filesystem::copy_options::overwrite_existing, ec);
   }
-  if (ec) return Status(pb::INVALID_PARAMETER_VALUE, "cannot copy " + source + ": " + ec.message());
+  if (ec) {
+    return Status(StatusCode::kInvalidParameterValue,
+                  "cannot copy " + source + ": " + ec.message());
+  }
   if (renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_NOREPLACE) != 0) {
     const int err = errno;
     unlink(temp.c_str());
-    return Status(pb::INVALID_PARAMETER_VALUE,
+    return Status(StatusCode::kInvalidParameterValue,
                   err == EEXIST ? final_path + " exists already"
                                 : "cannot place " + final_path + ": " + std::strerror(err));
   }
   if (!uploads.Stat(layout::kPending, relative, placed)) {
-    return Status(pb::INTERNAL_ERROR, final_path + " vanished after it was placed");
+    return Status(StatusCode::kInternalError, final_path + " vanished after it was placed");
   }
   return Status::Ok();
 }

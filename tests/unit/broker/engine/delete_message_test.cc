@@ -49,7 +49,7 @@ TEST_F(DeleteMessageTest, DeleteWithStaleHandleIsStaleReceiptHandleAndDeletesNot
   std::vector<pb::Message> second = Receive("q", 1, 30);
   ASSERT_EQ(second.size(), 1u);
 
-  EXPECT_CODE(DeleteMessage("q", first[0].receipt_handle()), STALE_RECEIPT_HANDLE);
+  EXPECT_CODE(DeleteMessage("q", first[0].receipt_handle()), kStaleReceiptHandle);
   EXPECT_EQ(InFlight("q"), 1);
   // The latest handle still works.
   EXPECT_OK(DeleteMessage("q", second[0].receipt_handle()));
@@ -61,7 +61,7 @@ TEST_F(DeleteMessageTest, MalformedReceiptHandleIsInvalid) {
   ASSERT_EQ(Receive("q").size(), 1u);
   for (const char* handle :
        {"", "garbage", "1.1.1", "1.1.1.0", "1.1.1.0.0", "x.y.z.w", "-1.1.1.0000000000000000"}) {
-    EXPECT_CODE(DeleteMessage("q", handle), RECEIPT_HANDLE_IS_INVALID) << handle;
+    EXPECT_CODE(DeleteMessage("q", handle), kReceiptHandleIsInvalid) << handle;
   }
   EXPECT_EQ(InFlight("q"), 1);
 }
@@ -77,7 +77,7 @@ TEST_F(DeleteMessageTest, TamperedReceiptHandleIsInvalid) {
   const size_t second_dot = handle.find('.', first_dot + 1);
   const std::string seq = handle.substr(first_dot + 1, second_dot - first_dot - 1);
   handle.replace(first_dot + 1, seq.size(), seq == "1" ? "2" : "1");
-  EXPECT_CODE(DeleteMessage("q", handle), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("q", handle), kReceiptHandleIsInvalid);
   EXPECT_EQ(InFlight("q"), 2);
 }
 
@@ -88,7 +88,7 @@ TEST_F(DeleteMessageTest, ReceiptHandleOfAnotherQueueIsInvalid) {
   ASSERT_EQ(got.size(), 1u);
   Send("q", "m");
   ASSERT_EQ(Receive("q").size(), 1u);
-  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), kReceiptHandleIsInvalid);
   EXPECT_EQ(InFlight("q"), 1);
   EXPECT_EQ(InFlight("other"), 1);
 }
@@ -101,8 +101,8 @@ TEST_F(DeleteMessageTest, ReceiptHandleOfADeletedAndRecreatedQueueIsInvalid) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "m");
   ASSERT_EQ(Receive("q").size(), 1u);
-  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
-  EXPECT_CODE(ChangeVisibility("q", got[0].receipt_handle(), 0), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), kReceiptHandleIsInvalid);
+  EXPECT_CODE(ChangeVisibility("q", got[0].receipt_handle(), 0), kReceiptHandleIsInvalid);
   EXPECT_EQ(InFlight("q"), 1);
 }
 
@@ -114,7 +114,7 @@ TEST_F(DeleteMessageTest, ReceiptHandleOfAnotherEngineSeedIsInvalid) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "m");
   ASSERT_EQ(Receive("q").size(), 1u);
-  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), kReceiptHandleIsInvalid);
 }
 
 }  // namespace
