@@ -7,11 +7,13 @@
 // common/wire_error.h, so this header, and the modules that only report
 // failure, do not depend on the protocol.
 //
-// Result<T> holds a value or a non-OK Status. Neither throws; code that calls
-// a library which throws converts at its own boundary.
+// Result<T, E> holds a value or an error, a non-OK Status unless E says
+// otherwise. Neither throws; code that calls a library which throws converts
+// at its own boundary.
 #ifndef SLUICE_COMMON_STATUS_H_
 #define SLUICE_COMMON_STATUS_H_
 
+#include <concepts>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -81,26 +83,29 @@ std::string_view ErrorCodeName(StatusCode code);
 // batch results.
 bool IsSenderFault(StatusCode code);
 
-template <typename T>
+template <typename T, typename E = Status>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}  // NOLINT: must not be OK
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: must not be OK
 
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  const Status& status() const {
+  bool ok() const { return v_.index() == 0; }
+  // Only when !ok().
+  const E& error() const { return std::get<1>(v_); }
+  // A Status result's error, or OK.
+  const Status& status() const requires std::same_as<E, Status> {
     static const Status kOk;
-    return ok() ? kOk : std::get<Status>(v_);
+    return ok() ? kOk : error();
   }
-  T& value() { return std::get<T>(v_); }
-  const T& value() const { return std::get<T>(v_); }
+  T& value() { return std::get<0>(v_); }
+  const T& value() const { return std::get<0>(v_); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() { return value(); }
   const T& operator*() const { return value(); }
 
  private:
-  std::variant<T, Status> v_;
+  std::variant<T, E> v_;
 };
 
 }  // namespace sluice

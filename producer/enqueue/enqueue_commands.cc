@@ -16,14 +16,14 @@
 #include <memory>
 #include <sstream>
 #include <thread>
-#include <variant>
 
 #include "common/backoff.h"
 #include "common/bucket_layout.h"
 #include "common/logging.h"
 #include "common/metrics_server.h"
-#include "producer/enqueue/enqueuer.h"
+#include "common/status.h"
 #include "producer/cli/exit_codes.h"
+#include "producer/enqueue/enqueuer.h"
 #include "producer/enqueue/metrics.h"
 #include "producer/enqueue/progress.h"
 #include "producer/enqueue/sent_journal.h"
@@ -89,7 +89,7 @@ struct Run {
 
 // Checks the bucket and the queue; an exit code when either is wrong. With
 // `wait`, an unreachable broker or a missing queue is waited for.
-std::variant<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f, bool wait) {
+Result<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f, bool wait) {
   if (f.bucket.empty() || f.bucket == "." || f.bucket == ".." ||
       f.bucket.find('/') != std::string::npos) {
     return ReportUsageError("--bucket: '" + f.bucket + "' is not a bucket name");
@@ -307,8 +307,8 @@ void AddEnqueue(CommandSet& set) {
           std::signal(SIGTERM, OnStopSignal);
         }
         auto prepared = Prepare(ctx, *f, /*wait=*/f->watch);
-        if (std::holds_alternative<int>(prepared)) return std::get<int>(prepared);
-        Run& run = std::get<Run>(prepared);
+        if (!prepared.ok()) return prepared.error();
+        Run& run = *prepared;
         run.options.retry_forever = f->watch;
         if (f->watch) {
           std::filesystem::create_directories(run.uploads->dir() + "/" + layout::kPending);
@@ -361,8 +361,8 @@ void AddUpload(CommandSet& set) {
         InitLogging("producer", "info");
         if (!f->prefix.empty() && f->prefix.back() != '/') f->prefix += '/';
         auto prepared = Prepare(ctx, *f, /*wait=*/false);
-        if (std::holds_alternative<int>(prepared)) return std::get<int>(prepared);
-        Run& run = std::get<Run>(prepared);
+        if (!prepared.ok()) return prepared.error();
+        Run& run = *prepared;
         Enqueuer enqueuer(run.options, run.journal.get());
         ClaimCounts claims;
         uint64_t uploaded = 0;

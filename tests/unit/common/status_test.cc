@@ -1,5 +1,5 @@
 // Status and Result (common/status.h): the names the CLI prints, how
-// internal failures are named, and a Result.
+// internal failures are named, and a Result with an error of its own type.
 #include "common/status.h"
 
 #include <gtest/gtest.h>
@@ -76,7 +76,17 @@ TEST(ResultTest, HoldsAValueOrAStatus) {
   Result<std::string> failed(Status(StatusCode::kNotFound, "gone"));
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(failed.status().detail(), "gone");
+  EXPECT_EQ(failed.error().detail(), "gone");
+}
+
+TEST(ResultTest, HoldsAValueOrAnErrorOfAnyType) {
+  // As a command's preparation: what it made, or the exit code to give up with.
+  Result<std::string, int> value("v");
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(value.value(), "v");
+  Result<std::string, int> failed(3);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error(), 3);
 }
 
 }  // namespace
