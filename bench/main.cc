@@ -41,7 +41,7 @@ Status EnsureQueue(const std::string& endpoint, const std::string& queue) {
   req.set_queue_name(queue);
   auto r = client.CreateQueue(req);
   // An existing queue with other attributes is still a queue to use.
-  if (!r.ok() && r.status().code() != pb::QUEUE_NAME_EXISTS) return r.status();
+  if (!r.ok() && r.status().code() != StatusCode::kQueueNameExists) return r.status();
   return Status::Ok();
 }
 

@@ -135,7 +135,7 @@ std::string Describe(const char* op, const Status& s) {
 
 // The first failed entry of a batch answer.
 std::string DescribeEntry(const char* op, const pb::BatchResultError& e) {
-  return std::string(op) + " entry " + e.id() + ": " + Status(e.code(), e.detail()).ToString();
+  return std::string(op) + " entry " + e.id() + ": " + EntryStatus(e).ToString();
 }
 
 void SendLoop(Run* run, Client* client) {

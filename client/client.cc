@@ -8,6 +8,8 @@
 #include <utility>
 #include <zmq.hpp>
 
+#include "common/wire_error.h"
+
 namespace sluice {
 namespace {
 
@@ -66,7 +68,7 @@ Result<typename Op::Response> CallOperation(Client& client, const typename Op::R
   Result<pb::Response> r = client.Call(std::move(envelope), timeout_ms);
   if (!r.ok()) return r.status();
   if (r->op_case() != Op::kResponseCase) {
-    return Status(pb::INTERNAL_ERROR, "the broker's answer to " + std::string(Op::kName) +
+    return Status(StatusCode::kInternalError, "the broker's answer to " + std::string(Op::kName) +
                                           " is not a " + std::string(Op::kName) + " answer");
   }
   return std::move(*Op::MutableResponse(&*r));
@@ -93,6 +95,10 @@ std::string ResolveBrokerEndpoint(const std::string& flag) {
   return kDefaultBrokerEndpoint;
 }
 
+Status EntryStatus(const pb::BatchResultError& entry) {
+  return Status(FromWire(entry.code()), entry.detail());
+}
+
 Client::Client(std::string endpoint, ClientOptions options)
     : endpoint_(std::move(endpoint)), options_(options), context_(SharedContext()) {}
 
@@ -110,7 +116,7 @@ Status Client::Connect() {
     socket->connect(endpoint_);
     socket_ = std::move(socket);
   } catch (const zmq::error_t& e) {
-    return Status(pb::INVALID_PARAMETER_VALUE,
+    return Status(StatusCode::kInvalidParameterValue,
                   "invalid broker endpoint \"" + endpoint_ + "\": " + e.what());
   }
   return Status::Ok();
@@ -127,7 +133,7 @@ Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
   // bodies a send carries. Protocol Buffers caches sizes as int.
   const size_t size = req.ByteSizeLong();
   if (size > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return Status(pb::INTERNAL_ERROR, "the request is too large to serialize");
+    return Status(StatusCode::kInternalError, "the request is too large to serialize");
   }
   zmq::message_t frame(size);
   req.SerializeWithCachedSizesToArray(static_cast<uint8_t*>(frame.data()));
@@ -137,7 +143,7 @@ Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
     // its queue has room; dontwait makes sure a full queue cannot block us.
     if (!socket_->send(frame, zmq::send_flags::dontwait)) {
       socket_.reset();
-      return Status(pb::UNAVAILABLE, "cannot queue a request to " + endpoint_);
+      return Status(StatusCode::kUnavailable, "cannot queue a request to " + endpoint_);
     }
     for (;;) {
       const Millis left = MillisUntil(deadline);
@@ -150,22 +156,22 @@ Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
           // The late answer to an earlier call that gave up waiting.
           continue;
         case Answer::kMalformed:
-          return Status(pb::INTERNAL_ERROR, "malformed answer from " + endpoint_);
+          return Status(StatusCode::kInternalError, "malformed answer from " + endpoint_);
         case Answer::kOurs:
           if (resp.has_error() && resp.error().code() != pb::OK) {
-            return Status(resp.error().code(), resp.error().detail());
+            return Status(FromWire(resp.error().code()), resp.error().detail());
           }
           return resp;
       }
     }
   } catch (const zmq::error_t& e) {
     socket_.reset();
-    return Status(pb::UNAVAILABLE, "talking to " + endpoint_ + ": " + e.what());
+    return Status(StatusCode::kUnavailable, "talking to " + endpoint_ + ": " + e.what());
   }
   // Lazy Pirate: the request may still be queued or in flight on this
   // socket, so it is dropped and the next call starts on a fresh one.
   socket_.reset();
-  return Status(pb::UNAVAILABLE,
+  return Status(StatusCode::kUnavailable,
                 "no answer from " + endpoint_ + " within " + std::to_string(timeout_ms) + " ms");
 }
 

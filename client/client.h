@@ -33,6 +33,10 @@ namespace sluice {
 std::string ResolveBrokerEndpoint(const std::string& flag);
 constexpr const char* kDefaultBrokerEndpoint = "tcp://127.0.0.1:7400";
 
+// The failure one entry of a batch answer reports. Calls report theirs as
+// their Result's status; with this, callers read no wire codes themselves.
+Status EntryStatus(const pb::BatchResultError& entry);
+
 struct ClientOptions {
   // How long a call waits for its answer. A receive waits its long-poll time
   // (WaitTimeSeconds, or 20 s when it leaves the queue's default) on top.

@@ -20,8 +20,7 @@ Result<std::unique_ptr<prometheus::Exposer>> ServeMetrics(
   try {
     exposer = std::make_unique<prometheus::Exposer>(listen, 1);
   } catch (const std::exception& e) {
-    return Status(pb::INVALID_PARAMETER_VALUE,
-                  "cannot serve metrics on " + listen + ": " + e.what());
+    return Status(StatusCode::kIOError, "cannot serve metrics on " + listen + ": " + e.what());
   }
   exposer->RegisterCollectable(collectable);
   return exposer;

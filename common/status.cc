@@ -1,10 +1,32 @@
 #include "common/status.h"
 
 namespace sluice {
+namespace {
+
+// The name of an internal failure's kind, or nothing for SQS's errors.
+std::string_view InternalKindName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kIOError:
+      return "IOError";
+    case StatusCode::kNoSpace:
+      return "NoSpace";
+    case StatusCode::kCorruption:
+      return "Corruption";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    default:
+      return {};
+  }
+}
+
+}  // namespace
 
 std::string Status::ToString() const {
   if (ok()) return "OK";
-  std::string s(ErrorCodeName(code_));
+  std::string_view name = InternalKindName(code_);
+  std::string s(name.empty() ? ErrorCodeName(code_) : name);
   if (!detail_.empty()) {
     s += ": ";
     s += detail_;
@@ -12,61 +34,68 @@ std::string Status::ToString() const {
   return s;
 }
 
-std::string_view ErrorCodeName(ErrorCode code) {
+std::string_view ErrorCodeName(StatusCode code) {
   switch (code) {
-    case pb::OK:
+    case StatusCode::kOk:
       return "OK";
-    case pb::INTERNAL_ERROR:
+    case StatusCode::kInternalError:
+    case StatusCode::kIOError:
+    case StatusCode::kNoSpace:
+    case StatusCode::kCorruption:
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
       return "InternalError";
-    case pb::MALFORMED_REQUEST:
+    case StatusCode::kMalformedRequest:
       return "MalformedRequest";
-    case pb::QUEUE_DOES_NOT_EXIST:
+    case StatusCode::kQueueDoesNotExist:
       return "QueueDoesNotExist";
-    case pb::QUEUE_NAME_EXISTS:
+    case StatusCode::kQueueNameExists:
       return "QueueNameExists";
-    case pb::INVALID_PARAMETER_VALUE:
+    case StatusCode::kInvalidParameterValue:
       return "InvalidParameterValue";
-    case pb::INVALID_ATTRIBUTE_NAME:
+    case StatusCode::kInvalidAttributeName:
       return "InvalidAttributeName";
-    case pb::INVALID_ATTRIBUTE_VALUE:
+    case StatusCode::kInvalidAttributeValue:
       return "InvalidAttributeValue";
-    case pb::MISSING_PARAMETER:
+    case StatusCode::kMissingParameter:
       return "MissingParameter";
-    case pb::MESSAGE_TOO_LONG:
+    case StatusCode::kMessageTooLong:
       return "MessageTooLong";
-    case pb::INVALID_MESSAGE_CONTENTS:
+    case StatusCode::kInvalidMessageContents:
       return "InvalidMessageContents";
-    case pb::EMPTY_BATCH_REQUEST:
+    case StatusCode::kEmptyBatchRequest:
       return "EmptyBatchRequest";
-    case pb::TOO_MANY_ENTRIES_IN_BATCH_REQUEST:
+    case StatusCode::kTooManyEntriesInBatchRequest:
       return "TooManyEntriesInBatchRequest";
-    case pb::BATCH_ENTRY_IDS_NOT_DISTINCT:
+    case StatusCode::kBatchEntryIdsNotDistinct:
       return "BatchEntryIdsNotDistinct";
-    case pb::INVALID_BATCH_ENTRY_ID:
+    case StatusCode::kInvalidBatchEntryId:
       return "InvalidBatchEntryId";
-    case pb::BATCH_REQUEST_TOO_LONG:
+    case StatusCode::kBatchRequestTooLong:
       return "BatchRequestTooLong";
-    case pb::RECEIPT_HANDLE_IS_INVALID:
+    case StatusCode::kReceiptHandleIsInvalid:
       return "ReceiptHandleIsInvalid";
-    case pb::STALE_RECEIPT_HANDLE:
+    case StatusCode::kStaleReceiptHandle:
       return "StaleReceiptHandle";
-    case pb::MESSAGE_NOT_INFLIGHT:
+    case StatusCode::kMessageNotInflight:
       return "MessageNotInflight";
-    case pb::OVER_LIMIT:
+    case StatusCode::kOverLimit:
       return "OverLimit";
-    case pb::RESOURCE_NOT_FOUND:
+    case StatusCode::kResourceNotFound:
       return "ResourceNotFoundException";
-    case pb::UNSUPPORTED_OPERATION:
+    case StatusCode::kUnsupportedOperation:
       return "UnsupportedOperation";
-    case pb::UNAVAILABLE:
+    case StatusCode::kUnavailable:
       return "BrokerUnavailable";
-    case pb::STORAGE_FULL:
+    case StatusCode::kStorageFull:
       return "StorageFull";
-    default:
-      return "UnknownError";
   }
+  return "UnknownError";  // not a StatusCode: a cast went wrong
 }
 
-bool IsSenderFault(ErrorCode code) { return code != pb::INTERNAL_ERROR && code != pb::UNAVAILABLE; }
+bool IsSenderFault(StatusCode code) {
+  return code != StatusCode::kInternalError && code != StatusCode::kUnavailable &&
+         InternalKindName(code).empty();
+}
 
 }  // namespace sluice

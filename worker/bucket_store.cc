@@ -65,7 +65,7 @@ JobError OpenError(const std::string& key, int err) {
   return StorageError("cannot open " + key, err);
 }
 
-JobOutcome<Fd> OpenBucket(const std::string& root, const std::string& bucket) {
+Result<Fd, JobError> OpenBucket(const std::string& root, const std::string& bucket) {
   if (!IsValidBucketName(bucket)) {
     return JobError{FailureReason::kInvalidKey, "invalid bucket name: '" + bucket + "'"};
   }
@@ -90,7 +90,7 @@ std::string BaseName(const std::string& key) {
 
 // Opens the directory `dir` (a key's directory part) under the bucket,
 // creating its missing components, each resolved beneath the bucket.
-JobOutcome<Fd> OpenOrMakeDir(int bucket_fd, const std::string& dir) {
+Result<Fd, JobError> OpenOrMakeDir(int bucket_fd, const std::string& dir) {
   if (dir.empty()) {
     Fd fd(dup(bucket_fd));
     if (!fd.valid()) return StorageError("dup", errno);
@@ -159,8 +159,8 @@ bool IsValidKey(std::string_view key) {
   return true;
 }
 
-JobOutcome<std::string> BucketStore::Read(const std::string& bucket, const std::string& key,
-                                          size_t max_bytes) const {
+Result<std::string, JobError> BucketStore::Read(const std::string& bucket, const std::string& key,
+                                                size_t max_bytes) const {
   if (!IsValidKey(key)) return JobError{FailureReason::kInvalidKey, "invalid key: '" + key + "'"};
   auto bucket_fd = OpenBucket(root_, bucket);
   if (!bucket_fd.ok()) return bucket_fd.error();
@@ -189,7 +189,8 @@ JobOutcome<std::string> BucketStore::Read(const std::string& bucket, const std::
   return data;
 }
 
-JobOutcome<bool> BucketStore::Exists(const std::string& bucket, const std::string& key) const {
+Result<bool, JobError> BucketStore::Exists(const std::string& bucket,
+                                           const std::string& key) const {
   if (!IsValidKey(key)) return JobError{FailureReason::kInvalidKey, "invalid key: '" + key + "'"};
   auto bucket_fd = OpenBucket(root_, bucket);
   if (!bucket_fd.ok()) return bucket_fd.error();
@@ -203,8 +204,8 @@ JobOutcome<bool> BucketStore::Exists(const std::string& bucket, const std::strin
   return S_ISREG(st.st_mode);
 }
 
-JobOutcome<bool> BucketStore::Write(const std::string& bucket, const std::string& key,
-                                    std::string_view data) const {
+Result<bool, JobError> BucketStore::Write(const std::string& bucket, const std::string& key,
+                                          std::string_view data) const {
   if (!IsValidKey(key)) return JobError{FailureReason::kInvalidKey, "invalid key: '" + key + "'"};
   auto bucket_fd = OpenBucket(root_, bucket);
   if (!bucket_fd.ok()) return bucket_fd.error();
@@ -239,8 +240,8 @@ JobOutcome<bool> BucketStore::Write(const std::string& bucket, const std::string
   return true;
 }
 
-JobOutcome<bool> BucketStore::Move(const std::string& bucket, const std::string& from,
-                                   const std::string& to) const {
+Result<bool, JobError> BucketStore::Move(const std::string& bucket, const std::string& from,
+                                         const std::string& to) const {
   if (!IsValidKey(from)) return JobError{FailureReason::kInvalidKey, "invalid key: '" + from + "'"};
   if (!IsValidKey(to)) return JobError{FailureReason::kInvalidKey, "invalid key: '" + to + "'"};
   auto bucket_fd = OpenBucket(root_, bucket);

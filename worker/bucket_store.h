@@ -31,19 +31,19 @@ class BucketStore {
   const std::string& root() const { return root_; }
 
   // The object's bytes; kTooLarge when it has more than `max_bytes`.
-  JobOutcome<std::string> Read(const std::string& bucket, const std::string& key,
-                               size_t max_bytes) const;
+  Result<std::string, JobError> Read(const std::string& bucket, const std::string& key,
+                                     size_t max_bytes) const;
 
   // Whether the key names a regular file.
-  JobOutcome<bool> Exists(const std::string& bucket, const std::string& key) const;
+  Result<bool, JobError> Exists(const std::string& bucket, const std::string& key) const;
 
   // Writes `data` at `key`, creating directories as needed, atomically.
-  JobOutcome<bool> Write(const std::string& bucket, const std::string& key,
-                         std::string_view data) const;
+  Result<bool, JobError> Write(const std::string& bucket, const std::string& key,
+                               std::string_view data) const;
 
   // Renames `from` to `to` (replacing it), creating directories as needed.
-  JobOutcome<bool> Move(const std::string& bucket, const std::string& from,
-                        const std::string& to) const;
+  Result<bool, JobError> Move(const std::string& bucket, const std::string& from,
+                              const std::string& to) const;
 
  private:
   std::string root_;

@@ -35,7 +35,7 @@ Result<std::string> FindDeadLetterQueue(Client& client, const std::string& queue
   if (it == resp->attributes().end() || it->second.empty()) return std::string();
   auto policy = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
   if (!policy.is_object() || !policy["deadLetterTargetArn"].is_string()) {
-    return Status(pb::INTERNAL_ERROR, "unreadable RedrivePolicy: " + it->second);
+    return Status(StatusCode::kInternalError, "unreadable RedrivePolicy: " + it->second);
   }
   const std::string arn = policy["deadLetterTargetArn"].get<std::string>();
   return arn.substr(arn.rfind(':') + 1);

@@ -74,7 +74,7 @@ void Heartbeat::ExtendDue(TimePoint now) {
     }
     for (const auto& failed : resp->failed()) {
       spdlog::warn("event=heartbeat_refused queue={} code={} error=\"{}\"", queue_name_,
-                   ErrorCodeName(failed.code()), failed.detail());
+                   ErrorCodeName(EntryStatus(failed).code()), failed.detail());
     }
     for (size_t i = start; i < due.size() && i < start + kBatch; ++i) {
       due[i]->extend_at = now + interval_;

@@ -13,7 +13,7 @@ namespace {
 
 JobError Invalid(std::string detail) { return {FailureReason::kInvalidJob, std::move(detail)}; }
 
-JobOutcome<Job> FromResizeJob(const pb::ResizeJob& spec, const JobDefaults& defaults) {
+Result<Job, JobError> FromResizeJob(const pb::ResizeJob& spec, const JobDefaults& defaults) {
   Job job;
   job.bucket = spec.bucket();
   job.key = spec.key();
@@ -64,7 +64,8 @@ const std::string* FindString(const nlohmann::json& doc, std::initializer_list<c
   return at->is_string() ? at->get_ptr<const std::string*>() : nullptr;
 }
 
-JobOutcome<std::vector<Job>> FromS3Event(const nlohmann::json& event, const JobDefaults& defaults) {
+Result<std::vector<Job>, JobError> FromS3Event(const nlohmann::json& event,
+                                               const JobDefaults& defaults) {
   std::vector<Job> jobs;
   const auto records = event.find("Records");
   if (records == event.end() || !records->is_array()) {
@@ -143,7 +144,7 @@ std::optional<std::string> DecodeS3Key(std::string_view encoded) {
   return out;
 }
 
-JobOutcome<std::vector<Job>> ParseJobs(std::string_view body, const JobDefaults& defaults) {
+Result<std::vector<Job>, JobError> ParseJobs(std::string_view body, const JobDefaults& defaults) {
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Invalid("the body is not a JSON object");
   if (doc.contains("Records")) return FromS3Event(doc, defaults);

@@ -49,7 +49,7 @@ struct Job {
 constexpr uint32_t kMaxSize = 10'000;  // the largest box a job may ask for
 constexpr size_t kMaxSizesPerJob = 8;
 
-JobOutcome<std::vector<Job>> ParseJobs(std::string_view body, const JobDefaults& defaults);
+Result<std::vector<Job>, JobError> ParseJobs(std::string_view body, const JobDefaults& defaults);
 
 // Decodes a key as S3 puts it in event notifications: "%XX" escapes, and "+"
 // for a space. Fails on a malformed escape.

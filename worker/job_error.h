@@ -1,14 +1,14 @@
-// JobError and JobOutcome<T>: how the worker's modules report why a job
-// failed. The reason decides what happens to the message: a transient failure
-// is retried after a backoff, a permanent one goes to the dead-letter queue at
-// once (retrying an invalid image cannot help).
+// JobError: how the worker's modules report why a job failed, as the error of
+// a Result<T, JobError>. The reason decides what happens to the message: a
+// transient failure is retried after a backoff, a permanent one goes to the
+// dead-letter queue at once (retrying an invalid image cannot help).
 #ifndef SLUICE_WORKER_JOB_ERROR_H_
 #define SLUICE_WORKER_JOB_ERROR_H_
 
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
+
+#include "common/status.h"
 
 namespace sluice::worker {
 
@@ -37,23 +37,6 @@ std::string_view ReasonName(FailureReason reason);
 struct JobError {
   FailureReason reason;
   std::string detail;
-};
-
-template <typename T>
-class JobOutcome {
- public:
-  JobOutcome(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
-  JobOutcome(JobError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
-
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  const JobError& error() const { return std::get<JobError>(v_); }
-  T& value() { return std::get<T>(v_); }
-  const T& value() const { return std::get<T>(v_); }
-  T* operator->() { return &value(); }
-  T& operator*() { return value(); }
-
- private:
-  std::variant<T, JobError> v_;
 };
 
 }  // namespace sluice::worker

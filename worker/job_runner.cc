@@ -11,13 +11,14 @@ std::string Dimensions(size_t width, size_t height) {
 
 }  // namespace
 
-JobOutcome<JobReport> JobRunner::Run(const Job& job, const StopCheck& stop) const {
+Result<JobReport, JobError> JobRunner::Run(const Job& job, const StopCheck& stop) const {
   JobReport report;
   const std::string done_key = DoneKey(job.key, options_.defaults);
   // The first place the original is found; then its done key, where a
   // previous delivery of this job left it.
   bool found = false;
-  JobOutcome<std::string> original = JobError{FailureReason::kNoSuchKey, "no such key: " + job.key};
+  Result<std::string, JobError> original =
+      JobError{FailureReason::kNoSuchKey, "no such key: " + job.key};
   for (const std::string& key : SourceKeys(job.key, options_.defaults)) {
     auto read = store_->Read(job.bucket, key, options_.max_input_bytes);
     if (read.ok() || read.error().reason != FailureReason::kNoSuchKey) {

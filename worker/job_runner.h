@@ -42,7 +42,7 @@ class JobRunner {
   JobRunner(const BucketStore* store, JobRunnerOptions options, WorkerMetrics* metrics)
       : store_(store), options_(std::move(options)), metrics_(metrics) {}
 
-  JobOutcome<JobReport> Run(const Job& job, const StopCheck& stop) const;
+  Result<JobReport, JobError> Run(const Job& job, const StopCheck& stop) const;
 
   const JobRunnerOptions& options() const { return options_; }
 

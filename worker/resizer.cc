@@ -103,8 +103,8 @@ std::pair<size_t, size_t> FitWithin(size_t width, size_t height, uint32_t box) {
   return {side(width), side(height)};
 }
 
-JobOutcome<ResizeResult> Resize(std::string_view input, const ResizeRequest& request,
-                                const ResizeLimits& limits, const StopCheck& stop) {
+Result<ResizeResult, JobError> Resize(std::string_view input, const ResizeRequest& request,
+                                      const ResizeLimits& limits, const StopCheck& stop) {
   if (input.empty()) return JobError{FailureReason::kCorruptImage, "the object is empty"};
   const auto format = SniffFormat(input);
   if (!format) {

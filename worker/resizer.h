@@ -59,8 +59,8 @@ struct ResizeResult {
   std::vector<ResizedImage> outputs;  // one per box, in the request's order
 };
 
-JobOutcome<ResizeResult> Resize(std::string_view input, const ResizeRequest& request,
-                                const ResizeLimits& limits, const StopCheck& stop);
+Result<ResizeResult, JobError> Resize(std::string_view input, const ResizeRequest& request,
+                                      const ResizeLimits& limits, const StopCheck& stop);
 
 // The size of a w x h image fit within a box x box square, aspect ratio kept,
 // never enlarged; neither side below 1.

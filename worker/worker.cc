@@ -83,7 +83,7 @@ bool Worker::Pause(std::chrono::milliseconds wait) {
 void Worker::JobLoop(int slot) {
   Client client(options_.endpoint, {.call_timeout_ms = kCallTimeoutMs});
   Backoff backoff(100, 10'000);
-  ErrorCode last_error = pb::OK;
+  StatusCode last_error = StatusCode::kOk;
   while (!draining_) {
     pb::ReceiveMessageRequest req;
     req.set_queue_name(options_.queue_name);
@@ -103,9 +103,9 @@ void Worker::JobLoop(int slot) {
       Pause(std::chrono::milliseconds(backoff.Next()));
       continue;
     }
-    if (last_error != pb::OK) {
+    if (last_error != StatusCode::kOk) {
       spdlog::info("event=receive_recovered slot={} queue={}", slot, options_.queue_name);
-      last_error = pb::OK;
+      last_error = StatusCode::kOk;
     }
     backoff.Reset();
     for (const pb::Message& message : resp->messages()) {
@@ -250,7 +250,7 @@ void Worker::Ack(Client& client, const pb::Message& message) {
     auto resp = client.DeleteMessage(req);
     if (resp.ok()) return;
     metrics_->BrokerError();
-    const bool retry = resp.status().code() == pb::UNAVAILABLE && attempt < kAckAttempts;
+    const bool retry = resp.status().code() == StatusCode::kUnavailable && attempt < kAckAttempts;
     if (!retry) {
       // The message comes back after its visibility timeout and the job is
       // done again, to the same outputs.

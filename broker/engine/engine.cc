@@ -29,7 +29,7 @@ Engine::Engine(const Clock* clock, EngineOptions options)
 Result<Queue*> Engine::FindQueue(const std::string& name) {
   auto it = queues_.find(name);
   if (it == queues_.end()) {
-    return Status(pb::QUEUE_DOES_NOT_EXIST, "the queue '" + name + "' does not exist");
+    return Status(StatusCode::kQueueDoesNotExist, "the queue '" + name + "' does not exist");
   }
   it->second->Advance(clock_->Now());
   return it->second.get();
@@ -39,14 +39,14 @@ Status Engine::CheckRedrivePolicy(const std::string& queue_name, const QueueConf
   if (!config.redrive) return Status::Ok();
   const std::string& dlq = config.redrive->dead_letter_queue;
   if (dlq == queue_name) {
-    return {pb::INVALID_PARAMETER_VALUE, "a queue cannot be its own dead-letter queue"};
+    return {StatusCode::kInvalidParameterValue, "a queue cannot be its own dead-letter queue"};
   }
   auto it = queues_.find(dlq);
   if (it == queues_.end()) {
-    return {pb::QUEUE_DOES_NOT_EXIST, "the dead-letter queue '" + dlq + "' does not exist"};
+    return {StatusCode::kQueueDoesNotExist, "the dead-letter queue '" + dlq + "' does not exist"};
   }
   if (it->second->fifo() != config.fifo) {
-    return {pb::INVALID_PARAMETER_VALUE,
+    return {StatusCode::kInvalidParameterValue,
             "the dead-letter queue of a " + std::string(config.fifo ? "FIFO" : "standard") +
                 " queue must be a " + (config.fifo ? "FIFO" : "standard") + " queue"};
   }
@@ -64,7 +64,7 @@ Status Engine::CreateQueue(const pb::CreateQueueRequest& req, pb::CreateQueueRes
   QueueConfig config;
   if (Status s = ApplyAttributes(attributes, /*creating=*/true, &config); !s.ok()) return s;
   if (config.fifo != fifo_name) {
-    return {pb::INVALID_PARAMETER_VALUE,
+    return {StatusCode::kInvalidParameterValue,
             "a FIFO queue's name must end in .fifo, and only a FIFO queue's may"};
   }
   // An existing queue is compared as it is: its dead-letter queue may have
@@ -72,7 +72,7 @@ Status Engine::CreateQueue(const pb::CreateQueueRequest& req, pb::CreateQueueRes
   auto it = queues_.find(name);
   if (it != queues_.end()) {
     if (it->second->config() == config) return Status::Ok();
-    return {pb::QUEUE_NAME_EXISTS,
+    return {StatusCode::kQueueNameExists,
             "a queue named '" + name + "' already exists with other attributes"};
   }
   if (Status s = CheckRedrivePolicy(name, config); !s.ok()) return s;
@@ -85,7 +85,7 @@ Status Engine::CreateQueue(const pb::CreateQueueRequest& req, pb::CreateQueueRes
 Status Engine::DeleteQueue(const pb::DeleteQueueRequest& req, pb::DeleteQueueResponse*) {
   auto it = queues_.find(req.queue_name());
   if (it == queues_.end()) {
-    return {pb::QUEUE_DOES_NOT_EXIST, "the queue '" + req.queue_name() + "' does not exist"};
+    return {StatusCode::kQueueDoesNotExist, "the queue '" + req.queue_name() + "' does not exist"};
   }
   // Purging first reports the messages as gone, so their bodies' space is
   // counted as garbage for compaction (the queue is still there for the
@@ -104,7 +104,7 @@ Status Engine::GetQueueUrl(const pb::GetQueueUrlRequest& req, pb::GetQueueUrlRes
 Status Engine::ListQueues(const pb::ListQueuesRequest& req, pb::ListQueuesResponse* resp) {
   const uint32_t max = req.max_results() == 0 ? limits::kMaxListQueuesResults : req.max_results();
   if (max > static_cast<uint32_t>(limits::kMaxListQueuesResults)) {
-    return {pb::INVALID_PARAMETER_VALUE, limits::ListQueuesResultsDetail()};
+    return {StatusCode::kInvalidParameterValue, limits::ListQueuesResultsDetail()};
   }
   const std::string& prefix = req.queue_name_prefix();
   auto it = req.next_token().empty() ? queues_.lower_bound(prefix)
@@ -153,7 +153,7 @@ Status Engine::GetQueueAttributes(const pb::GetQueueAttributesRequest& req,
     if (it != all.end()) {
       (*out)[name] = it->second;
     } else if (!kEveryName.contains(name)) {
-      return {pb::INVALID_ATTRIBUTE_NAME, "unknown attribute: " + name};
+      return {StatusCode::kInvalidAttributeName, "unknown attribute: " + name};
     }
   }
   return Status::Ok();
@@ -197,11 +197,12 @@ void Engine::FreeDroppedMessages(size_t budget) {
 Result<Millis> Engine::ReceiveWaitMs(const pb::ReceiveMessageRequest& req) const {
   auto it = queues_.find(req.queue_name());
   if (it == queues_.end()) {
-    return Status(pb::QUEUE_DOES_NOT_EXIST, "the queue '" + req.queue_name() + "' does not exist");
+    return Status(StatusCode::kQueueDoesNotExist,
+                  "the queue '" + req.queue_name() + "' does not exist");
   }
   if (!req.has_wait_time_seconds()) return Millis{it->second->config().receive_wait_s} * 1000;
   if (req.wait_time_seconds() < 0 || req.wait_time_seconds() > limits::kMaxWaitTimeSeconds) {
-    return Status(pb::INVALID_PARAMETER_VALUE, limits::WaitTimeDetail());
+    return Status(StatusCode::kInvalidParameterValue, limits::WaitTimeDetail());
   }
   return Millis{req.wait_time_seconds()} * 1000;
 }

@@ -6,6 +6,7 @@
 #include "broker/engine/limits.h"
 #include "broker/engine/validation.h"
 #include "common/digest.h"
+#include "common/wire_error.h"
 
 namespace sluice {
 namespace {
@@ -46,7 +47,7 @@ const std::vector<std::string>& SystemAttributeNames() {
 
 Status CheckVisibilityTimeout(int timeout_s) {
   if (timeout_s < 0 || timeout_s > limits::kMaxVisibilityTimeoutSeconds) {
-    return {pb::INVALID_PARAMETER_VALUE, limits::VisibilityTimeoutDetail()};
+    return {StatusCode::kInvalidParameterValue, limits::VisibilityTimeoutDetail()};
   }
   return Status::Ok();
 }
@@ -55,7 +56,7 @@ template <typename BatchResponse>
 void AddFailure(BatchResponse* resp, const std::string& id, const Status& s) {
   pb::BatchResultError* f = resp->add_failed();
   f->set_id(id);
-  f->set_code(s.code());
+  f->set_code(ToWire(s.code()));
   f->set_detail(s.detail());
   f->set_sender_fault(IsSenderFault(s.code()));
 }
@@ -89,16 +90,16 @@ Status Engine::SendOne(Queue& q, const pb::SendMessageEntry& e, std::string md5_
   if (Status s = ValidateMessageAttributes(e.message_attributes()); !s.ok()) return s;
   const int64_t size = MessageSize(e.body(), e.message_attributes());
   if (size > q.config().max_message_size) {
-    return {pb::MESSAGE_TOO_LONG, limits::MessageSizeDetail(size, q.config().max_message_size)};
+    return {StatusCode::kMessageTooLong, limits::MessageSizeDetail(size, q.config().max_message_size)};
   }
   int delay_s = q.config().delay_s;
   if (e.has_delay_seconds()) {
     if (q.fifo()) {
-      return {pb::INVALID_PARAMETER_VALUE,
+      return {StatusCode::kInvalidParameterValue,
               "FIFO queues take a delay only as the queue's DelaySeconds, not per message"};
     }
     if (e.delay_seconds() < 0 || e.delay_seconds() > limits::kMaxDelaySeconds) {
-      return {pb::INVALID_PARAMETER_VALUE, limits::DelayDetail()};
+      return {StatusCode::kInvalidParameterValue, limits::DelayDetail()};
     }
     delay_s = e.delay_seconds();
   }
@@ -118,18 +119,19 @@ Status Engine::SendOne(Queue& q, const pb::SendMessageEntry& e, std::string md5_
   }
   if (q.fifo()) {
     if (e.message_group_id().empty()) {
-      return {pb::MISSING_PARAMETER, "a message sent to a FIFO queue needs a MessageGroupId"};
+      return {StatusCode::kMissingParameter,
+              "a message sent to a FIFO queue needs a MessageGroupId"};
     }
     if (Status s = ValidateFifoId("MessageGroupId", e.message_group_id()); !s.ok()) return s;
     if (m.deduplication_id.empty() && q.config().content_based_deduplication) {
       m.deduplication_id = Sha256Hex(e.body());
     } else if (m.deduplication_id.empty()) {
-      return {pb::INVALID_PARAMETER_VALUE,
+      return {StatusCode::kInvalidParameterValue,
               "the queue has no ContentBasedDeduplication, so a MessageDeduplicationId is needed"};
     }
     m.group_id = e.message_group_id();
   } else if (!e.message_group_id().empty()) {
-    return {pb::INVALID_PARAMETER_VALUE, "MessageGroupId is for FIFO queues only"};
+    return {StatusCode::kInvalidParameterValue, "MessageGroupId is for FIFO queues only"};
   }
   if (const DedupWindow::Entry* dup =
           m.deduplication_id.empty() ? nullptr : q.FindDuplicate(m.deduplication_id)) {
@@ -171,7 +173,7 @@ Status Engine::SendMessageBatch(const pb::SendMessageBatchRequest& req,
   int64_t total = 0;
   for (const auto& e : req.entries()) total += MessageSize(e.body(), e.message_attributes());
   if (total > (*q)->config().max_message_size) {
-    return {pb::BATCH_REQUEST_TOO_LONG,
+    return {StatusCode::kBatchRequestTooLong,
             limits::BatchSizeDetail(total, (*q)->config().max_message_size)};
   }
   // The bodies' digests are made together, several at a time (md5_lanes.h).
@@ -214,7 +216,7 @@ Status Engine::ReceiveMessage(const pb::ReceiveMessageRequest& req,
   // Compared unsigned: a huge count must be refused, not wrap to a negative int.
   const uint32_t requested = req.max_number_of_messages() == 0 ? 1 : req.max_number_of_messages();
   if (requested > static_cast<uint32_t>(limits::kMaxReceiveMessages)) {
-    return {pb::INVALID_PARAMETER_VALUE, limits::ReceiveMessagesDetail()};
+    return {StatusCode::kInvalidParameterValue, limits::ReceiveMessagesDetail()};
   }
   const int max = static_cast<int>(requested);
   const int visibility_s =
@@ -222,14 +224,14 @@ Status Engine::ReceiveMessage(const pb::ReceiveMessageRequest& req,
   if (Status s = CheckVisibilityTimeout(visibility_s); !s.ok()) return s;
   for (const std::string& name : req.attribute_names()) {
     if (name != "All" && !std::ranges::count(SystemAttributeNames(), name)) {
-      return {pb::INVALID_ATTRIBUTE_NAME, "unknown message system attribute: " + name};
+      return {StatusCode::kInvalidAttributeName, "unknown message system attribute: " + name};
     }
   }
   if (auto wait = ReceiveWaitMs(req); !wait.ok()) return wait.status();
 
   const int room = options_.inflight_limit - static_cast<int>(queue.in_flight());
   if (room <= 0) {
-    return {pb::OVER_LIMIT, limits::InflightDetail(queue.in_flight())};
+    return {StatusCode::kOverLimit, limits::InflightDetail(queue.in_flight())};
   }
   // Dead-lettering needs a dead-letter queue that exists now; without one,
   // messages stay and keep being delivered, as in SQS.
@@ -304,13 +306,14 @@ Status Engine::ResolveHandle(const Queue& q, const std::string& receipt_handle, 
                              bool* gone) const {
   auto h = handles_.Decode(receipt_handle);
   if (!h || h->queue_incarnation != q.incarnation()) {
-    return {pb::RECEIPT_HANDLE_IS_INVALID, "the receipt handle '" + receipt_handle.substr(0, 100) +
-                                               "' was not issued by this queue"};
+    return {
+        StatusCode::kReceiptHandleIsInvalid,
+        "the receipt handle '" + receipt_handle.substr(0, 100) + "' was not issued by this queue"};
   }
   const StoredMessage* m = q.Find(h->message_seq);
   *gone = m == nullptr;
   if (m != nullptr && m->receipt_seq != h->receipt_seq) {
-    return {pb::STALE_RECEIPT_HANDLE,
+    return {StatusCode::kStaleReceiptHandle,
             "the message was received again since this receipt handle was issued"};
   }
   *seq = h->message_seq;
@@ -354,15 +357,16 @@ Status Engine::ChangeVisibilityOne(Queue& q, const std::string& receipt_handle, 
   uint64_t seq = 0;
   bool gone = false;
   if (Status s = ResolveHandle(q, receipt_handle, &seq, &gone); !s.ok()) return s;
-  if (gone) return {pb::MESSAGE_NOT_INFLIGHT, "the message is no longer in the queue"};
+  if (gone) return {StatusCode::kMessageNotInflight, "the message is no longer in the queue"};
   const StoredMessage& m = *q.Find(seq);
   if (m.state != MessageState::kInFlight) {
-    return {pb::MESSAGE_NOT_INFLIGHT, "the message's visibility timeout has already run out"};
+    return {StatusCode::kMessageNotInflight,
+            "the message's visibility timeout has already run out"};
   }
   const Millis now = clock_->Now();
   const Millis timeout_ms = Millis{timeout_s} * 1000;
   if (now + timeout_ms - m.received_at > Millis{limits::kMaxVisibilityTimeoutSeconds} * 1000) {
-    return {pb::INVALID_PARAMETER_VALUE, limits::InvisibleSinceReceiveDetail()};
+    return {StatusCode::kInvalidParameterValue, limits::InvisibleSinceReceiveDetail()};
   }
   q.ChangeVisibility(seq, timeout_ms, now);
   return Status::Ok();

@@ -9,7 +9,7 @@ namespace sluice {
 
 Status Engine::StartMessageMoveTask(const pb::StartMessageMoveTaskRequest& req,
                                     pb::StartMessageMoveTaskResponse* resp) {
-  if (req.source_arn().empty()) return {pb::MISSING_PARAMETER, "SourceArn is required"};
+  if (req.source_arn().empty()) return {StatusCode::kMissingParameter, "SourceArn is required"};
   const std::string source = QueueNameFromArnOrName(req.source_arn());
   auto q = FindQueue(source);
   if (!q.ok()) return q.status();
@@ -18,7 +18,7 @@ Status Engine::StartMessageMoveTask(const pb::StartMessageMoveTaskRequest& req,
     return redrive && redrive->dead_letter_queue == source;
   });
   if (!is_dead_letter_queue) {
-    return {pb::INVALID_PARAMETER_VALUE,
+    return {StatusCode::kInvalidParameterValue,
             "the source queue '" + source + "' is not the dead-letter queue of any queue"};
   }
   std::string destination;
@@ -27,13 +27,13 @@ Status Engine::StartMessageMoveTask(const pb::StartMessageMoveTaskRequest& req,
     auto d = FindQueue(destination);
     if (!d.ok()) return d.status();
     if ((*d)->fifo() != (*q)->fifo() || destination == source) {
-      return {pb::INVALID_PARAMETER_VALUE,
+      return {StatusCode::kInvalidParameterValue,
               "the destination must be another queue of the same type as the source"};
     }
   }
   const int rate = req.max_number_of_messages_per_second();
   if (rate < 0 || rate > limits::kMaxMoveTaskRate) {
-    return {pb::INVALID_PARAMETER_VALUE, limits::MoveTaskRateDetail()};
+    return {StatusCode::kInvalidParameterValue, limits::MoveTaskRateDetail()};
   }
   auto task = move_tasks_.Start(source, destination, rate, static_cast<int64_t>((*q)->visible()),
                                 clock_->Now());
@@ -48,7 +48,7 @@ Status Engine::CancelMessageMoveTask(const pb::CancelMessageMoveTaskRequest& req
                                      pb::CancelMessageMoveTaskResponse* resp) {
   MoveTask* task = move_tasks_.FindRunning(req.task_handle());
   if (task == nullptr) {
-    return {pb::RESOURCE_NOT_FOUND,
+    return {StatusCode::kResourceNotFound,
             "no running message move task has the handle '" + req.task_handle() + "'"};
   }
   task->status = "CANCELLED";
@@ -64,7 +64,7 @@ Status Engine::ListMessageMoveTasks(const pb::ListMessageMoveTasksRequest& req,
   if (!q.ok()) return q.status();
   const uint32_t max = req.max_results() == 0 ? 1 : req.max_results();
   if (max > static_cast<uint32_t>(limits::kMaxMoveTaskResults)) {
-    return {pb::INVALID_PARAMETER_VALUE, limits::MoveTaskResultsDetail()};
+    return {StatusCode::kInvalidParameterValue, limits::MoveTaskResultsDetail()};
   }
   for (const MoveTask* t : move_tasks_.ListBySource(source, max)) {
     pb::MessageMoveTask* out = resp->add_results();

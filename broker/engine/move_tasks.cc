@@ -13,7 +13,7 @@ Result<MoveTask*> MoveTasks::Start(const std::string& source, const std::string&
       continue;
     }
     if (it->running()) {
-      return Status(pb::INVALID_PARAMETER_VALUE,
+      return Status(StatusCode::kInvalidParameterValue,
                     "a message move task is already running for " + source);
     }
     // Keep room for the new task within the history.

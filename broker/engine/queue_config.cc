@@ -9,7 +9,7 @@ namespace sluice {
 namespace {
 
 Status InvalidValue(const std::string& name, const std::string& value, const std::string& why) {
-  return {pb::INVALID_ATTRIBUTE_VALUE,
+  return {StatusCode::kInvalidAttributeValue,
           "invalid value '" + value + "' for attribute " + name + ": " + why};
 }
 
@@ -94,18 +94,19 @@ Status ApplyAttributes(const AttributeMap& attributes, bool creating, QueueConfi
       s = ParseRedrivePolicy(value, &c.redrive);
     } else if (name == "FifoQueue") {
       if (!creating) {
-        return {pb::INVALID_ATTRIBUTE_NAME, "FifoQueue can only be set when a queue is created"};
+        return {StatusCode::kInvalidAttributeName,
+                "FifoQueue can only be set when a queue is created"};
       }
       s = ParseBool(name, value, &c.fifo);
     } else if (name == "ContentBasedDeduplication") {
       s = ParseBool(name, value, &c.content_based_deduplication);
     } else {
-      return {pb::INVALID_ATTRIBUTE_NAME, "unknown or read-only attribute: " + name};
+      return {StatusCode::kInvalidAttributeName, "unknown or read-only attribute: " + name};
     }
     if (!s.ok()) return s;
   }
   if (c.content_based_deduplication && !c.fifo) {
-    return {pb::INVALID_ATTRIBUTE_NAME, "ContentBasedDeduplication is for FIFO queues only"};
+    return {StatusCode::kInvalidAttributeName, "ContentBasedDeduplication is for FIFO queues only"};
   }
   *config = c;
   return Status::Ok();

@@ -61,20 +61,21 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 
 Status ValidateAttributeName(std::string_view name) {
   if (name.empty() || name.size() > limits::kMaxMessageAttributeNameLength) {
-    return {pb::INVALID_PARAMETER_VALUE, limits::MessageAttributeNameLengthDetail()};
+    return {StatusCode::kInvalidParameterValue, limits::MessageAttributeNameLengthDetail()};
   }
   for (char c : name) {
     if (!IsNameChar(c) && c != '.') {
-      return {pb::INVALID_PARAMETER_VALUE, "message attribute name '" + std::string(name) +
-                                               "' may hold only A-Z, a-z, 0-9, '_', '-' and '.'"};
+      return {StatusCode::kInvalidParameterValue,
+              "message attribute name '" + std::string(name) +
+                  "' may hold only A-Z, a-z, 0-9, '_', '-' and '.'"};
     }
   }
   if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string_view::npos) {
-    return {pb::INVALID_PARAMETER_VALUE, "message attribute name '" + std::string(name) +
-                                             "' may not start or end with '.' or hold '..'"};
+    return {StatusCode::kInvalidParameterValue, "message attribute name '" + std::string(name) +
+                                                    "' may not start or end with '.' or hold '..'"};
   }
   if (StartsWith(name, "AWS.") || StartsWith(name, "Amazon.")) {
-    return {pb::INVALID_PARAMETER_VALUE,
+    return {StatusCode::kInvalidParameterValue,
             "message attribute name '" + std::string(name) + "' uses a reserved prefix"};
   }
   return Status::Ok();
@@ -98,11 +99,11 @@ bool IsFifoQueueName(std::string_view name) {
 
 Status ValidateQueueName(std::string_view name) {
   if (name.empty() || name.size() > limits::kMaxQueueNameLength) {
-    return {pb::INVALID_PARAMETER_VALUE, limits::QueueNameLengthDetail()};
+    return {StatusCode::kInvalidParameterValue, limits::QueueNameLengthDetail()};
   }
   std::string_view stem = IsFifoQueueName(name) ? name.substr(0, name.size() - 5) : name;
   if (stem.empty() || !std::all_of(stem.begin(), stem.end(), IsNameChar)) {
-    return {pb::INVALID_PARAMETER_VALUE,
+    return {StatusCode::kInvalidParameterValue,
             "queue name '" + std::string(name) +
                 "' may hold only A-Z, a-z, 0-9, '-' and '_' (and end in .fifo for FIFO queues)"};
   }
@@ -110,9 +111,9 @@ Status ValidateQueueName(std::string_view name) {
 }
 
 Status ValidateBatchSize(int size) {
-  if (size == 0) return {pb::EMPTY_BATCH_REQUEST, "the batch holds no entries"};
+  if (size == 0) return {StatusCode::kEmptyBatchRequest, "the batch holds no entries"};
   if (size > limits::kMaxBatchEntries) {
-    return {pb::TOO_MANY_ENTRIES_IN_BATCH_REQUEST, limits::BatchEntriesDetail(size)};
+    return {StatusCode::kTooManyEntriesInBatchRequest, limits::BatchEntriesDetail(size)};
   }
   return Status::Ok();
 }
@@ -120,7 +121,7 @@ Status ValidateBatchSize(int size) {
 Status ValidateBatchEntryId(std::string_view id) {
   if (id.empty() || id.size() > limits::kMaxBatchEntryIdLength ||
       !std::all_of(id.begin(), id.end(), IsNameChar)) {
-    return {pb::INVALID_BATCH_ENTRY_ID, limits::BatchEntryIdDetail(id)};
+    return {StatusCode::kInvalidBatchEntryId, limits::BatchEntryIdDetail(id)};
   }
   return Status::Ok();
 }
@@ -129,7 +130,7 @@ Status ValidateDistinctIds(const std::vector<std::string_view>& ids) {
   std::set<std::string_view> seen;
   for (auto id : ids) {
     if (!seen.insert(id).second) {
-      return {pb::BATCH_ENTRY_IDS_NOT_DISTINCT,
+      return {StatusCode::kBatchEntryIdsNotDistinct,
               "batch entry id '" + std::string(id) + "' appears twice"};
     }
   }
@@ -137,7 +138,7 @@ Status ValidateDistinctIds(const std::vector<std::string_view>& ids) {
 }
 
 Status ValidateBody(std::string_view body) {
-  if (body.empty()) return {pb::MISSING_PARAMETER, "the message body is empty"};
+  if (body.empty()) return {StatusCode::kMissingParameter, "the message body is empty"};
   size_t i = 0;
   while (i < body.size()) {
     // Printable ASCII, by far the common case, needs no decoding: eight bytes
@@ -159,7 +160,7 @@ Status ValidateBody(std::string_view body) {
     const int32_t cp = DecodeUtf8(body, &i);
     if (cp < 0 || !IsAllowedBodyCodePoint(cp)) {
       return {
-          pb::INVALID_MESSAGE_CONTENTS,
+          StatusCode::kInvalidMessageContents,
           "the message body holds a character SQS does not allow at byte " + std::to_string(at)};
     }
   }
@@ -168,7 +169,7 @@ Status ValidateBody(std::string_view body) {
 
 Status ValidateMessageAttributes(const MessageAttributes& attributes) {
   if (attributes.size() > static_cast<size_t>(limits::kMaxMessageAttributes)) {
-    return {pb::INVALID_PARAMETER_VALUE, limits::MessageAttributesDetail()};
+    return {StatusCode::kInvalidParameterValue, limits::MessageAttributesDetail()};
   }
   for (const auto& [name, value] : attributes) {
     if (Status s = ValidateAttributeName(name); !s.ok()) return s;
@@ -176,26 +177,27 @@ Status ValidateMessageAttributes(const MessageAttributes& attributes) {
     const std::string base = type.substr(0, type.find('.'));
     if (type.size() > limits::kMaxMessageAttributeTypeLength ||
         (base != "String" && base != "Number" && base != "Binary")) {
-      return {pb::INVALID_PARAMETER_VALUE, "message attribute '" + name + "' has type '" + type +
-                                               "'; types are String, Number or Binary"};
+      return {StatusCode::kInvalidParameterValue, "message attribute '" + name + "' has type '" +
+                                                      type +
+                                                      "'; types are String, Number or Binary"};
     }
     if (base == "Binary") {
       if (value.binary_value().empty() || !value.string_value().empty()) {
-        return {pb::INVALID_PARAMETER_VALUE,
+        return {StatusCode::kInvalidParameterValue,
                 "message attribute '" + name + "' of type Binary needs a binary value only"};
       }
     } else {
       if (value.string_value().empty() || !value.binary_value().empty()) {
-        return {pb::INVALID_PARAMETER_VALUE,
+        return {StatusCode::kInvalidParameterValue,
                 "message attribute '" + name + "' of type " + base + " needs a string value only"};
       }
       if (Status s = ValidateBody(value.string_value()); !s.ok()) {
-        return {pb::INVALID_PARAMETER_VALUE,
+        return {StatusCode::kInvalidParameterValue,
                 "message attribute '" + name + "' holds a character SQS does not allow"};
       }
       if (base == "Number" && !IsNumber(value.string_value())) {
         return {
-            pb::INVALID_PARAMETER_VALUE,
+            StatusCode::kInvalidParameterValue,
             "message attribute '" + name + "' of type Number holds '" + value.string_value() + "'"};
       }
     }
@@ -242,11 +244,11 @@ std::string MessageAttributesMd5(const MessageAttributes& attributes) {
 
 Status ValidateFifoId(std::string_view what, std::string_view id) {
   if (id.empty() || id.size() > limits::kMaxFifoIdLength) {
-    return {pb::INVALID_PARAMETER_VALUE, limits::FifoIdLengthDetail(what)};
+    return {StatusCode::kInvalidParameterValue, limits::FifoIdLengthDetail(what)};
   }
   for (char c : id) {
     if (c < 0x21 || c > 0x7E) {
-      return {pb::INVALID_PARAMETER_VALUE,
+      return {StatusCode::kInvalidParameterValue,
               std::string(what) + " may hold only printable ASCII characters"};
     }
   }

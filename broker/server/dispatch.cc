@@ -1,12 +1,13 @@
 #include "broker/server/dispatch.h"
 
+#include "common/wire_error.h"
 #include "proto/operations.h"
 
 namespace sluice {
 
 void SetError(const Status& s, pb::Response* resp) {
   if (s.ok()) return;
-  resp->mutable_error()->set_code(s.code());
+  resp->mutable_error()->set_code(ToWire(s.code()));
   resp->mutable_error()->set_detail(s.detail());
 }
 
@@ -24,7 +25,7 @@ void Dispatch(Engine& engine, const pb::Request& req, pb::Response* resp) {
     SLUICE_OPERATIONS(SLUICE_DISPATCH)
 #undef SLUICE_DISPATCH
     case pb::Request::OP_NOT_SET:
-      s = Status(pb::MALFORMED_REQUEST, "the request names no operation this broker knows");
+      s = Status(StatusCode::kMalformedRequest, "the request names no operation this broker knows");
       break;
   }
   if (!s.ok()) {

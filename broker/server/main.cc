@@ -79,8 +79,10 @@ int main(int argc, char** argv) {
   }
   auto storage = sluice::Storage::Open(
       (*dir)->path(), {.fsync = *fsync_mode, .reserve_bytes = reserve_disk_mb << 20});
+  // Opening and recovering name their failure's kind: a damaged log is
+  // reported as "Corruption: <file> at offset <n>: <what>" (docs/storage.md).
   if (!storage.ok()) {
-    spdlog::critical("event=start_failed error=\"{}\"", storage.status().detail());
+    spdlog::critical("event=start_failed error=\"{}\"", storage.status().ToString());
     return kExitCannotStart;
   }
 
@@ -102,7 +104,7 @@ int main(int argc, char** argv) {
   options.journal = storage->get();
   sluice::Engine engine(&clock, options);
   if (sluice::Status s = (*storage)->Recover(&engine); !s.ok()) {
-    spdlog::critical("event=start_failed error=\"recovery failed: {}\"", s.detail());
+    spdlog::critical("event=start_failed error=\"recovery failed: {}\"", s.ToString());
     return kExitCannotStart;
   }
   sluice::BrokerMetrics metrics(registry);

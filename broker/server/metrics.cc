@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "common/wire_error.h"
+
 namespace sluice {
 namespace {
 
@@ -75,12 +77,12 @@ BrokerMetrics::BrokerMetrics(std::shared_ptr<prometheus::Registry> registry)
                   .Help("Messages removed by PurgeQueue")
                   .Register(*registry_)) {}
 
-void BrokerMetrics::CountRequest(std::string_view operation, ErrorCode code, double seconds) {
+void BrokerMetrics::CountRequest(std::string_view operation, pb::ErrorCode code, double seconds) {
   auto key = std::make_pair(std::string(operation), code);
   auto it = request_counters_.find(key);
   if (it == request_counters_.end()) {
     prometheus::Counter* c =
-        &requests_.Add({{"op", key.first}, {"code", std::string(ErrorCodeName(code))}});
+        &requests_.Add({{"op", key.first}, {"code", std::string(ErrorCodeName(FromWire(code)))}});
     it = request_counters_.emplace(std::move(key), c).first;
   }
   it->second->Increment();

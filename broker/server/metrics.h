@@ -21,7 +21,7 @@
 
 #include "broker/engine/engine.h"
 #include "common/clock.h"
-#include "common/status.h"
+#include "sluice.pb.h"
 
 namespace sluice {
 
@@ -29,7 +29,7 @@ class BrokerMetrics {
  public:
   explicit BrokerMetrics(std::shared_ptr<prometheus::Registry> registry);
 
-  void CountRequest(std::string_view operation, ErrorCode code, double seconds);
+  void CountRequest(std::string_view operation, pb::ErrorCode code, double seconds);
   void CountMalformedFrame();
   // Copies every queue's counts into the registry and drops the metrics of
   // queues that no longer exist.
@@ -69,7 +69,7 @@ class BrokerMetrics {
   prometheus::Family<prometheus::Counter>& expired_;
   prometheus::Family<prometheus::Counter>& purged_;
 
-  std::map<std::pair<std::string, ErrorCode>, prometheus::Counter*> request_counters_;
+  std::map<std::pair<std::string, pb::ErrorCode>, prometheus::Counter*> request_counters_;
   std::map<std::string, prometheus::Histogram*, std::less<>> request_histograms_;
   std::map<std::string, QueueSeries> queue_series_;
 };

@@ -10,6 +10,7 @@
 
 #include "broker/engine/limits.h"
 #include "broker/server/dispatch.h"
+#include "common/wire_error.h"
 
 namespace sluice {
 namespace {
@@ -74,7 +75,7 @@ Status Server::Bind(const std::string& endpoint) {
   try {
     socket_.bind(endpoint);
   } catch (const zmq::error_t& e) {
-    return {pb::INVALID_PARAMETER_VALUE, "cannot listen on " + endpoint + ": " + e.what()};
+    return {StatusCode::kIOError, "cannot listen on " + endpoint + ": " + e.what()};
   }
   return Status::Ok();
 }
@@ -168,8 +169,9 @@ Status Server::FailPending(const Status& failure) {
                    replies_.size() + awaiting_sync_.size());
   auto fail = [&](const std::string& peer, pb::Response& resp) {
     resp.clear_op();
-    SetError({pb::INTERNAL_ERROR, "the broker could not store this change: " + failure.detail()},
-             &resp);
+    SetError(
+        {StatusCode::kInternalError, "the broker could not store this change: " + failure.detail()},
+        &resp);
     Send(peer, resp);
   };
   for (auto& a : awaiting_sync_) fail(a.peer, a.resp);
@@ -211,16 +213,16 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
   if (multi_frame || !req.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     metrics_->CountMalformedFrame();
     spdlog::warn("event=malformed_frame bytes={} multi_frame={}", payload.size(), multi_frame);
-    SetError(
-        {pb::MALFORMED_REQUEST, multi_frame ? "a request is a single frame"
-                                            : "the frame is not a serialized sluice.pb.Request"},
-        &resp);
+    SetError({StatusCode::kMalformedRequest,
+              multi_frame ? "a request is a single frame"
+                          : "the frame is not a serialized sluice.pb.Request"},
+             &resp);
     Reply(peer, std::move(resp));
     return;
   }
   if (storage_->DiskLow() && AddsMessages(req)) {
     resp.set_request_id(req.request_id());
-    SetError({pb::STORAGE_FULL,
+    SetError({StatusCode::kStorageFull,
               "the broker's disk is nearly full; receives and deletes still work, sends resume "
               "when space is freed"},
              &resp);
@@ -240,7 +242,7 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
     spdlog::info("event={} queue={} result={}", OperationName(req.op_case()),
                  req.op_case() == pb::Request::kCreateQueue ? req.create_queue().queue_name()
                                                             : req.delete_queue().queue_name(),
-                 ErrorCodeName(resp.has_error() ? resp.error().code() : pb::OK));
+                 ErrorCodeName(resp.has_error() ? FromWire(resp.error().code()) : StatusCode::kOk));
   }
   Reply(peer, std::move(resp));
 }

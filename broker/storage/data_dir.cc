@@ -18,12 +18,12 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(const std::string& path) {
   const std::string lock_path = path + "/LOCK";
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return Status(pb::INTERNAL_ERROR, "cannot open " + lock_path + ": " + std::strerror(errno));
+    return Status(StatusCode::kIOError, "cannot open " + lock_path + ": " + std::strerror(errno));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     ::close(fd);
-    return Status(pb::INTERNAL_ERROR,
+    return Status(StatusCode::kIOError,
                   err == EWOULDBLOCK ? "data directory " + path + " is in use by another broker"
                                      : "cannot lock " + lock_path + ": " + std::strerror(err));
   }

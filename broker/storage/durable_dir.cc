@@ -19,15 +19,15 @@ Status MakeDurableDirectory(const std::string& path) {
     made.push_back(p);
   }
   if (!ec) fs::create_directories(path, ec);
-  if (ec) return Status(pb::INTERNAL_ERROR, "cannot create " + path + ": " + ec.message());
+  if (ec) return Status(StatusCode::kIOError, "cannot create " + path + ": " + ec.message());
   for (const fs::path& dir : made) {
     const int fd = ::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     const bool synced = fd >= 0 && ::fsync(fd) == 0;
     const int err = errno;
     if (fd >= 0) ::close(fd);
     if (!synced) {
-      return Status(pb::INTERNAL_ERROR, "cannot sync the directory holding " + dir.string() + ": " +
-                                            std::strerror(err));
+      return Status(StatusCode::kIOError, "cannot sync the directory holding " + dir.string() +
+                                              ": " + std::strerror(err));
     }
   }
   return Status::Ok();

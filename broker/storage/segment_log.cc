@@ -196,16 +196,18 @@ Status SegmentLog::CheckFormat() {
       }
       return shown;
     };
-    return StorageError(path + " names a log format this broker does not read: \"" +
-                        escaped(found) + "\" (it reads \"" + escaped(kFormat) + "\")");
+    return Status(StatusCode::kInvalidArgument,
+                  path + " names a log format this broker does not read: \"" + escaped(found) +
+                      "\" (it reads \"" + escaped(kFormat) + "\")");
   }
   if (errno != ENOENT) return Errno("opening " + path);
   if (!segments_.empty()) {
-    return StorageError(dir_ +
-                        " holds log segments but no FORMAT file: an older Sluice wrote them, in a "
-                        "format this broker does not read; drain its queues with that broker, then "
-                        "remove " +
-                        dir_);
+    return Status(StatusCode::kInvalidArgument,
+                  dir_ +
+                      " holds log segments but no FORMAT file: an older Sluice wrote them, in a "
+                      "format this broker does not read; drain its queues with that broker, then "
+                      "remove " +
+                      dir_);
   }
   return WriteFormat();
 }
@@ -485,7 +487,7 @@ std::vector<std::pair<uint32_t, uint64_t>> SegmentLog::SegmentSizes() const {
 Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   auto it = segments_.find(SegmentOf(at));
   if (it == segments_.end()) {
-    return StorageError("no log segment " + std::to_string(SegmentOf(at)));
+    return Status(StatusCode::kNotFound, "no log segment " + std::to_string(SegmentOf(at)));
   }
   const Segment& segment = *it->second;
   const uint64_t offset = at & 0xffffffffu;
@@ -494,7 +496,7 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   size_t on_disk = size;
   if (&segment == active_.get() && offset + size > segment.size) {
     if (offset + size > segment.size + pending_.size()) {
-      return StorageError("a read runs past the end of the log");
+      return Status(StatusCode::kNotFound, "a read runs past the end of the log");
     }
     on_disk = offset >= segment.size ? 0 : segment.size - offset;
     std::memcpy(out->data() + on_disk, pending_.data() + (offset + on_disk - segment.size),
@@ -505,7 +507,7 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
         ::pread(segment.fd, out->data() + done, on_disk - done, static_cast<off_t>(offset + done));
     if (r <= 0) {
       if (r < 0 && errno == EINTR) continue;
-      return r == 0 ? StorageError("a body runs past the end of its log segment")
+      return r == 0 ? Status(StatusCode::kCorruption, "a body runs past the end of its log segment")
                     : Errno("reading " + PathOf(segment.number));
     }
     done += static_cast<size_t>(r);

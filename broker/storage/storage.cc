@@ -28,7 +28,7 @@ Result<FsyncMode> ParseFsyncMode(const std::string& text) {
   if (text == "always") return FsyncMode::kAlways;
   if (text == "interval") return FsyncMode::kInterval;
   if (text == "never") return FsyncMode::kNever;
-  return Status(pb::INVALID_PARAMETER_VALUE,
+  return Status(StatusCode::kInvalidArgument,
                 "--fsync must be always, interval or never, not '" + text + "'");
 }
 

@@ -1,6 +1,7 @@
-// The errors the storage makes, in one place: a failed system call, damage
-// found in the log, and any other failure of the storage itself. Each one is
-// an internal error to the broker's callers; the detail says which.
+// The errors the storage makes most often, in one place: damage found in the
+// log, and a failed system call (a full disk told apart, since a caller
+// treats it differently). Each is an internal kind: it reaches a client as
+// InternalError.
 #ifndef SLUICE_BROKER_STORAGE_STORAGE_STATUS_H_
 #define SLUICE_BROKER_STORAGE_STORAGE_STATUS_H_
 
@@ -12,18 +13,15 @@
 
 namespace sluice {
 
-// "Corruption: <what>": the log holds something this broker cannot read.
-inline Status Corrupt(const std::string& what) {
-  return Status(pb::INTERNAL_ERROR, "Corruption: " + what);
-}
+// Corruption: the log holds something this broker cannot read.
+inline Status Corrupt(const std::string& what) { return Status(StatusCode::kCorruption, what); }
 
-// "<what>: <strerror(errno)>", for a system call that just failed.
+// "<what>: <strerror(errno)>", for a system call that just failed: NoSpace
+// when the disk is full, IOError otherwise.
 inline Status Errno(const std::string& what) {
-  return Status(pb::INTERNAL_ERROR, what + ": " + std::strerror(errno));
+  return Status(errno == ENOSPC ? StatusCode::kNoSpace : StatusCode::kIOError,
+                what + ": " + std::strerror(errno));
 }
-
-// Any other failure of the storage, said in full by `what`.
-inline Status StorageError(const std::string& what) { return Status(pb::INTERNAL_ERROR, what); }
 
 // `s` with `context` (a file and offset) put in front of its detail.
 inline Status WithContext(const Status& s, const std::string& context) {

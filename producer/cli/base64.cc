@@ -42,7 +42,8 @@ std::string Base64Encode(std::string_view bytes) {
 
 Result<std::string> Base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) {
-    return Status(pb::INVALID_PARAMETER_VALUE, "invalid base64: its length is not a multiple of 4");
+    return Status(StatusCode::kInvalidParameterValue,
+                  "invalid base64: its length is not a multiple of 4");
   }
   std::string out;
   out.reserve(text.size() / 4 * 3);
@@ -55,7 +56,7 @@ Result<std::string> Base64Decode(std::string_view text) {
     for (size_t j = 0; j < 4; ++j) {
       const int8_t v = j < 4 - padding ? kDecodeTable[static_cast<unsigned char>(text[i + j])] : 0;
       if (v < 0) {
-        return Status(pb::INVALID_PARAMETER_VALUE,
+        return Status(StatusCode::kInvalidParameterValue,
                       "invalid base64: unexpected character at offset " + std::to_string(i + j));
       }
       group = (group << 6) | static_cast<uint32_t>(v);

@@ -18,7 +18,7 @@ using nlohmann::json;
 using AttributeValues = google::protobuf::Map<std::string, pb::MessageAttributeValue>;
 
 Status Invalid(std::string detail) {
-  return Status(pb::INVALID_PARAMETER_VALUE, std::move(detail));
+  return Status(StatusCode::kInvalidParameterValue, std::move(detail));
 }
 
 std::string Member(const std::string& path, std::string_view key) {

@@ -27,7 +27,7 @@ int ReportUsageError(std::string_view message) {
 }
 
 int ReportCallError(const Status& status, std::string_view operation) {
-  if (status.code() == pb::UNAVAILABLE) {
+  if (status.code() == StatusCode::kUnavailable) {
     std::cerr << "Could not reach the broker when calling the " << operation
               << " operation: " << status.detail() << "\n";
     return kExitUnavailable;

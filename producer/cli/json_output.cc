@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "client/client.h"
 #include "common/status.h"
 #include "producer/cli/base64.h"
 #include "producer/cli/urls.h"
@@ -55,7 +56,7 @@ OutputJson FailedJson(const google::protobuf::RepeatedPtrField<pb::BatchResultEr
   for (const pb::BatchResultError& e : failed) {
     out.push_back({{"Id", e.id()},
                    {"SenderFault", e.sender_fault()},
-                   {"Code", std::string(ErrorCodeName(e.code()))},
+                   {"Code", std::string(ErrorCodeName(EntryStatus(e).code()))},
                    {"Message", e.detail()}});
   }
   return out;

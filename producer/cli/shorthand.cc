@@ -14,7 +14,7 @@ constexpr std::string_view kFilePrefix = "file://";
 constexpr std::string_view kSpaces = " \t\r\n";
 
 Status Invalid(std::string detail) {
-  return Status(pb::INVALID_PARAMETER_VALUE, std::move(detail));
+  return Status(StatusCode::kInvalidParameterValue, std::move(detail));
 }
 
 std::string_view Trim(std::string_view s) {

@@ -16,7 +16,8 @@ void AddQueueFlags(CLI::App* cmd, QueueFlags* flags) {
 
 Result<std::string> QueueNameOf(const QueueFlags& flags) {
   if (flags.name.empty() == flags.url.empty()) {
-    return Status(pb::MISSING_PARAMETER, "exactly one of --queue-name or --queue-url is required");
+    return Status(StatusCode::kMissingParameter,
+                  "exactly one of --queue-name or --queue-url is required");
   }
   if (!flags.name.empty()) return flags.name;
   Result<std::string> name = QueueNameFromUrl(flags.url);

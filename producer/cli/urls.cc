@@ -28,7 +28,7 @@ Status CheckBrokerEndpoint(const std::string& endpoint) {
     }
   }
   return Status(
-      pb::INVALID_PARAMETER_VALUE,
+      StatusCode::kInvalidParameterValue,
       "\"" + endpoint + "\" is not a broker endpoint (expected tcp://HOST:PORT or ipc://PATH)");
 }
 
@@ -40,7 +40,7 @@ Result<std::string> QueueNameFromUrl(const std::string& url) {
   const size_t slash = url.rfind('/');
   std::string name = slash == std::string::npos ? url : url.substr(slash + 1);
   if (name.empty()) {
-    return Status(pb::INVALID_PARAMETER_VALUE,
+    return Status(StatusCode::kInvalidParameterValue,
                   "\"" + url + "\" names no queue (expected <endpoint>/<queue name>)");
   }
   return name;

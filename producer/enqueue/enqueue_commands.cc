@@ -16,14 +16,14 @@
 #include <memory>
 #include <sstream>
 #include <thread>
-#include <variant>
 
 #include "common/backoff.h"
 #include "common/bucket_layout.h"
 #include "common/logging.h"
 #include "common/metrics_server.h"
-#include "producer/enqueue/enqueuer.h"
+#include "common/status.h"
 #include "producer/cli/exit_codes.h"
+#include "producer/enqueue/enqueuer.h"
 #include "producer/enqueue/metrics.h"
 #include "producer/enqueue/progress.h"
 #include "producer/enqueue/sent_journal.h"
@@ -89,7 +89,7 @@ struct Run {
 
 // Checks the bucket and the queue; an exit code when either is wrong. With
 // `wait`, an unreachable broker or a missing queue is waited for.
-std::variant<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f, bool wait) {
+Result<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f, bool wait) {
   if (f.bucket.empty() || f.bucket == "." || f.bucket == ".." ||
       f.bucket.find('/') != std::string::npos) {
     return ReportUsageError("--bucket: '" + f.bucket + "' is not a bucket name");
@@ -111,8 +111,8 @@ std::variant<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f, boo
   Backoff backoff(200, 10'000);
   bool warned = false;
   while (wait && !attributes.ok() && !g_stop &&
-         (attributes.status().code() == pb::UNAVAILABLE ||
-          attributes.status().code() == pb::QUEUE_DOES_NOT_EXIST)) {
+         (attributes.status().code() == StatusCode::kUnavailable ||
+          attributes.status().code() == StatusCode::kQueueDoesNotExist)) {
     if (!warned) {
       spdlog::warn("event=waiting_for_queue queue={} error=\"{}\"", f.queue_name,
                    attributes.status().ToString());
@@ -273,16 +273,19 @@ Status Place(const BucketUploads& uploads, const std::string& prefix, const std:
   if (!ec) {
     std::filesystem::copy_file(source, temp, std::filesystem::copy_options::overwrite_existing, ec);
   }
-  if (ec) return Status(pb::INVALID_PARAMETER_VALUE, "cannot copy " + source + ": " + ec.message());
+  if (ec) {
+    return Status(StatusCode::kInvalidParameterValue,
+                  "cannot copy " + source + ": " + ec.message());
+  }
   if (renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_NOREPLACE) != 0) {
     const int err = errno;
     unlink(temp.c_str());
-    return Status(pb::INVALID_PARAMETER_VALUE,
+    return Status(StatusCode::kInvalidParameterValue,
                   err == EEXIST ? final_path + " exists already"
                                 : "cannot place " + final_path + ": " + std::strerror(err));
   }
   if (!uploads.Stat(layout::kPending, relative, placed)) {
-    return Status(pb::INTERNAL_ERROR, final_path + " vanished after it was placed");
+    return Status(StatusCode::kInternalError, final_path + " vanished after it was placed");
   }
   return Status::Ok();
 }
@@ -304,8 +307,8 @@ void AddEnqueue(CommandSet& set) {
           std::signal(SIGTERM, OnStopSignal);
         }
         auto prepared = Prepare(ctx, *f, /*wait=*/f->watch);
-        if (std::holds_alternative<int>(prepared)) return std::get<int>(prepared);
-        Run& run = std::get<Run>(prepared);
+        if (!prepared.ok()) return prepared.error();
+        Run& run = *prepared;
         run.options.retry_forever = f->watch;
         if (f->watch) {
           std::filesystem::create_directories(run.uploads->dir() + "/" + layout::kPending);
@@ -358,8 +361,8 @@ void AddUpload(CommandSet& set) {
         InitLogging("producer", "info");
         if (!f->prefix.empty() && f->prefix.back() != '/') f->prefix += '/';
         auto prepared = Prepare(ctx, *f, /*wait=*/false);
-        if (std::holds_alternative<int>(prepared)) return std::get<int>(prepared);
-        Run& run = std::get<Run>(prepared);
+        if (!prepared.ok()) return prepared.error();
+        Run& run = *prepared;
         Enqueuer enqueuer(run.options, run.journal.get());
         ClaimCounts claims;
         uint64_t uploaded = 0;

@@ -136,13 +136,13 @@ bool Enqueuer::SendBatch(Sender* sender, Client& client, const std::vector<Uploa
       }
       for (const auto& failed : resp->failed()) {
         Fail(batch[std::stoul(failed.id())],
-             std::string(ErrorCodeName(failed.code())) + ": " + failed.detail());
+             std::string(ErrorCodeName(EntryStatus(failed).code())) + ": " + failed.detail());
       }
       std::lock_guard lock(mu_);
       counts_.enqueued += resp->successful_size();
       return true;
     }
-    const bool transient = resp.status().code() == pb::UNAVAILABLE;
+    const bool transient = resp.status().code() == StatusCode::kUnavailable;
     if (!transient || !options_.retry_forever || stop_) {
       for (const Upload& upload : batch) Fail(upload, resp.status().ToString());
       std::lock_guard lock(mu_);

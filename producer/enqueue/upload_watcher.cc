@@ -23,12 +23,13 @@ std::string Join(const std::string& dir, const std::string& name) {
 Result<std::unique_ptr<UploadWatcher>> UploadWatcher::Open(const std::string& pending_dir) {
   const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) {
-    return Status(pb::INTERNAL_ERROR, std::string("inotify_init1: ") + std::strerror(errno));
+    return Status(StatusCode::kIOError, std::string("inotify_init1: ") + std::strerror(errno));
   }
   std::unique_ptr<UploadWatcher> watcher(new UploadWatcher(fd, pending_dir));
   watcher->WatchTree("");
   if (watcher->dirs_.empty()) {
-    return Status(pb::INTERNAL_ERROR, "cannot watch " + pending_dir + ": " + std::strerror(errno));
+    return Status(StatusCode::kIOError,
+                  "cannot watch " + pending_dir + ": " + std::strerror(errno));
   }
   return watcher;
 }

@@ -16,7 +16,7 @@ namespace sluice {
 namespace {
 
 Status IoError(const std::string& what, int err) {
-  return Status(pb::INTERNAL_ERROR, what + ": " + std::strerror(err));
+  return Status(StatusCode::kIOError, what + ": " + std::strerror(err));
 }
 
 std::string ParentOf(const std::string& key) {

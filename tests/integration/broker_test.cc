@@ -91,7 +91,7 @@ TEST_F(BrokerTest, SendReceiveDeleteRoundTrip) {
 TEST_F(BrokerTest, UnknownQueueIsAnErrorCodeNotADisconnect) {
   auto r = client_.SendMessage(SendReq("nope", "x"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), pb::QUEUE_DOES_NOT_EXIST);
+  EXPECT_EQ(r.status().code(), StatusCode::kQueueDoesNotExist);
   // The broker keeps serving.
   EXPECT_TRUE(client_.ListQueues(pb::ListQueuesRequest()).ok());
 }
@@ -100,7 +100,7 @@ TEST_F(BrokerTest, OversizedMessageIsRefusedWithMessageTooLong) {
   CreateQueue("big");
   auto r = client_.SendMessage(SendReq("big", std::string((1 << 20) + 1, 'a')));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), pb::MESSAGE_TOO_LONG);
+  EXPECT_EQ(r.status().code(), StatusCode::kMessageTooLong);
   EXPECT_TRUE(client_.SendMessage(SendReq("big", std::string(1 << 20, 'a'))).ok());
 }
 
@@ -196,7 +196,7 @@ TEST_F(BrokerTest, DeletingAQueueAnswersItsParkedReceives) {
   ASSERT_EQ(waiting.wait_for(seconds(10)), std::future_status::ready);
   auto r = waiting.get();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), pb::QUEUE_DOES_NOT_EXIST);
+  EXPECT_EQ(r.status().code(), StatusCode::kQueueDoesNotExist);
 }
 
 TEST_F(BrokerTest, MessageReceivedTooOftenMovesToTheDeadLetterQueue) {
@@ -284,7 +284,7 @@ TEST(BrokerLifecycle, ClientReachesARestartedBrokerOnTheSameEndpoint) {
   broker->Wait(seconds(10));
   auto down = client.ListQueues(pb::ListQueuesRequest());
   ASSERT_FALSE(down.ok());
-  EXPECT_EQ(down.status().code(), pb::UNAVAILABLE);
+  EXPECT_EQ(down.status().code(), StatusCode::kUnavailable);
   broker = start();
   EXPECT_TRUE(WaitFor([&] { return client.CreateQueue(CreateReq("after")).ok(); }, seconds(10)));
 }

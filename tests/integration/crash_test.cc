@@ -579,7 +579,7 @@ TEST(CrashTest, AcknowledgedWorkSurvivesRepeatedSigkill) {
     for (const std::string& name : ledger.admin_deleted) {
       pb::GetQueueUrlRequest url;
       url.set_queue_name(name);
-      EXPECT_EQ(client.GetQueueUrl(url).status().code(), pb::QUEUE_DOES_NOT_EXIST)
+      EXPECT_EQ(client.GetQueueUrl(url).status().code(), StatusCode::kQueueDoesNotExist)
           << "acknowledged deletion of " << name << " undone";
     }
     // Move tasks: every acknowledged start is still listed (the broker keeps

@@ -78,7 +78,7 @@ TEST(DiskFullTest, SendsAreRefusedBelowTheReserveWhileReceivesAndDeletesGoOn) {
         return !r.ok();
       },
       seconds(10)));
-  EXPECT_EQ(refused.code(), pb::STORAGE_FULL) << refused.ToString();
+  EXPECT_EQ(refused.code(), StatusCode::kStorageFull) << refused.ToString();
 
   // What the broker holds can still be received and deleted.
   pb::ReceiveMessageRequest receive;
@@ -183,7 +183,7 @@ TEST(DiskFullTest, AFilesystemFilledByOthersStillTakesReceivesAndDeletesAcrossAR
         const std::string body = "late" + std::to_string(sent.size());
         auto r = client.SendMessage(SendReq(body));
         if (r.ok()) sent.insert(body);  // in the reserved segment: acknowledged, kept
-        return r.status().code() == pb::STORAGE_FULL;
+        return r.status().code() == StatusCode::kStorageFull;
       },
       seconds(10)));
 
@@ -205,7 +205,7 @@ TEST(DiskFullTest, AFilesystemFilledByOthersStillTakesReceivesAndDeletesAcrossAR
         const std::string body = "restarted" + std::to_string(sent.size());
         auto r = client.SendMessage(SendReq(body));
         if (r.ok()) sent.insert(body);
-        return r.status().code() == pb::STORAGE_FULL;
+        return r.status().code() == StatusCode::kStorageFull;
       },
       seconds(10)));
   ASSERT_TRUE(DrainOneByOne(client, &deleted).ok()) << broker->Stderr();

@@ -273,7 +273,8 @@ TEST_F(BucketStoreTest, ExistsThroughAnEscapingSymlinkIsInvalidKey) {
 // --- Write --------------------------------------------------------------------
 
 TEST_F(BucketStoreTest, WriteCreatesDirectoriesAndLeavesNoTemporaryFiles) {
-  const std::string data("\xFF\xD8\xFF image \0 bytes", 20);
+  constexpr char kBytes[] = "\xFF\xD8\xFF image \0 bytes";  // with a NUL inside
+  const std::string data(kBytes, sizeof kBytes - 1);
   auto written = store_->Write("photos", "resized/a/b/cat-200.jpg", data);
   ASSERT_TRUE(written.ok()) << written.error().detail;
   EXPECT_EQ(ReadFile((Bucket() / "resized/a/b/cat-200.jpg").string()), data);

@@ -66,7 +66,7 @@ class JobRunnerTest : public ::testing::Test {
     return job;
   }
 
-  JobOutcome<JobReport> Run(const Job& job, JobRunnerOptions options = {}) {
+  Result<JobReport, JobError> Run(const Job& job, JobRunnerOptions options = {}) {
     JobRunner runner(store_.get(), std::move(options), /*metrics=*/nullptr);
     return runner.Run(job, StopCheck{});
   }

@@ -58,9 +58,9 @@ class ResizeTest : public ::testing::Test {
     return *bridge;
   }
 
-  static JobOutcome<ResizeResult> Run(const std::string& input, std::vector<uint32_t> boxes,
-                                      std::optional<ImageFormat> format = std::nullopt,
-                                      uint32_t quality = 85) {
+  static Result<ResizeResult, JobError> Run(const std::string& input, std::vector<uint32_t> boxes,
+                                            std::optional<ImageFormat> format = std::nullopt,
+                                            uint32_t quality = 85) {
     return Resize(input, {std::move(boxes), format, quality}, ResizeLimits{}, StopCheck{});
   }
 

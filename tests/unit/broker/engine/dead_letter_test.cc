@@ -60,9 +60,9 @@ TEST_P(DeadLetterTest, MaxReceiveCountRangeIsOneToAThousand) {
   EXPECT_OK(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 1)}}));
   EXPECT_OK(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 1000)}}));
   EXPECT_CODE(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 0)}}),
-              INVALID_ATTRIBUTE_VALUE);
+              kInvalidAttributeValue);
   EXPECT_CODE(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 1001)}}),
-              INVALID_ATTRIBUTE_VALUE);
+              kInvalidAttributeValue);
   EXPECT_EQ(GetAttributes("src")["RedrivePolicy"], RedrivePolicyJson("dlq", 1000));
 }
 
@@ -71,25 +71,25 @@ TEST_P(DeadLetterTest, MalformedRedrivePolicyIsInvalidAttributeValue) {
                              "{\"deadLetterTargetArn\":\"arn:sluice:sqs:local:000000000000:dlq\"}",
                              "{\"deadLetterTargetArn\":7,\"maxReceiveCount\":3}",
                              "{\"deadLetterTargetArn\":\"dlq\",\"maxReceiveCount\":\"three\"}"}) {
-    EXPECT_CODE(CreateQueue("other", {{"RedrivePolicy", policy}}), INVALID_ATTRIBUTE_VALUE)
+    EXPECT_CODE(CreateQueue("other", {{"RedrivePolicy", policy}}), kInvalidAttributeValue)
         << policy;
   }
 }
 
 TEST_P(DeadLetterTest, DeadLetterQueueMustExist) {
   EXPECT_CODE(CreateQueue("other", {{"RedrivePolicy", RedrivePolicyJson("missing", 3)}}),
-              QUEUE_DOES_NOT_EXIST);
+              kQueueDoesNotExist);
   EXPECT_CODE(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("missing", 3)}}),
-              QUEUE_DOES_NOT_EXIST);
+              kQueueDoesNotExist);
   EXPECT_EQ(GetAttributes("src")["RedrivePolicy"], RedrivePolicyJson("dlq", 2));
 }
 
 TEST_P(DeadLetterTest, DeadLetterQueueMustBeOfTheSameType) {
   ASSERT_OK(CreateQueue("dlq.fifo"));
   EXPECT_CODE(CreateQueue("a", {{"RedrivePolicy", RedrivePolicyJson("dlq.fifo", 3)}}),
-              INVALID_PARAMETER_VALUE);
+              kInvalidParameterValue);
   EXPECT_CODE(CreateQueue("a.fifo", {{"RedrivePolicy", RedrivePolicyJson("dlq", 3)}}),
-              INVALID_PARAMETER_VALUE);
+              kInvalidParameterValue);
   EXPECT_OK(CreateQueue("a.fifo", {{"RedrivePolicy", RedrivePolicyJson("dlq.fifo", 3)}}));
 }
 
@@ -100,21 +100,21 @@ TEST_P(DeadLetterTest, SourceStaysConfigurableAfterItsDeadLetterQueueIsDeleted) 
   EXPECT_EQ(GetAttributes("src")["VisibilityTimeout"], "10");
   // Setting the policy again does, and it is checked.
   EXPECT_CODE(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 2)}}),
-              QUEUE_DOES_NOT_EXIST);
+              kQueueDoesNotExist);
   EXPECT_OK(SetAttributes("src", {{"RedrivePolicy", ""}}));
 }
 
 TEST_P(DeadLetterTest, CreateQueueStaysIdempotentAfterTheDeadLetterQueueIsDeleted) {
   ASSERT_OK(DeleteQueue("dlq"));
   EXPECT_OK(CreateQueue("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 2)}}));
-  EXPECT_CODE(CreateQueue("src"), QUEUE_NAME_EXISTS);
+  EXPECT_CODE(CreateQueue("src"), kQueueNameExists);
   EXPECT_CODE(CreateQueue("new", {{"RedrivePolicy", RedrivePolicyJson("dlq", 2)}}),
-              QUEUE_DOES_NOT_EXIST);
+              kQueueDoesNotExist);
 }
 
 TEST_P(DeadLetterTest, QueueCannotBeItsOwnDeadLetterQueue) {
   EXPECT_CODE(SetAttributes("src", {{"RedrivePolicy", RedrivePolicyJson("src", 3)}}),
-              INVALID_PARAMETER_VALUE);
+              kInvalidParameterValue);
 }
 
 TEST_P(DeadLetterTest, EmptyRedrivePolicyRemovesIt) {
@@ -185,7 +185,7 @@ TEST_P(DeadLetterTest, OldHandleOfTheSourceQueueChangesNothingInTheDeadLetterQue
   std::vector<pb::Message> last = ReceiveAndAbandon("src");
   ASSERT_EQ(last.size(), 1u);
   ASSERT_TRUE(Receive("src").empty());
-  EXPECT_CODE(DeleteMessage("dlq", last[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("dlq", last[0].receipt_handle()), kReceiptHandleIsInvalid);
   EXPECT_EQ(Visible("dlq"), 1);
 }
 

@@ -51,7 +51,7 @@ TEST_P(DeleteMessageTest, DeleteWithStaleHandleIsStaleReceiptHandleAndDeletesNot
   std::vector<pb::Message> second = Receive("q", 1, 30);
   ASSERT_EQ(second.size(), 1u);
 
-  EXPECT_CODE(DeleteMessage("q", first[0].receipt_handle()), STALE_RECEIPT_HANDLE);
+  EXPECT_CODE(DeleteMessage("q", first[0].receipt_handle()), kStaleReceiptHandle);
   EXPECT_EQ(InFlight("q"), 1);
   // The latest handle still works.
   EXPECT_OK(DeleteMessage("q", second[0].receipt_handle()));
@@ -63,7 +63,7 @@ TEST_P(DeleteMessageTest, MalformedReceiptHandleIsInvalid) {
   ASSERT_EQ(Receive("q").size(), 1u);
   for (const char* handle :
        {"", "garbage", "1.1.1", "1.1.1.0", "1.1.1.0.0", "x.y.z.w", "-1.1.1.0000000000000000"}) {
-    EXPECT_CODE(DeleteMessage("q", handle), RECEIPT_HANDLE_IS_INVALID) << handle;
+    EXPECT_CODE(DeleteMessage("q", handle), kReceiptHandleIsInvalid) << handle;
   }
   EXPECT_EQ(InFlight("q"), 1);
 }
@@ -79,7 +79,7 @@ TEST_P(DeleteMessageTest, TamperedReceiptHandleIsInvalid) {
   const size_t second_dot = handle.find('.', first_dot + 1);
   const std::string seq = handle.substr(first_dot + 1, second_dot - first_dot - 1);
   handle.replace(first_dot + 1, seq.size(), seq == "1" ? "2" : "1");
-  EXPECT_CODE(DeleteMessage("q", handle), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("q", handle), kReceiptHandleIsInvalid);
   EXPECT_EQ(InFlight("q"), 2);
 }
 
@@ -90,7 +90,7 @@ TEST_P(DeleteMessageTest, ReceiptHandleOfAnotherQueueIsInvalid) {
   ASSERT_EQ(got.size(), 1u);
   Send("q", "m");
   ASSERT_EQ(Receive("q").size(), 1u);
-  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), kReceiptHandleIsInvalid);
   EXPECT_EQ(InFlight("q"), 1);
   EXPECT_EQ(InFlight("other"), 1);
 }
@@ -103,8 +103,8 @@ TEST_P(DeleteMessageTest, ReceiptHandleOfADeletedAndRecreatedQueueIsInvalid) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "m");
   ASSERT_EQ(Receive("q").size(), 1u);
-  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
-  EXPECT_CODE(ChangeVisibility("q", got[0].receipt_handle(), 0), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), kReceiptHandleIsInvalid);
+  EXPECT_CODE(ChangeVisibility("q", got[0].receipt_handle(), 0), kReceiptHandleIsInvalid);
   EXPECT_EQ(InFlight("q"), 1);
 }
 
@@ -116,7 +116,7 @@ TEST_P(DeleteMessageTest, ReceiptHandleOfAnotherEngineSeedIsInvalid) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "m");
   ASSERT_EQ(Receive("q").size(), 1u);
-  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), kReceiptHandleIsInvalid);
 }
 
 }  // namespace

@@ -31,15 +31,16 @@
 namespace sluice::testing {
 
 // Passes when `s` carries exactly `code`; prints the status otherwise.
-inline ::testing::AssertionResult HasCode(const Status& s, pb::ErrorCode code) {
+inline ::testing::AssertionResult HasCode(const Status& s, StatusCode code) {
   if (s.code() == code) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << "expected " << ErrorCodeName(code) << ", got " << s.ToString();
 }
 
-#define EXPECT_OK(expr) EXPECT_TRUE(::sluice::testing::HasCode((expr), ::sluice::pb::OK))
-#define ASSERT_OK(expr) ASSERT_TRUE(::sluice::testing::HasCode((expr), ::sluice::pb::OK))
-#define EXPECT_CODE(expr, code) EXPECT_TRUE(::sluice::testing::HasCode((expr), ::sluice::pb::code))
+#define EXPECT_OK(expr) EXPECT_TRUE(::sluice::testing::HasCode((expr), ::sluice::StatusCode::kOk))
+#define ASSERT_OK(expr) ASSERT_TRUE(::sluice::testing::HasCode((expr), ::sluice::StatusCode::kOk))
+#define EXPECT_CODE(expr, code) \
+  EXPECT_TRUE(::sluice::testing::HasCode((expr), ::sluice::StatusCode::code))
 
 using Attributes = std::map<std::string, std::string>;
 

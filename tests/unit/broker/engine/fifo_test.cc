@@ -44,31 +44,31 @@ INSTANTIATE_TEST_SUITE_P(Journals, FifoTest, EveryJournal(), JournalParamName);
 TEST_P(FifoTest, SendWithoutGroupIdIsMissingParameter) {
   pb::SendMessageEntry e = Entry("m");
   e.set_message_deduplication_id("d");
-  EXPECT_CODE(SendEntry("q.fifo", e), MISSING_PARAMETER);
+  EXPECT_CODE(SendEntry("q.fifo", e), kMissingParameter);
   EXPECT_EQ(Visible("q.fifo"), 0);
 }
 
 TEST_P(FifoTest, GroupIdIsOneTo128PrintableAsciiCharacters) {
   EXPECT_OK(SendEntry("q.fifo", FifoEntry("a", std::string(128, 'g'))));
   EXPECT_OK(SendEntry("q.fifo", FifoEntry("b", "!#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")));
-  EXPECT_CODE(SendEntry("q.fifo", FifoEntry("c", std::string(129, 'g'))), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(SendEntry("q.fifo", FifoEntry("d", "with space")), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(SendEntry("q.fifo", FifoEntry("e", "caf\xc3\xa9")), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("q.fifo", FifoEntry("c", std::string(129, 'g'))), kInvalidParameterValue);
+  EXPECT_CODE(SendEntry("q.fifo", FifoEntry("d", "with space")), kInvalidParameterValue);
+  EXPECT_CODE(SendEntry("q.fifo", FifoEntry("e", "caf\xc3\xa9")), kInvalidParameterValue);
   EXPECT_EQ(Visible("q.fifo"), 2);
 }
 
 TEST_P(FifoTest, DeduplicationIdIsOneTo128PrintableAsciiCharacters) {
   EXPECT_OK(SendEntry("q.fifo", FifoEntry("a", "g", std::string(128, 'd'))));
   EXPECT_CODE(SendEntry("q.fifo", FifoEntry("b", "g", std::string(129, 'd'))),
-              INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(SendEntry("q.fifo", FifoEntry("c", "g", "tab\there")), INVALID_PARAMETER_VALUE);
+              kInvalidParameterValue);
+  EXPECT_CODE(SendEntry("q.fifo", FifoEntry("c", "g", "tab\there")), kInvalidParameterValue);
   EXPECT_EQ(Visible("q.fifo"), 1);
 }
 
 TEST_P(FifoTest, SendWithoutDeduplicationIdNeedsContentBasedDeduplication) {
   pb::SendMessageEntry e = Entry("m");
   e.set_message_group_id("g");
-  EXPECT_CODE(SendEntry("q.fifo", e), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("q.fifo", e), kInvalidParameterValue);
   EXPECT_OK(SendEntry("cbd.fifo", e));
   EXPECT_EQ(Visible("q.fifo"), 0);
   EXPECT_EQ(Visible("cbd.fifo"), 1);
@@ -78,7 +78,7 @@ TEST_P(FifoTest, PerMessageDelayIsRejected) {
   for (int delay : {0, 5}) {
     pb::SendMessageEntry e = FifoEntry("m", "g");
     e.set_delay_seconds(delay);
-    EXPECT_CODE(SendEntry("q.fifo", e), INVALID_PARAMETER_VALUE) << delay;
+    EXPECT_CODE(SendEntry("q.fifo", e), kInvalidParameterValue) << delay;
   }
   EXPECT_EQ(Visible("q.fifo") + Delayed("q.fifo"), 0);
 }
@@ -97,7 +97,7 @@ TEST_P(FifoTest, GroupIdIsForFifoQueuesOnly) {
   ASSERT_OK(CreateQueue("plain"));
   pb::SendMessageEntry grouped = Entry("m");
   grouped.set_message_group_id("g");
-  EXPECT_CODE(SendEntry("plain", grouped), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("plain", grouped), kInvalidParameterValue);
   EXPECT_EQ(Visible("plain"), 0);
 }
 
@@ -124,9 +124,9 @@ TEST_P(FifoTest, DeduplicationIdOnAStandardQueueIsValidatedAsOnFifo) {
   ASSERT_OK(CreateQueue("plain"));
   pb::SendMessageEntry e = Entry("m");
   e.set_message_deduplication_id(std::string(129, 'd'));
-  EXPECT_CODE(SendEntry("plain", e), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("plain", e), kInvalidParameterValue);
   e.set_message_deduplication_id("with space");
-  EXPECT_CODE(SendEntry("plain", e), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("plain", e), kInvalidParameterValue);
   EXPECT_EQ(Visible("plain"), 0);
 }
 

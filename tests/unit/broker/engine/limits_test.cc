@@ -73,7 +73,7 @@ TEST_P(InflightLimitTest, ReceiveAtTheLimitIsOverLimit) {
   std::vector<pb::Message> got = Receive("q", 10);
   ASSERT_EQ(got.size(), 3u);
   pb::ReceiveMessageResponse resp;
-  EXPECT_CODE(engine().ReceiveMessage(ReceiveRequest("q"), &resp), OVER_LIMIT);
+  EXPECT_CODE(engine().ReceiveMessage(ReceiveRequest("q"), &resp), kOverLimit);
   EXPECT_EQ(resp.messages_size(), 0);
   EXPECT_EQ(Visible("q"), 2);
 
@@ -105,7 +105,7 @@ TEST_P(InflightLimitTest, FifoQueueHasTheLimitToo) {
   }
   EXPECT_EQ(Receive("q.fifo", 10).size(), 3u);
   pb::ReceiveMessageResponse resp;
-  EXPECT_CODE(engine().ReceiveMessage(ReceiveRequest("q.fifo"), &resp), OVER_LIMIT);
+  EXPECT_CODE(engine().ReceiveMessage(ReceiveRequest("q.fifo"), &resp), kOverLimit);
 }
 
 }  // namespace

@@ -139,26 +139,26 @@ TEST_P(MoveTaskTest, FifoRedriveKeepsGroupOrder) {
 // --- Start rules ----------------------------------------------------------------
 
 TEST_P(MoveTaskTest, StartWithoutSourceIsMissingParameter) {
-  EXPECT_CODE(Start("", "", 0), MISSING_PARAMETER);
+  EXPECT_CODE(Start("", "", 0), kMissingParameter);
 }
 
 TEST_P(MoveTaskTest, StartFromMissingQueueIsQueueDoesNotExist) {
-  EXPECT_CODE(Start(QueueArn("nope"), "", 0), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(Start(QueueArn("nope"), "", 0), kQueueDoesNotExist);
 }
 
 TEST_P(MoveTaskTest, SourceMustBeADeadLetterQueue) {
   Send("other", "m");
-  EXPECT_CODE(Start("other", "", 0), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(Start("src1", QueueArn("other"), 0), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(Start("other", "", 0), kInvalidParameterValue);
+  EXPECT_CODE(Start("src1", QueueArn("other"), 0), kInvalidParameterValue);
   EXPECT_EQ(Visible("other"), 1);
 }
 
 TEST_P(MoveTaskTest, DestinationMustExistBeAnotherQueueAndOfTheSameType) {
   DeadLetter("src1", {"a"});
   ASSERT_OK(CreateQueue("other.fifo"));
-  EXPECT_CODE(Start("dlq", QueueArn("nope"), 0), QUEUE_DOES_NOT_EXIST);
-  EXPECT_CODE(Start("dlq", QueueArn("other.fifo"), 0), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(Start("dlq", QueueArn("dlq"), 0), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(Start("dlq", QueueArn("nope"), 0), kQueueDoesNotExist);
+  EXPECT_CODE(Start("dlq", QueueArn("other.fifo"), 0), kInvalidParameterValue);
+  EXPECT_CODE(Start("dlq", QueueArn("dlq"), 0), kInvalidParameterValue);
   EXPECT_EQ(Visible("dlq"), 1);
   pb::ListMessageMoveTasksResponse resp;
   ASSERT_OK(List("dlq", 10, &resp));
@@ -166,8 +166,8 @@ TEST_P(MoveTaskTest, DestinationMustExistBeAnotherQueueAndOfTheSameType) {
 }
 
 TEST_P(MoveTaskTest, RateIsZeroToFiveHundred) {
-  EXPECT_CODE(Start("dlq", "", -1), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(Start("dlq", "", 501), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(Start("dlq", "", -1), kInvalidParameterValue);
+  EXPECT_CODE(Start("dlq", "", 501), kInvalidParameterValue);
   EXPECT_OK(Start("dlq", "", 500));
 }
 
@@ -175,8 +175,8 @@ TEST_P(MoveTaskTest, OneRunningTaskPerSource) {
   DeadLetterMany("src1", 10);
   std::string first;
   ASSERT_OK(Start("dlq", "", 1, &first));
-  EXPECT_CODE(Start("dlq", "", 1), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(Start("dlq", QueueArn("other"), 0), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(Start("dlq", "", 1), kInvalidParameterValue);
+  EXPECT_CODE(Start("dlq", QueueArn("other"), 0), kInvalidParameterValue);
   ASSERT_OK(Cancel(first));
   EXPECT_OK(Start("dlq", "", 0));
 }
@@ -286,12 +286,12 @@ TEST_P(MoveTaskTest, CancelStopsTheTaskAndReportsWhatItMoved) {
 }
 
 TEST_P(MoveTaskTest, CancelOfAnUnknownOrFinishedTaskIsResourceNotFound) {
-  EXPECT_CODE(Cancel("no-such-task"), RESOURCE_NOT_FOUND);
+  EXPECT_CODE(Cancel("no-such-task"), kResourceNotFound);
   DeadLetterMany("src1", 2);
   std::string handle;
   ASSERT_OK(Start("dlq", "", 0, &handle));
   ASSERT_EQ(Latest("dlq").status(), "COMPLETED");
-  EXPECT_CODE(Cancel(handle), RESOURCE_NOT_FOUND);
+  EXPECT_CODE(Cancel(handle), kResourceNotFound);
 }
 
 TEST_P(MoveTaskTest, CancelTwiceIsResourceNotFound) {
@@ -299,7 +299,7 @@ TEST_P(MoveTaskTest, CancelTwiceIsResourceNotFound) {
   std::string handle;
   ASSERT_OK(Start("dlq", "", 1, &handle));
   ASSERT_OK(Cancel(handle));
-  EXPECT_CODE(Cancel(handle), RESOURCE_NOT_FOUND);
+  EXPECT_CODE(Cancel(handle), kResourceNotFound);
 }
 
 // --- List -----------------------------------------------------------------------
@@ -338,14 +338,14 @@ TEST_P(MoveTaskTest, ListReturnsNewestFirstOneByDefaultAtMostTen) {
     EXPECT_GT(ten.results(i - 1).started_timestamp(), ten.results(i).started_timestamp());
   }
   pb::ListMessageMoveTasksResponse too_many;
-  EXPECT_CODE(List("dlq", 11, &too_many), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(List("dlq", 11, &too_many), kInvalidParameterValue);
 }
 
 TEST_P(MoveTaskTest, ListOfAQueueWithoutTasksIsEmpty) {
   pb::ListMessageMoveTasksResponse resp;
   ASSERT_OK(List("dlq", 10, &resp));
   EXPECT_EQ(resp.results_size(), 0);
-  EXPECT_CODE(List("nope", 10, &resp), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(List("nope", 10, &resp), kQueueDoesNotExist);
 }
 
 TEST_P(MoveTaskTest, DeletingTheSourceQueueForgetsItsTasks) {

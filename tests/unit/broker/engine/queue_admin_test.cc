@@ -35,7 +35,7 @@ INSTANTIATE_TEST_SUITE_P(Journals, QueueAdminTest, EveryJournal(), JournalParamN
 // --- CreateQueue ---------------------------------------------------------
 
 TEST_P(QueueAdminTest, CreateQueueMakesItFindable) {
-  EXPECT_CODE(GetQueueUrl("orders"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(GetQueueUrl("orders"), kQueueDoesNotExist);
   ASSERT_OK(CreateQueue("orders"));
   EXPECT_OK(GetQueueUrl("orders"));
 }
@@ -83,21 +83,21 @@ TEST_P(QueueAdminTest, CreateQueueWithDefaultsSpelledOutMatchesExistingQueue) {
 
 TEST_P(QueueAdminTest, CreateQueueSameNameOtherAttributesIsQueueNameExists) {
   ASSERT_OK(CreateQueue("orders", {{"VisibilityTimeout", "45"}}));
-  EXPECT_CODE(CreateQueue("orders", {{"VisibilityTimeout", "46"}}), QUEUE_NAME_EXISTS);
-  EXPECT_CODE(CreateQueue("orders"), QUEUE_NAME_EXISTS);
+  EXPECT_CODE(CreateQueue("orders", {{"VisibilityTimeout", "46"}}), kQueueNameExists);
+  EXPECT_CODE(CreateQueue("orders"), kQueueNameExists);
   EXPECT_EQ(GetAttributes("orders")["VisibilityTimeout"], "45");
 }
 
 TEST_P(QueueAdminTest, CreateQueueAfterSetAttributesComparesCurrentAttributes) {
   ASSERT_OK(CreateQueue("orders"));
   ASSERT_OK(SetAttributes("orders", {{"DelaySeconds", "7"}}));
-  EXPECT_CODE(CreateQueue("orders"), QUEUE_NAME_EXISTS);
+  EXPECT_CODE(CreateQueue("orders"), kQueueNameExists);
   EXPECT_OK(CreateQueue("orders", {{"DelaySeconds", "7"}}));
 }
 
 TEST_P(QueueAdminTest, QueueNamesAreCaseSensitive) {
   ASSERT_OK(CreateQueue("Orders"));
-  EXPECT_CODE(GetQueueUrl("orders"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(GetQueueUrl("orders"), kQueueDoesNotExist);
   ASSERT_OK(CreateQueue("orders", {{"DelaySeconds", "3"}}));
   EXPECT_EQ(GetAttributes("Orders")["DelaySeconds"], "0");
   EXPECT_EQ(GetAttributes("orders")["DelaySeconds"], "3");
@@ -110,15 +110,15 @@ TEST_P(QueueAdminTest, QueueNameOfOneToEightyAllowedCharactersIsAccepted) {
 }
 
 TEST_P(QueueAdminTest, QueueNameEmptyOrLongerThanEightyIsRejected) {
-  EXPECT_CODE(CreateQueue(""), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(CreateQueue(std::string(81, 'q')), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(GetQueueUrl(std::string(81, 'q')), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(CreateQueue(""), kInvalidParameterValue);
+  EXPECT_CODE(CreateQueue(std::string(81, 'q')), kInvalidParameterValue);
+  EXPECT_CODE(GetQueueUrl(std::string(81, 'q')), kQueueDoesNotExist);
 }
 
 TEST_P(QueueAdminTest, QueueNameWithOtherCharactersIsRejected) {
   for (const char* name : {"with space", "dot.ted", "slash/name", "colon:name", "star*",
                            "caf\xc3\xa9", ".fifo", "x.fifo.fifo"}) {
-    EXPECT_CODE(CreateQueue(name), INVALID_PARAMETER_VALUE) << name;
+    EXPECT_CODE(CreateQueue(name), kInvalidParameterValue) << name;
   }
   pb::ListQueuesResponse resp;
   EXPECT_OK(List("", 0, "", &resp));
@@ -127,7 +127,7 @@ TEST_P(QueueAdminTest, QueueNameWithOtherCharactersIsRejected) {
 
 TEST_P(QueueAdminTest, FifoSuffixCountsInTheEightyCharacters) {
   EXPECT_OK(CreateQueue(std::string(75, 'f') + ".fifo"));
-  EXPECT_CODE(CreateQueue(std::string(76, 'f') + ".fifo"), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(CreateQueue(std::string(76, 'f') + ".fifo"), kInvalidParameterValue);
 }
 
 TEST_P(QueueAdminTest, FifoNameMakesAFifoQueue) {
@@ -140,13 +140,13 @@ TEST_P(QueueAdminTest, FifoNameMakesAFifoQueue) {
 }
 
 TEST_P(QueueAdminTest, FifoQueueAttributeNeedsFifoName) {
-  EXPECT_CODE(CreateQueue("jobs", {{"FifoQueue", "true"}}), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(GetQueueUrl("jobs"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(CreateQueue("jobs", {{"FifoQueue", "true"}}), kInvalidParameterValue);
+  EXPECT_CODE(GetQueueUrl("jobs"), kQueueDoesNotExist);
 }
 
 TEST_P(QueueAdminTest, FifoNameWithFifoQueueFalseIsRejected) {
-  EXPECT_CODE(CreateQueue("jobs.fifo", {{"FifoQueue", "false"}}), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(GetQueueUrl("jobs.fifo"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(CreateQueue("jobs.fifo", {{"FifoQueue", "false"}}), kInvalidParameterValue);
+  EXPECT_CODE(GetQueueUrl("jobs.fifo"), kQueueDoesNotExist);
 }
 
 TEST_P(QueueAdminTest, FifoQueueFalseOnPlainNameIsTheDefault) {
@@ -157,10 +157,10 @@ TEST_P(QueueAdminTest, FifoQueueFalseOnPlainNameIsTheDefault) {
 
 TEST_P(QueueAdminTest, ContentBasedDeduplicationIsForFifoQueuesOnly) {
   EXPECT_CODE(CreateQueue("plain", {{"ContentBasedDeduplication", "true"}}),
-              INVALID_ATTRIBUTE_NAME);
+              kInvalidAttributeName);
   ASSERT_OK(CreateQueue("jobs.fifo", {{"ContentBasedDeduplication", "true"}}));
   EXPECT_EQ(GetAttributes("jobs.fifo")["ContentBasedDeduplication"], "true");
-  EXPECT_CODE(CreateQueue("jobs.fifo"), QUEUE_NAME_EXISTS);
+  EXPECT_CODE(CreateQueue("jobs.fifo"), kQueueNameExists);
 }
 
 TEST_P(QueueAdminTest, AttributeRangesAcceptTheirBounds) {
@@ -196,11 +196,11 @@ class AttributeOutOfRangeTest
 
 TEST_P(AttributeOutOfRangeTest, IsInvalidAttributeValueOnCreateAndSet) {
   const BadAttribute& bad = std::get<BadAttribute>(GetParam());
-  EXPECT_CODE(CreateQueue("q", {{bad.name, bad.value}}), INVALID_ATTRIBUTE_VALUE);
-  EXPECT_CODE(GetQueueUrl("q"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(CreateQueue("q", {{bad.name, bad.value}}), kInvalidAttributeValue);
+  EXPECT_CODE(GetQueueUrl("q"), kQueueDoesNotExist);
   ASSERT_OK(CreateQueue("q"));
   const Attributes before = GetAttributes("q");
-  EXPECT_CODE(SetAttributes("q", {{bad.name, bad.value}}), INVALID_ATTRIBUTE_VALUE);
+  EXPECT_CODE(SetAttributes("q", {{bad.name, bad.value}}), kInvalidAttributeValue);
   EXPECT_EQ(GetAttributes("q"), before);
 }
 
@@ -234,10 +234,10 @@ INSTANTIATE_TEST_SUITE_P(
     BadAttributeName);
 
 TEST_P(QueueAdminTest, UnknownAttributeNameIsRejected) {
-  EXPECT_CODE(CreateQueue("q", {{"VisibilityTimout", "30"}}), INVALID_ATTRIBUTE_NAME);
-  EXPECT_CODE(GetQueueUrl("q"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(CreateQueue("q", {{"VisibilityTimout", "30"}}), kInvalidAttributeName);
+  EXPECT_CODE(GetQueueUrl("q"), kQueueDoesNotExist);
   ASSERT_OK(CreateQueue("q"));
-  EXPECT_CODE(SetAttributes("q", {{"Colour", "blue"}}), INVALID_ATTRIBUTE_NAME);
+  EXPECT_CODE(SetAttributes("q", {{"Colour", "blue"}}), kInvalidAttributeName);
 }
 
 TEST_P(QueueAdminTest, ReadOnlyAttributesCannotBeSet) {
@@ -245,23 +245,23 @@ TEST_P(QueueAdminTest, ReadOnlyAttributesCannotBeSet) {
   for (const char* name : {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                            "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp",
                            "LastModifiedTimestamp", "QueueArn"}) {
-    EXPECT_CODE(SetAttributes("q", {{name, "1"}}), INVALID_ATTRIBUTE_NAME) << name;
-    EXPECT_CODE(CreateQueue("q2", {{name, "1"}}), INVALID_ATTRIBUTE_NAME) << name;
+    EXPECT_CODE(SetAttributes("q", {{name, "1"}}), kInvalidAttributeName) << name;
+    EXPECT_CODE(CreateQueue("q2", {{name, "1"}}), kInvalidAttributeName) << name;
   }
 }
 
 TEST_P(QueueAdminTest, FifoQueueCannotBeChangedAfterCreation) {
   ASSERT_OK(CreateQueue("q"));
-  EXPECT_CODE(SetAttributes("q", {{"FifoQueue", "true"}}), INVALID_ATTRIBUTE_NAME);
+  EXPECT_CODE(SetAttributes("q", {{"FifoQueue", "true"}}), kInvalidAttributeName);
   ASSERT_OK(CreateQueue("q.fifo"));
-  EXPECT_CODE(SetAttributes("q.fifo", {{"FifoQueue", "false"}}), INVALID_ATTRIBUTE_NAME);
+  EXPECT_CODE(SetAttributes("q.fifo", {{"FifoQueue", "false"}}), kInvalidAttributeName);
   EXPECT_EQ(GetAttributes("q.fifo")["FifoQueue"], "true");
 }
 
 TEST_P(QueueAdminTest, OneBadAttributeRejectsTheWholeSet) {
   ASSERT_OK(CreateQueue("q"));
   EXPECT_CODE(SetAttributes("q", {{"DelaySeconds", "10"}, {"VisibilityTimeout", "99999"}}),
-              INVALID_ATTRIBUTE_VALUE);
+              kInvalidAttributeValue);
   EXPECT_EQ(GetAttributes("q")["DelaySeconds"], "0");
 }
 
@@ -271,33 +271,33 @@ TEST_P(QueueAdminTest, DeleteQueueRemovesQueueAndMessages) {
   ASSERT_OK(CreateQueue("q"));
   Send("q", "m");
   ASSERT_OK(DeleteQueue("q"));
-  EXPECT_CODE(GetQueueUrl("q"), QUEUE_DOES_NOT_EXIST);
-  EXPECT_CODE(SendEntry("q", Entry("m")), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(GetQueueUrl("q"), kQueueDoesNotExist);
+  EXPECT_CODE(SendEntry("q", Entry("m")), kQueueDoesNotExist);
   // A queue created again by the name starts empty.
   ASSERT_OK(CreateQueue("q"));
   EXPECT_EQ(Visible("q"), 0);
 }
 
 TEST_P(QueueAdminTest, DeleteMissingQueueIsQueueDoesNotExist) {
-  EXPECT_CODE(DeleteQueue("nope"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(DeleteQueue("nope"), kQueueDoesNotExist);
   ASSERT_OK(CreateQueue("q"));
   ASSERT_OK(DeleteQueue("q"));
-  EXPECT_CODE(DeleteQueue("q"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(DeleteQueue("q"), kQueueDoesNotExist);
 }
 
 TEST_P(QueueAdminTest, EveryQueueOperationOnMissingQueueIsQueueDoesNotExist) {
   pb::GetQueueAttributesRequest get;
   get.set_queue_name("nope");
   pb::GetQueueAttributesResponse get_resp;
-  EXPECT_CODE(engine().GetQueueAttributes(get, &get_resp), QUEUE_DOES_NOT_EXIST);
-  EXPECT_CODE(SetAttributes("nope", {{"DelaySeconds", "1"}}), QUEUE_DOES_NOT_EXIST);
-  EXPECT_CODE(Purge("nope"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(engine().GetQueueAttributes(get, &get_resp), kQueueDoesNotExist);
+  EXPECT_CODE(SetAttributes("nope", {{"DelaySeconds", "1"}}), kQueueDoesNotExist);
+  EXPECT_CODE(Purge("nope"), kQueueDoesNotExist);
   pb::ReceiveMessageResponse recv;
-  EXPECT_CODE(engine().ReceiveMessage(ReceiveRequest("nope"), &recv), QUEUE_DOES_NOT_EXIST);
-  EXPECT_CODE(DeleteMessage("nope", "1.1.1.0"), QUEUE_DOES_NOT_EXIST);
-  EXPECT_CODE(ChangeVisibility("nope", "1.1.1.0", 5), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(engine().ReceiveMessage(ReceiveRequest("nope"), &recv), kQueueDoesNotExist);
+  EXPECT_CODE(DeleteMessage("nope", "1.1.1.0"), kQueueDoesNotExist);
+  EXPECT_CODE(ChangeVisibility("nope", "1.1.1.0", 5), kQueueDoesNotExist);
   pb::SendMessageBatchResponse batch;
-  EXPECT_CODE(SendBatch("nope", {Entry("x")}, &batch), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(SendBatch("nope", {Entry("x")}, &batch), kQueueDoesNotExist);
 }
 
 // --- ListQueues ---------------------------------------------------------------
@@ -356,7 +356,7 @@ TEST_P(QueueAdminTest, ListQueuesReturnsUpToAThousandByDefault) {
 
 TEST_P(QueueAdminTest, ListQueuesMaxResultsAboveAThousandIsInvalid) {
   pb::ListQueuesResponse resp;
-  EXPECT_CODE(List("", 1001, "", &resp), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(List("", 1001, "", &resp), kInvalidParameterValue);
   EXPECT_OK(List("", 1000, "", &resp));
 }
 

@@ -67,7 +67,7 @@ TEST_P(QueueAttributesTest, FailedSetAttributesDoesNotTouchLastModified) {
   const Millis created = Now();
   ASSERT_OK(CreateQueue("q"));
   AdvanceSeconds(100);
-  EXPECT_CODE(SetAttributes("q", {{"DelaySeconds", "1000"}}), INVALID_ATTRIBUTE_VALUE);
+  EXPECT_CODE(SetAttributes("q", {{"DelaySeconds", "1000"}}), kInvalidAttributeValue);
   EXPECT_EQ(GetAttributes("q")["LastModifiedTimestamp"], std::to_string(created / 1000));
 }
 
@@ -117,7 +117,7 @@ TEST_P(QueueAttributesTest, GetQueueAttributesAllReturnsEverything) {
 TEST_P(QueueAttributesTest, GetQueueAttributesUnknownNameIsInvalidAttributeName) {
   ASSERT_OK(CreateQueue("q"));
   Attributes a;
-  EXPECT_CODE(GetSome("q", {"DelaySeconds", "NoSuchThing"}, &a), INVALID_ATTRIBUTE_NAME);
+  EXPECT_CODE(GetSome("q", {"DelaySeconds", "NoSuchThing"}, &a), kInvalidAttributeName);
 }
 
 TEST_P(QueueAttributesTest, GetQueueAttributesFifoOnlyNameOnStandardQueueIsAbsentNotAnError) {
@@ -195,7 +195,7 @@ TEST_P(QueueAttributesTest, PurgeDeletesVisibleInFlightAndDelayedMessages) {
   AdvanceSeconds(60);  // nothing comes back from flight or delay
   EXPECT_TRUE(Receive("q").empty());
   // The purged message's receipt handle no longer changes anything.
-  EXPECT_CODE(ChangeVisibility("q", got[0].receipt_handle(), 10), MESSAGE_NOT_INFLIGHT);
+  EXPECT_CODE(ChangeVisibility("q", got[0].receipt_handle(), 10), kMessageNotInflight);
 }
 
 TEST_P(QueueAttributesTest, QueueTakesNewMessagesAfterPurge) {

@@ -193,7 +193,7 @@ TEST_P(SendReceiveTest, UnknownSystemAttributeNameIsInvalidAttributeName) {
   pb::ReceiveMessageRequest req = ReceiveRequest("q");
   req.add_attribute_names("ApproximateReceiveCounts");
   pb::ReceiveMessageResponse resp;
-  EXPECT_CODE(engine().ReceiveMessage(req, &resp), INVALID_ATTRIBUTE_NAME);
+  EXPECT_CODE(engine().ReceiveMessage(req, &resp), kInvalidAttributeName);
   EXPECT_EQ(Visible("q"), 1);  // the failed receive took nothing
 }
 
@@ -295,7 +295,7 @@ TEST_P(SendReceiveTest, PerMessageDelayOutOfRangeIsRejected) {
   for (int delay : {-1, 901}) {
     pb::SendMessageEntry e = Entry("m");
     e.set_delay_seconds(delay);
-    EXPECT_CODE(SendEntry("q", e), INVALID_PARAMETER_VALUE) << delay;
+    EXPECT_CODE(SendEntry("q", e), kInvalidParameterValue) << delay;
   }
   pb::SendMessageEntry max = Entry("m");
   max.set_delay_seconds(900);

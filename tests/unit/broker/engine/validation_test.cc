@@ -59,7 +59,7 @@ INSTANTIATE_TEST_SUITE_P(Journals, ValidationTest, EveryJournal(), JournalParamN
 // --- Bodies -------------------------------------------------------------------
 
 TEST_P(ValidationTest, EmptyBodyIsMissingParameter) {
-  EXPECT_CODE(SendEntry("q", Entry("")), MISSING_PARAMETER);
+  EXPECT_CODE(SendEntry("q", Entry("")), kMissingParameter);
   EXPECT_EQ(Stored(), 0);
 }
 
@@ -74,7 +74,7 @@ TEST_P(ValidationTest, BodyWithDisallowedCharacterIsInvalidMessageContents) {
       "\xf4\x90\x80\x80",  // beyond U+10FFFF
   };
   for (const std::string& body : bad) {
-    EXPECT_CODE(SendEntry("q", Entry(body)), INVALID_MESSAGE_CONTENTS) << body;
+    EXPECT_CODE(SendEntry("q", Entry(body)), kInvalidMessageContents) << body;
   }
   EXPECT_EQ(Stored(), 0);
 }
@@ -86,7 +86,7 @@ TEST_P(ValidationTest, DisallowedByteAnywhereInALongPrintableBodyIsFound) {
     for (size_t at = 0; at < 40; ++at) {
       std::string body(40, 'a');
       body[at] = bad;
-      EXPECT_CODE(SendEntry("q", Entry(body)), INVALID_MESSAGE_CONTENTS)
+      EXPECT_CODE(SendEntry("q", Entry(body)), kInvalidMessageContents)
           << "byte " << static_cast<int>(static_cast<unsigned char>(bad)) << " at " << at;
     }
   }
@@ -104,7 +104,7 @@ TEST_P(ValidationTest, BodyThatIsNotUtf8IsInvalidMessageContents) {
       "\xf8\x88\x80\x80",  // five-byte lead
   };
   for (const std::string& body : bad) {
-    EXPECT_CODE(SendEntry("q", Entry(body)), INVALID_MESSAGE_CONTENTS) << body;
+    EXPECT_CODE(SendEntry("q", Entry(body)), kInvalidMessageContents) << body;
   }
   EXPECT_EQ(Stored(), 0);
 }
@@ -123,7 +123,7 @@ TEST_P(ValidationTest, BodyAtTheBoundsOfTheAllowedRangesIsAccepted) {
 
 TEST_P(ValidationTest, BodyUpToMaximumMessageSizeIsAccepted) {
   EXPECT_OK(SendEntry("q", Entry(std::string(1024, 'x'))));
-  EXPECT_CODE(SendEntry("q", Entry(std::string(1025, 'x'))), MESSAGE_TOO_LONG);
+  EXPECT_CODE(SendEntry("q", Entry(std::string(1025, 'x'))), kMessageTooLong);
   EXPECT_EQ(Stored(), 1);
 }
 
@@ -135,24 +135,24 @@ TEST_P(ValidationTest, MessageAttributesCountTowardsTheSizeCap) {
 
   pb::SendMessageEntry too_long = fits;
   too_long.set_body(std::string(1005, 'x'));
-  EXPECT_CODE(SendEntry("q", too_long), MESSAGE_TOO_LONG);
+  EXPECT_CODE(SendEntry("q", too_long), kMessageTooLong);
 
   pb::SendMessageEntry binary = WithAttribute("bin", BinaryAttr(std::string(20, '\0')));
   binary.set_body(std::string(1024 - 3 - 6 - 20 + 1, 'x'));
-  EXPECT_CODE(SendEntry("q", binary), MESSAGE_TOO_LONG);
+  EXPECT_CODE(SendEntry("q", binary), kMessageTooLong);
   EXPECT_EQ(Stored(), 1);
 }
 
 TEST_P(ValidationTest, SizeCapFollowsTheQueueAttribute) {
   ASSERT_OK(SetAttributes("q", {{"MaximumMessageSize", "2048"}}));
   EXPECT_OK(SendEntry("q", Entry(std::string(2048, 'x'))));
-  EXPECT_CODE(SendEntry("q", Entry(std::string(2049, 'x'))), MESSAGE_TOO_LONG);
+  EXPECT_CODE(SendEntry("q", Entry(std::string(2049, 'x'))), kMessageTooLong);
 }
 
 TEST_P(ValidationTest, DefaultCapIsOneMebibyte) {
   ASSERT_OK(CreateQueue("big"));
   EXPECT_OK(SendEntry("big", Entry(std::string(1 << 20, 'x'))));
-  EXPECT_CODE(SendEntry("big", Entry(std::string((1 << 20) + 1, 'x'))), MESSAGE_TOO_LONG);
+  EXPECT_CODE(SendEntry("big", Entry(std::string((1 << 20) + 1, 'x'))), kMessageTooLong);
 }
 
 // --- Message attributes ---------------------------------------------------------
@@ -164,7 +164,7 @@ TEST_P(ValidationTest, TenMessageAttributesAreAcceptedElevenAreNot) {
   }
   EXPECT_OK(SendEntry("q", e));
   (*e.mutable_message_attributes())["a10"] = StringAttr("v");
-  EXPECT_CODE(SendEntry("q", e), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("q", e), kInvalidParameterValue);
   EXPECT_EQ(Stored(), 1);
 }
 
@@ -173,7 +173,7 @@ TEST_P(ValidationTest, AttributeNamesFollowSqsRules) {
        {std::string(""), std::string("has space"), std::string(".lead"), std::string("trail."),
         std::string("two..dots"), std::string("AWS.reserved"), std::string("Amazon.reserved"),
         std::string("caf\xc3\xa9"), std::string(257, 'n')}) {
-    EXPECT_CODE(SendEntry("q", WithAttribute(name, StringAttr("v"))), INVALID_PARAMETER_VALUE)
+    EXPECT_CODE(SendEntry("q", WithAttribute(name, StringAttr("v"))), kInvalidParameterValue)
         << name;
   }
   for (const std::string& name : {std::string("a.b-c_D9"), std::string(256, 'n')}) {
@@ -183,32 +183,32 @@ TEST_P(ValidationTest, AttributeNamesFollowSqsRules) {
 }
 
 TEST_P(ValidationTest, AttributeTypeMustBeStringNumberOrBinary) {
-  EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr("v", "Text"))), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr("v", ""))), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr("v", "Text"))), kInvalidParameterValue);
+  EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr("v", ""))), kInvalidParameterValue);
   EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr("v", "string"))),
-              INVALID_PARAMETER_VALUE);
+              kInvalidParameterValue);
   EXPECT_OK(SendEntry("q", WithAttribute("a", StringAttr("v", "String.custom"))));
   EXPECT_EQ(Stored(), 1);
 }
 
 TEST_P(ValidationTest, AttributeValueMustMatchItsType) {
   // String and Number need a non-empty string value and no binary one.
-  EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr(""))), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("q", WithAttribute("a", StringAttr(""))), kInvalidParameterValue);
   pb::MessageAttributeValue both = StringAttr("v");
   both.set_binary_value("b");
-  EXPECT_CODE(SendEntry("q", WithAttribute("a", both)), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("q", WithAttribute("a", both)), kInvalidParameterValue);
   // Binary needs a binary value only.
-  EXPECT_CODE(SendEntry("q", WithAttribute("a", BinaryAttr(""))), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("q", WithAttribute("a", BinaryAttr(""))), kInvalidParameterValue);
   pb::MessageAttributeValue binary_with_string = BinaryAttr("b");
   binary_with_string.set_string_value("s");
-  EXPECT_CODE(SendEntry("q", WithAttribute("a", binary_with_string)), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("q", WithAttribute("a", binary_with_string)), kInvalidParameterValue);
   EXPECT_EQ(Stored(), 0);
 }
 
 TEST_P(ValidationTest, NumberAttributeMustHoldANumber) {
   for (const char* bad : {"abc", "1.2.3", "12abc", "NaN", "inf", "0x1A", "--1", " 5", "5 ", " "}) {
     EXPECT_CODE(SendEntry("q", WithAttribute("n", StringAttr(bad, "Number"))),
-                INVALID_PARAMETER_VALUE)
+                kInvalidParameterValue)
         << bad;
   }
   for (const char* good : {"0", "-17", "3.25", "1e10", "+4"}) {
@@ -218,7 +218,7 @@ TEST_P(ValidationTest, NumberAttributeMustHoldANumber) {
 }
 
 TEST_P(ValidationTest, StringAttributeMayNotHoldDisallowedCharacters) {
-  EXPECT_CODE(SendEntry("q", WithAttribute("s", StringAttr("bad\x01"))), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(SendEntry("q", WithAttribute("s", StringAttr("bad\x01"))), kInvalidParameterValue);
   EXPECT_OK(SendEntry("q", WithAttribute("b", BinaryAttr("any\x01\xff"))));
 }
 
@@ -238,7 +238,7 @@ TEST_P(ValidationTest, SendBatchSendsEveryEntryAndAnswersPerId) {
 
 TEST_P(ValidationTest, EmptySendBatchIsEmptyBatchRequest) {
   pb::SendMessageBatchResponse resp;
-  EXPECT_CODE(SendBatch("q", {}, &resp), EMPTY_BATCH_REQUEST);
+  EXPECT_CODE(SendBatch("q", {}, &resp), kEmptyBatchRequest);
 }
 
 TEST_P(ValidationTest, SendBatchOfElevenIsTooManyEntries) {
@@ -249,7 +249,7 @@ TEST_P(ValidationTest, SendBatchOfElevenIsTooManyEntries) {
   EXPECT_EQ(ok.successful_size(), 10);
   entries.push_back(BatchEntry("e10", "m"));
   pb::SendMessageBatchResponse resp;
-  EXPECT_CODE(SendBatch("q", entries, &resp), TOO_MANY_ENTRIES_IN_BATCH_REQUEST);
+  EXPECT_CODE(SendBatch("q", entries, &resp), kTooManyEntriesInBatchRequest);
   EXPECT_EQ(Stored(), 10);
 }
 
@@ -257,7 +257,7 @@ TEST_P(ValidationTest, SendBatchWithRepeatedIdIsIdsNotDistinct) {
   pb::SendMessageBatchResponse resp;
   EXPECT_CODE(
       SendBatch("q", {BatchEntry("x", "a"), BatchEntry("y", "b"), BatchEntry("x", "c")}, &resp),
-      BATCH_ENTRY_IDS_NOT_DISTINCT);
+      kBatchEntryIdsNotDistinct);
   EXPECT_EQ(Stored(), 0);
 }
 
@@ -266,7 +266,7 @@ TEST_P(ValidationTest, SendBatchWithInvalidIdIsInvalidBatchEntryId) {
        {std::string(""), std::string("has space"), std::string("dot.ted"), std::string(81, 'i')}) {
     pb::SendMessageBatchResponse resp;
     EXPECT_CODE(SendBatch("q", {BatchEntry("fine", "a"), BatchEntry(id, "b")}, &resp),
-                INVALID_BATCH_ENTRY_ID)
+                kInvalidBatchEntryId)
         << id;
   }
   pb::SendMessageBatchResponse resp;
@@ -280,7 +280,7 @@ TEST_P(ValidationTest, SendBatchOverTheSizeCapInTotalIsBatchRequestTooLong) {
       SendBatch("q",
                 {BatchEntry("a", std::string(600, 'x')), BatchEntry("b", std::string(425, 'x'))},
                 &resp),
-      BATCH_REQUEST_TOO_LONG);
+      kBatchRequestTooLong);
   EXPECT_EQ(Stored(), 0);
   pb::SendMessageBatchResponse fits;
   EXPECT_OK(SendBatch(
@@ -316,12 +316,12 @@ TEST_P(ValidationTest, SendBatchReportsFailedEntriesAndSendsTheRest) {
 
 TEST_P(ValidationTest, DeleteBatchRulesForTheWholeBatch) {
   pb::DeleteMessageBatchResponse resp;
-  EXPECT_CODE(DeleteBatch({}, &resp), EMPTY_BATCH_REQUEST);
+  EXPECT_CODE(DeleteBatch({}, &resp), kEmptyBatchRequest);
   std::vector<std::pair<std::string, std::string>> eleven;
   for (int i = 0; i < 11; ++i) eleven.emplace_back("e" + std::to_string(i), "h");
-  EXPECT_CODE(DeleteBatch(eleven, &resp), TOO_MANY_ENTRIES_IN_BATCH_REQUEST);
-  EXPECT_CODE(DeleteBatch({{"a", "h"}, {"a", "h"}}, &resp), BATCH_ENTRY_IDS_NOT_DISTINCT);
-  EXPECT_CODE(DeleteBatch({{"a b", "h"}}, &resp), INVALID_BATCH_ENTRY_ID);
+  EXPECT_CODE(DeleteBatch(eleven, &resp), kTooManyEntriesInBatchRequest);
+  EXPECT_CODE(DeleteBatch({{"a", "h"}, {"a", "h"}}, &resp), kBatchEntryIdsNotDistinct);
+  EXPECT_CODE(DeleteBatch({{"a b", "h"}}, &resp), kInvalidBatchEntryId);
 }
 
 TEST_P(ValidationTest, DeleteBatchAnswersPerEntry) {
@@ -353,12 +353,12 @@ TEST_P(ValidationTest, DeleteBatchAnswersPerEntry) {
 
 TEST_P(ValidationTest, ChangeVisibilityBatchRulesForTheWholeBatch) {
   pb::ChangeMessageVisibilityBatchResponse resp;
-  EXPECT_CODE(ChangeBatch({}, 0, &resp), EMPTY_BATCH_REQUEST);
+  EXPECT_CODE(ChangeBatch({}, 0, &resp), kEmptyBatchRequest);
   std::vector<std::pair<std::string, std::string>> eleven;
   for (int i = 0; i < 11; ++i) eleven.emplace_back("e" + std::to_string(i), "h");
-  EXPECT_CODE(ChangeBatch(eleven, 0, &resp), TOO_MANY_ENTRIES_IN_BATCH_REQUEST);
-  EXPECT_CODE(ChangeBatch({{"a", "h"}, {"a", "h"}}, 0, &resp), BATCH_ENTRY_IDS_NOT_DISTINCT);
-  EXPECT_CODE(ChangeBatch({{std::string(81, 'i'), "h"}}, 0, &resp), INVALID_BATCH_ENTRY_ID);
+  EXPECT_CODE(ChangeBatch(eleven, 0, &resp), kTooManyEntriesInBatchRequest);
+  EXPECT_CODE(ChangeBatch({{"a", "h"}, {"a", "h"}}, 0, &resp), kBatchEntryIdsNotDistinct);
+  EXPECT_CODE(ChangeBatch({{std::string(81, 'i'), "h"}}, 0, &resp), kInvalidBatchEntryId);
 }
 
 TEST_P(ValidationTest, ChangeVisibilityBatchAnswersPerEntry) {
@@ -397,7 +397,7 @@ TEST_P(ValidationTest, MaxNumberOfMessagesAboveTenIsInvalid) {
     pb::ReceiveMessageRequest req = ReceiveRequest("q");
     req.set_max_number_of_messages(max);
     pb::ReceiveMessageResponse resp;
-    EXPECT_CODE(engine().ReceiveMessage(req, &resp), INVALID_PARAMETER_VALUE) << max;
+    EXPECT_CODE(engine().ReceiveMessage(req, &resp), kInvalidParameterValue) << max;
   }
   EXPECT_EQ(Visible("q"), 1);
 }
@@ -408,7 +408,7 @@ TEST_P(ValidationTest, ReceiveVisibilityTimeoutOutOfRangeIsInvalid) {
     pb::ReceiveMessageRequest req = ReceiveRequest("q");
     req.set_visibility_timeout(timeout);
     pb::ReceiveMessageResponse resp;
-    EXPECT_CODE(engine().ReceiveMessage(req, &resp), INVALID_PARAMETER_VALUE) << timeout;
+    EXPECT_CODE(engine().ReceiveMessage(req, &resp), kInvalidParameterValue) << timeout;
   }
   EXPECT_EQ(Visible("q"), 1);
   EXPECT_EQ(Receive("q", 1, 43'200).size(), 1u);
@@ -420,8 +420,8 @@ TEST_P(ValidationTest, WaitTimeSecondsOutOfRangeIsInvalid) {
     pb::ReceiveMessageRequest req = ReceiveRequest("q");
     req.set_wait_time_seconds(wait);
     pb::ReceiveMessageResponse resp;
-    EXPECT_CODE(engine().ReceiveMessage(req, &resp), INVALID_PARAMETER_VALUE) << wait;
-    EXPECT_CODE(engine().ReceiveWaitMs(req).status(), INVALID_PARAMETER_VALUE) << wait;
+    EXPECT_CODE(engine().ReceiveMessage(req, &resp), kInvalidParameterValue) << wait;
+    EXPECT_CODE(engine().ReceiveWaitMs(req).status(), kInvalidParameterValue) << wait;
   }
   EXPECT_EQ(Visible("q"), 1);
 }

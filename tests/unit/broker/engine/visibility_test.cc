@@ -115,7 +115,7 @@ TEST_P(VisibilityTest, TimeoutPastTwelveHoursAfterTheReceiveIsRejected) {
   ASSERT_EQ(got.size(), 1u);
   AdvanceSeconds(100);
   EXPECT_CODE(ChangeVisibility("q", got[0].receipt_handle(), kTwelveHours - 99),
-              INVALID_PARAMETER_VALUE);
+              kInvalidParameterValue);
   // The failed change changed nothing: the message is back after its 3600 s.
   AdvanceSeconds(3499);
   EXPECT_TRUE(Receive("q").empty());
@@ -125,8 +125,8 @@ TEST_P(VisibilityTest, TimeoutPastTwelveHoursAfterTheReceiveIsRejected) {
 
 TEST_P(VisibilityTest, FailedChangeLeavesTheOriginalTimeout) {
   const std::string handle = SendAndReceive();
-  EXPECT_CODE(ChangeVisibility("q", handle, kTwelveHours + 1), INVALID_PARAMETER_VALUE);
-  EXPECT_CODE(ChangeVisibility("q", handle, -1), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(ChangeVisibility("q", handle, kTwelveHours + 1), kInvalidParameterValue);
+  EXPECT_CODE(ChangeVisibility("q", handle, -1), kInvalidParameterValue);
   AdvanceSeconds(30);
   EXPECT_EQ(Receive("q").size(), 1u);
 }
@@ -142,14 +142,14 @@ TEST_P(VisibilityTest, TwelveHourCapCountsFromTheLatestReceive) {
 TEST_P(VisibilityTest, ChangeVisibilityOfAMessageBackInTheQueueIsMessageNotInflight) {
   const std::string handle = SendAndReceive();
   AdvanceSeconds(30);
-  EXPECT_CODE(ChangeVisibility("q", handle, 60), MESSAGE_NOT_INFLIGHT);
+  EXPECT_CODE(ChangeVisibility("q", handle, 60), kMessageNotInflight);
   EXPECT_EQ(Visible("q"), 1);
 }
 
 TEST_P(VisibilityTest, ChangeVisibilityOfADeletedMessageIsMessageNotInflight) {
   const std::string handle = SendAndReceive();
   ASSERT_OK(DeleteMessage("q", handle));
-  EXPECT_CODE(ChangeVisibility("q", handle, 60), MESSAGE_NOT_INFLIGHT);
+  EXPECT_CODE(ChangeVisibility("q", handle, 60), kMessageNotInflight);
 }
 
 TEST_P(VisibilityTest, ChangeVisibilityWithStaleHandleIsStaleAndChangesNothing) {
@@ -160,8 +160,8 @@ TEST_P(VisibilityTest, ChangeVisibilityWithStaleHandleIsStaleAndChangesNothing) 
   std::vector<pb::Message> second = Receive("q", 1, 10);
   ASSERT_EQ(second.size(), 1u);
 
-  EXPECT_CODE(ChangeVisibility("q", first[0].receipt_handle(), 0), STALE_RECEIPT_HANDLE);
-  EXPECT_CODE(ChangeVisibility("q", first[0].receipt_handle(), 600), STALE_RECEIPT_HANDLE);
+  EXPECT_CODE(ChangeVisibility("q", first[0].receipt_handle(), 0), kStaleReceiptHandle);
+  EXPECT_CODE(ChangeVisibility("q", first[0].receipt_handle(), 600), kStaleReceiptHandle);
   EXPECT_EQ(InFlight("q"), 1);
   // The second receive's 10 s stand.
   AdvanceSeconds(9);
@@ -172,7 +172,7 @@ TEST_P(VisibilityTest, ChangeVisibilityWithStaleHandleIsStaleAndChangesNothing) 
 
 TEST_P(VisibilityTest, ChangeVisibilityWithInvalidHandleIsReceiptHandleIsInvalid) {
   SendAndReceive();
-  EXPECT_CODE(ChangeVisibility("q", "nonsense", 0), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(ChangeVisibility("q", "nonsense", 0), kReceiptHandleIsInvalid);
   EXPECT_EQ(InFlight("q"), 1);
 }
 
@@ -183,7 +183,7 @@ TEST_P(VisibilityTest, StaleHandleCannotDeleteAfterTheMessageWasReceivedAgain) {
   AdvanceSeconds(1);
   std::vector<pb::Message> second = Receive("q");
   ASSERT_EQ(second.size(), 1u);
-  EXPECT_CODE(DeleteMessage("q", first[0].receipt_handle()), STALE_RECEIPT_HANDLE);
+  EXPECT_CODE(DeleteMessage("q", first[0].receipt_handle()), kStaleReceiptHandle);
   // The other consumer keeps its message: it comes back after its timeout.
   AdvanceSeconds(30);
   EXPECT_EQ(Receive("q").size(), 1u);

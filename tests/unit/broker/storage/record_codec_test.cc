@@ -153,7 +153,7 @@ TEST(RecordCodecTest, MessageComesBackWithItsBodyAfterItsRecord) {
   const std::string cut = payload.substr(0, payload.size() - 1);
   auto refused = DecodeMessage(LogRecord{kMessage, cut, at});
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().detail(), "Corruption: message body cut short");
+  EXPECT_EQ(refused.status().ToString(), "Corruption: message body cut short");
 }
 
 TEST(RecordCodecTest, MovedMessageKeepsWhereItsBodyIs) {
@@ -174,7 +174,7 @@ TEST(RecordCodecTest, MessageOfAnUnknownStateOrCutShortIsCorrupt) {
   const std::string payload = std::string(View(e.header)) + e.record;
   auto refused = DecodeMessage(LogRecord{kMessageMoved, payload.substr(0, 20), 0});
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().detail(), "Corruption: unreadable message record");
+  EXPECT_EQ(refused.status().ToString(), "Corruption: unreadable message record");
 
   storage::MessageRecord r;
   r.set_state(99);
@@ -184,7 +184,7 @@ TEST(RecordCodecTest, MessageOfAnUnknownStateOrCutShortIsCorrupt) {
       record;
   refused = DecodeMessage(LogRecord{kMessageMoved, bad, 0});
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().detail(), "Corruption: message record has unknown state 99");
+  EXPECT_EQ(refused.status().ToString(), "Corruption: message record has unknown state 99");
 }
 
 TEST(RecordCodecTest, StateRecordCarriesWhatAReceiveChanges) {
@@ -229,9 +229,9 @@ TEST(RecordCodecTest, DeduplicationIdComesBackWithItsEntry) {
 
 TEST(RecordCodecTest, UnreadableProtocolBufferRecordsAreCorrupt) {
   const std::string garbage = "\xff\xff\xff";
-  EXPECT_EQ(DecodeMeta(garbage).status().detail(), "Corruption: unreadable meta record");
-  EXPECT_EQ(DecodeQueue(garbage).status().detail(), "Corruption: unreadable queue record");
-  EXPECT_EQ(DecodeMoveTasks(garbage).status().detail(),
+  EXPECT_EQ(DecodeMeta(garbage).status().ToString(), "Corruption: unreadable meta record");
+  EXPECT_EQ(DecodeQueue(garbage).status().ToString(), "Corruption: unreadable queue record");
+  EXPECT_EQ(DecodeMoveTasks(garbage).status().ToString(),
             "Corruption: unreadable message move task record");
   auto meta = DecodeMeta(EncodeMeta(0xabcdef, 12));
   ASSERT_TRUE(meta.ok());

@@ -146,7 +146,7 @@ TEST_F(ReplayTest, ShortOrUnknownRecordsAreCorruption) {
   for (const auto& [type, detail] : refused) {
     Status s = Apply(type, "short");
     EXPECT_FALSE(s.ok()) << "type " << type;
-    EXPECT_EQ(s.detail(), detail) << "type " << type;
+    EXPECT_EQ(s.ToString(), detail) << "type " << type;
   }
 }
 

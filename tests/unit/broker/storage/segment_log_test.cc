@@ -488,7 +488,7 @@ TEST_F(SegmentLogTest, ReplayStopsWhenTheVisitorFailsAndNamesTheRecord) {
   ASSERT_TRUE(opened.ok());
   int seen = 0;
   Status s = (*opened)->Replay([&](const LogRecord&) {
-    return ++seen == 3 ? Status(pb::INTERNAL_ERROR, "bad record") : Status::Ok();
+    return ++seen == 3 ? Status(StatusCode::kInternalError, "bad record") : Status::Ok();
   });
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(seen, 3);
@@ -758,9 +758,9 @@ TEST_F(SegmentLogTest, FlippedByteInANonLastBatchFailsReplayNamingFileAndOffset)
     std::vector<Rec> records;
     Status s = OpenAndReplay(dir_, &log, &records);
     ASSERT_FALSE(s.ok());
-    EXPECT_EQ(s.code(), pb::INTERNAL_ERROR);
+    EXPECT_EQ(s.code(), StatusCode::kCorruption);
     const std::string prefix = "Corruption: " + path + " at offset " + std::to_string(batch) + ":";
-    EXPECT_EQ(s.detail().substr(0, prefix.size()), prefix) << s.detail();
+    EXPECT_EQ(s.ToString().substr(0, prefix.size()), prefix) << s.ToString();
     log.reset();
     // Nothing was cut off or started.
     ASSERT_EQ(fs::file_size(Segment(1)), batch_starts_[3]);
@@ -819,7 +819,7 @@ TEST_F(SegmentLogTest, DamageFollowedByABatchWrittenAfterItWasSyncedIsCorruption
     Status s = OpenAndReplay(dir_, &log, &records);
     ASSERT_FALSE(s.ok()) << "the synced batch was dropped as a torn tail";
     const std::string prefix = "Corruption: " + Segment(1).string() + " at offset 0:";
-    EXPECT_EQ(s.detail().substr(0, prefix.size()), prefix) << s.detail();
+    EXPECT_EQ(s.ToString().substr(0, prefix.size()), prefix) << s.ToString();
     EXPECT_TRUE(records.empty());
   }
 }
@@ -870,7 +870,7 @@ TEST_F(SegmentLogTest, DamageToASyncedBatchOfAnIdleLogIsCorruptionWithItsSyncMar
       const std::string expected = "Corruption: " + Segment(1).string() +
                                    " at offset 0: a batch fails its checksum, and batches written "
                                    "after it was synced follow it";
-      EXPECT_EQ(s.detail(), expected);
+      EXPECT_EQ(s.ToString(), expected);
     } else {
       // Without the mark nothing tells it from a write torn by a crash.
       ASSERT_TRUE(s.ok()) << s.detail();
@@ -901,7 +901,7 @@ TEST_F(SegmentLogTest, BatchWhoseRecordCountDisagreesFailsReplayBeforeApplyingIt
   ASSERT_FALSE(s.ok());
   const std::string prefix =
       "Corruption: " + path + " at offset " + std::to_string(batch_starts_[1]) + ":";
-  EXPECT_EQ(s.detail().substr(0, prefix.size()), prefix) << s.detail();
+  EXPECT_EQ(s.ToString().substr(0, prefix.size()), prefix) << s.ToString();
   EXPECT_NE(s.detail().find("its header says " + std::to_string(count)), std::string::npos)
       << s.detail();
   // The first batch was replayed, nothing of the second.
@@ -928,7 +928,7 @@ TEST_F(SegmentLogTest, DamageInANonLastSegmentFailsReplayNamingFileAndOffset) {
     ASSERT_FALSE(s.ok());
     const std::string prefix =
         "Corruption: " + path + " at offset " + std::to_string(batch_starts_[2]) + ":";
-    EXPECT_EQ(s.detail().substr(0, prefix.size()), prefix) << s.detail();
+    EXPECT_EQ(s.ToString().substr(0, prefix.size()), prefix) << s.ToString();
     log.reset();
     ASSERT_NO_FATAL_FAILURE(FlipByte(Segment(1), at));
   }
@@ -941,10 +941,10 @@ TEST_F(SegmentLogTest, DamageInANonLastSegmentFailsReplayNamingFileAndOffset) {
     Status s = OpenAndReplay(dir_, &log, &records);
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(
-        s.detail().rfind(
+        s.ToString().rfind(
             "Corruption: " + path + " at offset " + std::to_string(batch_starts_[2]) + ":", 0),
         0u)
-        << s.detail();
+        << s.ToString();
   }
   WriteFile(Segment(1), whole);
   EXPECT_EQ(Reopen(), expected_);
@@ -1030,7 +1030,7 @@ TEST_F(SegmentLogTest, WriteThatFailsPartWayLeavesTheSegmentEndingWithItsLastWho
       truncations = recorder.truncations();
     }
     ASSERT_FALSE(s.ok()) << "a write past the file-size limit succeeded";
-    EXPECT_EQ(s.code(), pb::INTERNAL_ERROR);
+    EXPECT_EQ(s.code(), StatusCode::kIOError);
     EXPECT_NE(s.detail().find(std::strerror(EFBIG)), std::string::npos) << s.detail();
     // The part that reached the file was there, and was cut off.
     EXPECT_EQ(truncations, (std::vector<Truncation>{{size + room, size}}));

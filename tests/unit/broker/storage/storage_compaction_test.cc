@@ -407,7 +407,7 @@ TEST_F(StorageTest, QueueDeletedWhileACompactionRunsStaysDeleted) {
   ASSERT_OK(DeleteQueue("gone"));
   FinishCompaction();
   ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
-  EXPECT_CODE(GetQueueUrl("gone"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(GetQueueUrl("gone"), kQueueDoesNotExist);
   EXPECT_EQ(QueueNames(), std::vector<std::string>{"bulk"});
   EXPECT_TRUE(ReceiveAllBodies("bulk") == kept);
 }

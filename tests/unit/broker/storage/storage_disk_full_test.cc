@@ -163,7 +163,7 @@ TEST_F(StorageTest, CommitWhoseWriteFailsReturnsAnErrorAndReopenRecoversWhatWasC
     committed = storage_->Commit();
   }
   ASSERT_FALSE(committed.ok()) << "a commit past the file-size limit succeeded";
-  EXPECT_EQ(committed.code(), pb::INTERNAL_ERROR);
+  EXPECT_EQ(committed.code(), StatusCode::kIOError);
   EXPECT_NE(committed.detail().find(std::strerror(EFBIG)), std::string::npos) << committed.detail();
   EXPECT_EQ(fs::file_size(segment), before) << "part of the failed turn is left in the log";
 

@@ -90,14 +90,14 @@ TEST_F(StorageTest, DeletedQueueStaysDeletedAndItsHandlesDoNotMatchANewQueueOfIt
   ASSERT_EQ(got.size(), 1u);
   ASSERT_OK(DeleteQueue("q"));
   ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
-  EXPECT_CODE(GetQueueUrl("q"), QUEUE_DOES_NOT_EXIST);
+  EXPECT_CODE(GetQueueUrl("q"), kQueueDoesNotExist);
   EXPECT_TRUE(QueueNames().empty());
 
   ASSERT_OK(CreateQueue("q"));
   Send("q", "new");
-  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), kReceiptHandleIsInvalid);
   ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
-  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), RECEIPT_HANDLE_IS_INVALID);
+  EXPECT_CODE(DeleteMessage("q", got[0].receipt_handle()), kReceiptHandleIsInvalid);
   EXPECT_EQ(Visible("q"), 1);
   EXPECT_EQ(ReceiveAllBodies("q"), std::multiset<std::string>{"new"});
 }
@@ -300,7 +300,7 @@ TEST_F(StorageTest, ReceiptHandlesFromBeforeReopenStillDeleteAndChangeVisibility
   EXPECT_EQ(got[0].body(), "a");
   EXPECT_EQ(Attr(got[0], "ApproximateReceiveCount"), "2");
   // The handle of the receive before is stale now.
-  EXPECT_CODE(DeleteMessage("q", handle["a"]), STALE_RECEIPT_HANDLE);
+  EXPECT_CODE(DeleteMessage("q", handle["a"]), kStaleReceiptHandle);
 }
 
 TEST_F(StorageTest, ChangedVisibilitySurvivesReopen) {
@@ -764,7 +764,8 @@ TEST_F(StorageTest, RecoverFailsWhenTheSegmentOfABodyIsMissing) {
   Engine engine(&clock_, {.receipt_secret = (*opened)->receipt_secret(), .journal = opened->get()});
   Status s = (*opened)->Recover(&engine);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.detail().find("Corruption: the body of message"), std::string::npos) << s.detail();
+  EXPECT_NE(s.ToString().find("Corruption: the body of message"), std::string::npos)
+      << s.ToString();
   EXPECT_NE(s.detail().find("log segment 1, which is missing"), std::string::npos) << s.detail();
 }
 
@@ -799,9 +800,9 @@ TEST_F(StorageTest, DamageBeforeTheLastCommitFailsOpenWithCorruption) {
   WriteFile(first, data);
   auto opened = Storage::Open(dir_.string(), options_);
   ASSERT_FALSE(opened.ok());
-  EXPECT_EQ(opened.status().detail().rfind("Corruption: " + first.string() + " at offset 0:", 0),
+  EXPECT_EQ(opened.status().ToString().rfind("Corruption: " + first.string() + " at offset 0:", 0),
             0u)
-      << opened.status().detail();
+      << opened.status().ToString();
 }
 
 // A client's binary attribute is stored as given, so it can hold bytes that

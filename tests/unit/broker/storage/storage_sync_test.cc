@@ -29,7 +29,7 @@ TEST_F(StorageTest, ParseFsyncModeTakesTheThreeModes) {
   EXPECT_EQ(*ParseFsyncMode("always"), FsyncMode::kAlways);
   EXPECT_EQ(*ParseFsyncMode("interval"), FsyncMode::kInterval);
   EXPECT_EQ(*ParseFsyncMode("never"), FsyncMode::kNever);
-  EXPECT_CODE(ParseFsyncMode("sometimes").status(), INVALID_PARAMETER_VALUE);
+  EXPECT_CODE(ParseFsyncMode("sometimes").status(), kInvalidArgument);
 }
 
 TEST_F(StorageTest, AlwaysModeSyncsOnTheSyncerThreadAndSignalsItsFd) {

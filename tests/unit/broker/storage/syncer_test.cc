@@ -56,7 +56,7 @@ TEST(SyncerTest, SyncCoversWhatWasWrittenWhenRequestedAndSignalsItsFd) {
 }
 
 TEST(SyncerTest, FailedSyncIsReportedAndCoversNothing) {
-  auto syncer = Syncer::Create([] { return StorageError("disk gone"); });
+  auto syncer = Syncer::Create([] { return Status(StatusCode::kIOError, "disk gone"); });
   ASSERT_TRUE(syncer.ok());
   Syncer& s = **syncer;
   s.Wrote();

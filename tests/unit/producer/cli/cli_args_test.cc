@@ -52,7 +52,7 @@ TEST(AttributeMapTest, ShorthandErrors) {
   for (const char* bad : {"", "A", "A=1,", "A=1,,B=2", "=1", "A='1", "A='1'x", "A=1,A=2"}) {
     Result<AttributeMap> m = ParseAttributeMap(bad);
     EXPECT_FALSE(m.ok()) << bad;
-    EXPECT_EQ(m.status().code(), pb::INVALID_PARAMETER_VALUE) << bad;
+    EXPECT_EQ(m.status().code(), StatusCode::kInvalidParameterValue) << bad;
   }
   EXPECT_TRUE(Mentions(ParseAttributeMap("A=1,A=2").status().detail(), "A is given twice"));
   EXPECT_TRUE(Mentions(ParseAttributeMap("A=1,B").status().detail(), "offset 4"));
