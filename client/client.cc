@@ -69,7 +69,8 @@ Result<typename Op::Response> CallOperation(Client& client, const typename Op::R
   if (!r.ok()) return r.status();
   if (r->op_case() != Op::kResponseCase) {
     return Status(StatusCode::kInternalError, "the broker's answer to " + std::string(Op::kName) +
-                                          " is not a " + std::string(Op::kName) + " answer");
+                                                  " is not a " + std::string(Op::kName) +
+                                                  " answer");
   }
   return std::move(*Op::MutableResponse(&*r));
 }

@@ -90,7 +90,8 @@ Status Engine::SendOne(Queue& q, const pb::SendMessageEntry& e, std::string md5_
   if (Status s = ValidateMessageAttributes(e.message_attributes()); !s.ok()) return s;
   const int64_t size = MessageSize(e.body(), e.message_attributes());
   if (size > q.config().max_message_size) {
-    return {StatusCode::kMessageTooLong, limits::MessageSizeDetail(size, q.config().max_message_size)};
+    return {StatusCode::kMessageTooLong,
+            limits::MessageSizeDetail(size, q.config().max_message_size)};
   }
   int delay_s = q.config().delay_s;
   if (e.has_delay_seconds()) {

@@ -10,11 +10,11 @@
 #include <memory>
 #include <random>
 
-#include "broker/storage/data_dir.h"
 #include "broker/engine/engine.h"
 #include "broker/engine/limits.h"
 #include "broker/server/metrics.h"
 #include "broker/server/server.h"
+#include "broker/storage/data_dir.h"
 #include "broker/storage/storage.h"
 #include "common/clock.h"
 #include "common/logging.h"

@@ -156,8 +156,7 @@ TEST_P(QueueAdminTest, FifoQueueFalseOnPlainNameIsTheDefault) {
 }
 
 TEST_P(QueueAdminTest, ContentBasedDeduplicationIsForFifoQueuesOnly) {
-  EXPECT_CODE(CreateQueue("plain", {{"ContentBasedDeduplication", "true"}}),
-              kInvalidAttributeName);
+  EXPECT_CODE(CreateQueue("plain", {{"ContentBasedDeduplication", "true"}}), kInvalidAttributeName);
   ASSERT_OK(CreateQueue("jobs.fifo", {{"ContentBasedDeduplication", "true"}}));
   EXPECT_EQ(GetAttributes("jobs.fifo")["ContentBasedDeduplication"], "true");
   EXPECT_CODE(CreateQueue("jobs.fifo"), kQueueNameExists);
