@@ -49,10 +49,8 @@ now_ns() { date +%s%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # --- build -------------------------------------------------------------------
-# -Wno-error=restrict: GCC 12's false -Wrestrict at -O3 (see bench/run.sh).
 log "building Release into $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CXX_FLAGS=-Wno-error=restrict >/dev/null
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C "$BUILD" sluice-broker sluice-producer sluice-worker sluice-resize-bench >/dev/null
 
 OUT="$BENCH_DIR/enqueue-$(date -u +%Y%m%dT%H%M%SZ)"
