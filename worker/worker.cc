@@ -38,7 +38,10 @@ int RetryDelaySeconds(const pb::Message& message) {
 
 std::string JoinSizes(const std::vector<uint32_t>& sizes) {
   std::string out;
-  for (uint32_t s : sizes) out += (out.empty() ? "" : ",") + std::to_string(s);
+  for (uint32_t s : sizes) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(s);
+  }
   return out;
 }
 
