@@ -29,11 +29,9 @@ ninja -C "$BUILD" tests/all
 
 REPORTS="$PWD/$BUILD/sanitizer-reports"
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
-SUPPRESSIONS="$PWD/scripts/sanitizer-suppressions"
 export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=1:abort_on_error=0:strict_string_checks=1"
-export LSAN_OPTIONS="suppressions=$SUPPRESSIONS/lsan.txt:print_suppressions=0"
 export UBSAN_OPTIONS="log_path=$REPORTS/ubsan:print_stacktrace=1:halt_on_error=1"
-export TSAN_OPTIONS="log_path=$REPORTS/tsan:suppressions=$SUPPRESSIONS/tsan.txt:halt_on_error=0"
+export TSAN_OPTIONS="log_path=$REPORTS/tsan:suppressions=$PWD/scripts/tsan-suppressions.txt:halt_on_error=0"
 
 cd "$BUILD"
 status=0
