@@ -40,7 +40,11 @@
     "change-message-visibility-batch")                                               \
   X(StartMessageMoveTask, start_message_move_task, "start-message-move-task")        \
   X(CancelMessageMoveTask, cancel_message_move_task, "cancel-message-move-task")     \
-  X(ListMessageMoveTasks, list_message_move_tasks, "list-message-move-tasks")
+  X(ListMessageMoveTasks, list_message_move_tasks, "list-message-move-tasks")        \
+  X(TagQueue, tag_queue, "tag-queue")                                                \
+  X(UntagQueue, untag_queue, "untag-queue")                                          \
+  X(ListQueueTags, list_queue_tags, "list-queue-tags")                               \
+  X(ListDeadLetterSourceQueues, list_dead_letter_source_queues, "list-dead-letter-source-queues")
 
 namespace sluice::ops {
 

@@ -16,6 +16,38 @@ AttributeMap ToAttributeMap(const google::protobuf::Map<std::string, std::string
 
 std::string Seconds(Millis ms) { return std::to_string(ms / 1000); }
 
+// SQS's rules for tags: keys of 1-128 characters outside the reserved "aws:"
+// prefix, values of up to 256, at most 50 per queue.
+Status CheckTag(const std::string& key, const std::string& value) {
+  if (key.empty() || key.size() > static_cast<size_t>(limits::kMaxTagKeyLength)) {
+    return {StatusCode::kInvalidParameterValue,
+            "tag keys are 1-" + std::to_string(limits::kMaxTagKeyLength) + " characters"};
+  }
+  if (key.starts_with("aws:")) {
+    return {StatusCode::kInvalidParameterValue, "the tag key prefix aws: is reserved: " + key};
+  }
+  if (value.size() > static_cast<size_t>(limits::kMaxTagValueLength)) {
+    return {StatusCode::kInvalidParameterValue, "tag values are at most " +
+                                                    std::to_string(limits::kMaxTagValueLength) +
+                                                    " characters (tag " + key + ")"};
+  }
+  return Status::Ok();
+}
+
+// `current` with `added` set on top, if the result keeps SQS's rules.
+Result<TagMap> MergeTags(TagMap current,
+                         const google::protobuf::Map<std::string, std::string>& added) {
+  for (const auto& [key, value] : added) {
+    if (Status s = CheckTag(key, value); !s.ok()) return s;
+    current[key] = value;
+  }
+  if (current.size() > static_cast<size_t>(limits::kMaxTagsPerQueue)) {
+    return Status(StatusCode::kInvalidParameterValue,
+                  "a queue has at most " + std::to_string(limits::kMaxTagsPerQueue) + " tags");
+  }
+  return current;
+}
+
 }  // namespace
 
 Engine::Engine(const Clock* clock, EngineOptions options)
@@ -76,7 +108,10 @@ Status Engine::CreateQueue(const pb::CreateQueueRequest& req, pb::CreateQueueRes
             "a queue named '" + name + "' already exists with other attributes"};
   }
   if (Status s = CheckRedrivePolicy(name, config); !s.ok()) return s;
+  Result<TagMap> tags = MergeTags({}, req.tags());
+  if (!tags.ok()) return tags.status();
   auto q = std::make_unique<Queue>(name, next_incarnation_++, config, clock_->Now(), journal_);
+  q->RestoreTags(std::move(*tags));  // reported below, with the queue
   journal_->QueueChanged(*q);
   queues_.emplace(name, std::move(q));
   return Status::Ok();
@@ -125,8 +160,8 @@ Status Engine::GetQueueAttributes(const pb::GetQueueAttributesRequest& req,
   if (!q.ok()) return q.status();
   const Queue& queue = **q;
   const Millis now = clock_->Now();
-  AttributeMap all = ConfigAttributes(queue.config());
-  all["QueueArn"] = QueueArn(queue.name());
+  AttributeMap all = ConfigAttributes(queue.config(), options_.arns);
+  all["QueueArn"] = options_.arns.Of(queue.name());
   all["ApproximateNumberOfMessages"] = std::to_string(queue.visible());
   all["ApproximateNumberOfMessagesNotVisible"] = std::to_string(queue.in_flight());
   all["ApproximateNumberOfMessagesDelayed"] = std::to_string(queue.delayed());
@@ -146,7 +181,7 @@ Status Engine::GetQueueAttributes(const pb::GetQueueAttributesRequest& req,
     QueueConfig fifo;
     fifo.fifo = true;
     fifo.redrive = RedrivePolicy{};
-    return ConfigAttributes(fifo);
+    return ConfigAttributes(fifo, ArnFormat{});
   }();
   for (const std::string& name : req.attribute_names()) {
     auto it = all.find(name);
@@ -183,6 +218,54 @@ Status Engine::PurgeQueue(const pb::PurgeQueueRequest& req, pb::PurgeQueueRespon
   auto q = FindQueue(req.queue_name());
   if (!q.ok()) return q.status();
   dropped_.push_back((*q)->Purge());
+  return Status::Ok();
+}
+
+Status Engine::TagQueue(const pb::TagQueueRequest& req, pb::TagQueueResponse*) {
+  auto q = FindQueue(req.queue_name());
+  if (!q.ok()) return q.status();
+  Result<TagMap> tags = MergeTags((*q)->tags(), req.tags());
+  if (!tags.ok()) return tags.status();
+  (*q)->SetTags(std::move(*tags));
+  return Status::Ok();
+}
+
+Status Engine::UntagQueue(const pb::UntagQueueRequest& req, pb::UntagQueueResponse*) {
+  auto q = FindQueue(req.queue_name());
+  if (!q.ok()) return q.status();
+  TagMap tags = (*q)->tags();
+  for (const std::string& key : req.tag_keys()) tags.erase(key);
+  (*q)->SetTags(std::move(tags));
+  return Status::Ok();
+}
+
+Status Engine::ListQueueTags(const pb::ListQueueTagsRequest& req, pb::ListQueueTagsResponse* resp) {
+  auto q = FindQueue(req.queue_name());
+  if (!q.ok()) return q.status();
+  resp->mutable_tags()->insert((*q)->tags().begin(), (*q)->tags().end());
+  return Status::Ok();
+}
+
+Status Engine::ListDeadLetterSourceQueues(const pb::ListDeadLetterSourceQueuesRequest& req,
+                                          pb::ListDeadLetterSourceQueuesResponse* resp) {
+  auto dlq = FindQueue(req.queue_name());
+  if (!dlq.ok()) return dlq.status();
+  const uint32_t max = req.max_results() == 0 ? limits::kMaxListQueuesResults : req.max_results();
+  if (max > static_cast<uint32_t>(limits::kMaxListQueuesResults)) {
+    return {StatusCode::kInvalidParameterValue, limits::ListQueuesResultsDetail()};
+  }
+  // Pages follow the order of names, as ListQueues' do; a scan of every
+  // queue, which is cheap next to how rarely this is asked.
+  auto it = req.next_token().empty() ? queues_.begin() : queues_.upper_bound(req.next_token());
+  for (; it != queues_.end(); ++it) {
+    const auto& redrive = it->second->config().redrive;
+    if (!redrive || redrive->dead_letter_queue != req.queue_name()) continue;
+    if (static_cast<uint32_t>(resp->queue_names_size()) == max) {
+      resp->set_next_token(resp->queue_names(resp->queue_names_size() - 1));
+      break;
+    }
+    resp->add_queue_names(it->first);
+  }
   return Status::Ok();
 }
 

@@ -42,6 +42,7 @@ struct EngineOptions {
   // stay valid across restarts. 0: drawn from the seed.
   uint64_t receipt_secret = 0;
   Journal* journal = nullptr;  // where changes are recorded; null: a MemoryJournal
+  ArnFormat arns = {};         // how answers spell queue ARNs
 };
 
 class Engine {
@@ -60,6 +61,11 @@ class Engine {
   Status SetQueueAttributes(const pb::SetQueueAttributesRequest& req,
                             pb::SetQueueAttributesResponse* resp);
   Status PurgeQueue(const pb::PurgeQueueRequest& req, pb::PurgeQueueResponse* resp);
+  Status TagQueue(const pb::TagQueueRequest& req, pb::TagQueueResponse* resp);
+  Status UntagQueue(const pb::UntagQueueRequest& req, pb::UntagQueueResponse* resp);
+  Status ListQueueTags(const pb::ListQueueTagsRequest& req, pb::ListQueueTagsResponse* resp);
+  Status ListDeadLetterSourceQueues(const pb::ListDeadLetterSourceQueuesRequest& req,
+                                    pb::ListDeadLetterSourceQueuesResponse* resp);
 
   Status SendMessage(const pb::SendMessageRequest& req, pb::SendMessageResponse* resp);
   Status SendMessageBatch(const pb::SendMessageBatchRequest& req,

@@ -242,11 +242,38 @@ Status Engine::ReceiveMessage(const pb::ReceiveMessageRequest& req,
     max_receive_count = redrive->max_receive_count;
   }
   const Millis now = clock_->Now();
+  const Millis visibility_ms = Millis{visibility_s} * 1000;
   std::vector<const StoredMessage*> delivered;
-  std::vector<StoredMessage> dead_lettered;
-  queue.Receive(std::min(max, room), Millis{visibility_s} * 1000, max_receive_count, now,
-                &delivered, &dead_lettered);
-  for (StoredMessage& m : dead_lettered) MoveToDeadLetterQueue(queue, std::move(m), now);
+  // A FIFO receive retried with its attempt id gets the messages it was
+  // given, those still in flight under that receive, with their visibility
+  // timeout started again; SQS ignores the id on standard queues.
+  const std::string& attempt_id = req.receive_request_attempt_id();
+  const bool attempt = queue.fifo() && !attempt_id.empty();
+  if (attempt) {
+    if (Status s = ValidateFifoId("ReceiveRequestAttemptId", attempt_id); !s.ok()) return s;
+    if (const auto* prior = queue.receive_attempts().Find(attempt_id, now)) {
+      for (const ReceiveAttempts::Delivery& d : *prior) {
+        const StoredMessage* m = queue.Find(d.seq);
+        if (m == nullptr || m->state != MessageState::kInFlight ||
+            m->receipt_seq != d.receipt_seq) {
+          continue;
+        }
+        queue.ChangeVisibility(d.seq, visibility_ms, now);
+        delivered.push_back(m);
+      }
+    }
+  }
+  if (delivered.empty()) {
+    std::vector<StoredMessage> dead_lettered;
+    queue.Receive(std::min(max, room), visibility_ms, max_receive_count, now, &delivered,
+                  &dead_lettered);
+    for (StoredMessage& m : dead_lettered) MoveToDeadLetterQueue(queue, std::move(m), now);
+    if (attempt) {
+      std::vector<ReceiveAttempts::Delivery> deliveries;
+      for (const StoredMessage* m : delivered) deliveries.push_back({m->seq, m->receipt_seq});
+      queue.receive_attempts().Remember(attempt_id, std::move(deliveries), now);
+    }
+  }
   std::vector<Journal::BodyRead> body_reads;
   for (const StoredMessage* m : delivered) {
     FillMessage(queue, *m, req, resp->add_messages(), &body_reads);
@@ -293,7 +320,7 @@ void Engine::FillMessage(const Queue& q, const StoredMessage& m,
     if (want("SequenceNumber")) attrs["SequenceNumber"] = FormatSequenceNumber(m.sequence_number);
   }
   if (!m.dead_letter_source.empty() && want("DeadLetterQueueSourceArn")) {
-    attrs["DeadLetterQueueSourceArn"] = QueueArn(m.dead_letter_source);
+    attrs["DeadLetterQueueSourceArn"] = options_.arns.Of(m.dead_letter_source);
   }
 
   auto& out_attrs = *out->mutable_message_attributes();

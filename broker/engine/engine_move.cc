@@ -70,8 +70,8 @@ Status Engine::ListMessageMoveTasks(const pb::ListMessageMoveTasksRequest& req,
     pb::MessageMoveTask* out = resp->add_results();
     if (t->running()) out->set_task_handle(t->handle);
     out->set_status(t->status);
-    out->set_source_arn(QueueArn(t->source));
-    if (!t->destination.empty()) out->set_destination_arn(QueueArn(t->destination));
+    out->set_source_arn(options_.arns.Of(t->source));
+    if (!t->destination.empty()) out->set_destination_arn(options_.arns.Of(t->destination));
     out->set_max_number_of_messages_per_second(t->rate);
     out->set_approximate_number_of_messages_moved(t->moved);
     out->set_approximate_number_of_messages_to_move(t->to_move);

@@ -35,6 +35,11 @@ inline std::string ListQueuesResultsDetail() {
   return "MaxResults is at most " + std::to_string(kMaxListQueuesResults);
 }
 
+// Tags: SQS's 50 per queue, keys of 1-128 characters, values of up to 256.
+constexpr int kMaxTagsPerQueue = 50;
+constexpr int kMaxTagKeyLength = 128;
+constexpr int kMaxTagValueLength = 256;
+
 // Batches: SQS's 10 entries, each id up to 80 characters.
 constexpr int kMaxBatchEntries = 10;
 constexpr int kMaxBatchEntryIdLength = 80;

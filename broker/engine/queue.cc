@@ -23,6 +23,11 @@ void Queue::SetConfig(const QueueConfig& config, Millis now) {
   journal_->QueueChanged(*this);
 }
 
+void Queue::SetTags(TagMap tags) {
+  tags_ = std::move(tags);
+  journal_->QueueChanged(*this);
+}
+
 void Queue::Advance(Millis now) {
   while (!timers_.empty() && timers_.begin()->first <= now) {
     StoredMessage& m = messages_.at(timers_.begin()->second);

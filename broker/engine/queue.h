@@ -25,11 +25,13 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "broker/engine/dedup_window.h"
 #include "broker/engine/journal.h"
 #include "broker/engine/queue_config.h"
+#include "broker/engine/receive_attempts.h"
 #include "broker/engine/stored_message.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -61,6 +63,10 @@ class Queue {
   Millis created_at() const { return created_at_; }
   Millis last_modified_at() const { return last_modified_at_; }
   void SetConfig(const QueueConfig& config, Millis now);
+  // Cost-allocation tags: metadata that changes nothing else, nor
+  // LastModifiedTimestamp (as in SQS).
+  const TagMap& tags() const { return tags_; }
+  void SetTags(TagMap tags);
 
   // Makes delayed and in-flight messages whose time has come visible, and
   // drops messages past the retention period and stale deduplication ids.
@@ -88,6 +94,7 @@ class Queue {
   void Restore(StoredMessage message);
   void RestoreCounters(uint64_t next_seq, uint64_t next_receipt_seq, uint64_t next_sequence_number,
                        Millis last_modified_at);
+  void RestoreTags(TagMap tags) { tags_ = std::move(tags); }
   void RestoreDedup(const std::string& id, const DedupWindow::Entry& entry);
   uint64_t next_seq() const { return next_seq_; }
   uint64_t next_receipt_seq() const { return next_receipt_seq_; }
@@ -108,6 +115,8 @@ class Queue {
   // not change the queue.
   void VisitFrom(uint64_t seq, const std::function<bool(const StoredMessage&)>& visit) const;
   const DedupWindow& dedup() const { return dedup_; }
+  // A FIFO queue's receives by ReceiveRequestAttemptId.
+  ReceiveAttempts& receive_attempts() { return receive_attempts_; }
   void Delete(uint64_t seq);
   // Makes an in-flight message visible `timeout_ms` from now (0: at once).
   void ChangeVisibility(uint64_t seq, Millis timeout_ms, Millis now);
@@ -159,6 +168,8 @@ class Queue {
   const uint64_t incarnation_;
   Journal* const journal_;
   QueueConfig config_;
+  TagMap tags_;
+  ReceiveAttempts receive_attempts_;
   const Millis created_at_;
   Millis last_modified_at_;
 

@@ -112,7 +112,7 @@ Status ApplyAttributes(const AttributeMap& attributes, bool creating, QueueConfi
   return Status::Ok();
 }
 
-AttributeMap ConfigAttributes(const QueueConfig& c) {
+AttributeMap ConfigAttributes(const QueueConfig& c, const ArnFormat& arns) {
   AttributeMap a;
   a["VisibilityTimeout"] = std::to_string(c.visibility_timeout_s);
   a["MessageRetentionPeriod"] = std::to_string(c.message_retention_s);
@@ -120,7 +120,7 @@ AttributeMap ConfigAttributes(const QueueConfig& c) {
   a["ReceiveMessageWaitTimeSeconds"] = std::to_string(c.receive_wait_s);
   a["MaximumMessageSize"] = std::to_string(c.max_message_size);
   if (c.redrive) {
-    nlohmann::json j = {{"deadLetterTargetArn", QueueArn(c.redrive->dead_letter_queue)},
+    nlohmann::json j = {{"deadLetterTargetArn", arns.Of(c.redrive->dead_letter_queue)},
                         {"maxReceiveCount", c.redrive->max_receive_count}};
     a["RedrivePolicy"] = j.dump();
   }
@@ -131,8 +131,10 @@ AttributeMap ConfigAttributes(const QueueConfig& c) {
   return a;
 }
 
-std::string QueueArn(const std::string& name) {
-  return "arn:sluice:sqs:local:000000000000:" + name;
+std::string ArnFormat::Of(const std::string& queue_name) const {
+  std::string arn = "arn:aws:sqs:";
+  arn.append(region).append(":").append(account_id).append(":").append(queue_name);
+  return arn;
 }
 
 std::string QueueNameFromArnOrName(const std::string& arn_or_name) {

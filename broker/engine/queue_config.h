@@ -33,6 +33,17 @@ struct QueueConfig {
 };
 
 using AttributeMap = std::map<std::string, std::string>;
+using TagMap = std::map<std::string, std::string>;
+
+// How queue ARNs are spelled: arn:aws:sqs:REGION:ACCOUNT:NAME. The region and
+// account are the broker's settings (--region, --account-id); clients parse
+// them, and only the name identifies the queue.
+struct ArnFormat {
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+
+  std::string Of(const std::string& queue_name) const;
+};
 
 // Applies `attributes` on top of `config`. `creating` allows FifoQueue, which
 // SQS fixes at creation. Unknown names give InvalidAttributeName; values out of
@@ -41,12 +52,11 @@ using AttributeMap = std::map<std::string, std::string>;
 Status ApplyAttributes(const AttributeMap& attributes, bool creating, QueueConfig* config);
 
 // The settable attributes as SQS prints them (RedrivePolicy as JSON with the
-// dead-letter queue's ARN).
-AttributeMap ConfigAttributes(const QueueConfig& config);
+// dead-letter queue's ARN, spelled by `arns`).
+AttributeMap ConfigAttributes(const QueueConfig& config, const ArnFormat& arns);
 
-// Sluice's ARN for a queue, "arn:sluice:sqs:local:000000000000:NAME", and the
-// name in an ARN, URL or bare name (the part after the last ':' or '/').
-std::string QueueArn(const std::string& name);
+// The queue name in an ARN, URL or bare name (the part after the last ':' or
+// '/'), whatever its region, account or host.
 std::string QueueNameFromArnOrName(const std::string& arn_or_name);
 
 }  // namespace sluice

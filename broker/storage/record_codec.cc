@@ -278,8 +278,10 @@ std::string EncodeQueue(const Queue& q) {
   storage::QueueRecord r;
   r.set_name(q.name());
   r.set_incarnation(q.incarnation());
-  const AttributeMap attributes = ConfigAttributes(q.config());
+  // Recovery reads the dead-letter queue back by name, so any ARN spelling does.
+  const AttributeMap attributes = ConfigAttributes(q.config(), ArnFormat{});
   r.mutable_attributes()->insert(attributes.begin(), attributes.end());
+  r.mutable_tags()->insert(q.tags().begin(), q.tags().end());
   r.set_created_at(q.created_at());
   r.set_last_modified_at(q.last_modified_at());
   r.set_next_seq(q.next_seq());

@@ -76,6 +76,7 @@ Status Storage::Recover(Engine* engine) {
     Queue* q = engine->RestoreQueue(record.name(), incarnation, config, record.created_at());
     q->RestoreCounters(record.next_seq(), record.next_receipt_seq(), record.next_sequence_number(),
                        record.last_modified_at());
+    q->RestoreTags(TagMap(record.tags().begin(), record.tags().end()));
     queues_[incarnation] = q;
     restored[incarnation] = q;
   }

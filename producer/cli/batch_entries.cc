@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "producer/cli/base64.h"
+#include "common/base64.h"
 #include "producer/cli/shorthand.h"
 
 namespace sluice {

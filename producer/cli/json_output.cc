@@ -3,8 +3,8 @@
 #include <map>
 
 #include "client/client.h"
+#include "common/base64.h"
 #include "common/status.h"
-#include "producer/cli/base64.h"
 #include "producer/cli/urls.h"
 
 namespace sluice {
@@ -125,6 +125,21 @@ OutputJson ListQueuesJson(const std::string& endpoint, const pb::ListQueuesRespo
 
 OutputJson GetQueueAttributesJson(const pb::GetQueueAttributesResponse& resp) {
   return {{"Attributes", StringMap(resp.attributes())}};
+}
+
+OutputJson ListQueueTagsJson(const pb::ListQueueTagsResponse& resp) {
+  if (resp.tags().empty()) return nullptr;
+  return {{"Tags", StringMap(resp.tags())}};
+}
+
+OutputJson ListDeadLetterSourceQueuesJson(const std::string& endpoint,
+                                          const pb::ListDeadLetterSourceQueuesResponse& resp) {
+  OutputJson out = OutputJson::object();
+  OutputJson urls = OutputJson::array();
+  for (const std::string& name : resp.queue_names()) urls.push_back(QueueUrl(endpoint, name));
+  out["queueUrls"] = std::move(urls);
+  if (!resp.next_token().empty()) out["NextToken"] = resp.next_token();
+  return out;
 }
 
 OutputJson SendMessageJson(const pb::SendMessageResponse& resp) {

@@ -21,6 +21,10 @@ using OutputJson = nlohmann::ordered_json;
 OutputJson QueueUrlJson(const std::string& endpoint, const std::string& queue_name);
 OutputJson ListQueuesJson(const std::string& endpoint, const pb::ListQueuesResponse& resp);
 OutputJson GetQueueAttributesJson(const pb::GetQueueAttributesResponse& resp);
+OutputJson ListQueueTagsJson(const pb::ListQueueTagsResponse& resp);
+// {"queueUrls": [...]}: aws-cli's key is lower-case here.
+OutputJson ListDeadLetterSourceQueuesJson(const std::string& endpoint,
+                                          const pb::ListDeadLetterSourceQueuesResponse& resp);
 OutputJson SendMessageJson(const pb::SendMessageResponse& resp);
 OutputJson SendMessageBatchJson(const pb::SendMessageBatchResponse& resp);
 OutputJson ReceiveMessageJson(const pb::ReceiveMessageResponse& resp);

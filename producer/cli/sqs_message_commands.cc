@@ -109,6 +109,7 @@ void AddSqsCommand(CommandSet& set, ops::ReceiveMessage) {
     std::vector<std::string> attribute_names;
     std::vector<std::string> system_attribute_names;
     std::vector<std::string> message_attribute_names;
+    std::string receive_request_attempt_id;
   };
   AddOperationCommand<ops::ReceiveMessage, Flags>(
       set, {.help = "Receives up to 10 messages, waiting for them if asked",
@@ -129,6 +130,9 @@ void AddSqsCommand(CommandSet& set, ops::ReceiveMessage) {
                                   "The same as --attribute-names");
                   cmd->add_option("--message-attribute-names", f->message_attribute_names,
                                   "Message attributes to return (names, prefix.*, or All)");
+                  cmd->add_option("--receive-request-attempt-id", f->receive_request_attempt_id,
+                                  "FIFO: a retry with the same id within 5 minutes gets the "
+                                  "same messages");
                 },
             .fill =
                 [](const Flags& f, pb::ReceiveMessageRequest* req) {
@@ -148,6 +152,7 @@ void AddSqsCommand(CommandSet& set, ops::ReceiveMessage) {
                       ParseStringList(f.message_attribute_names);
                   if (!names.ok()) return FlagError("--message-attribute-names", names.status());
                   req->mutable_message_attribute_names()->Add(names->begin(), names->end());
+                  req->set_receive_request_attempt_id(f.receive_request_attempt_id);
                   return Status::Ok();
                 },
             .print = [](const auto& a) { return ReceiveMessageJson(a.response); }});

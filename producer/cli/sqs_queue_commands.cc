@@ -1,5 +1,6 @@
 // The queue subcommands: create-queue, delete-queue, get-queue-url,
-// list-queues, get-queue-attributes, set-queue-attributes, purge-queue.
+// list-queues, get-queue-attributes, set-queue-attributes, purge-queue,
+// list-dead-letter-source-queues.
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ void AddSqsCommand(CommandSet& set, ops::CreateQueue) {
   struct Flags {
     std::string queue_name;
     std::optional<std::string> attributes;
+    std::optional<std::string> tags;
   };
   AddOperationCommand<ops::CreateQueue, Flags>(
       set,
@@ -25,6 +27,8 @@ void AddSqsCommand(CommandSet& set, ops::CreateQueue) {
                  ->required();
              AddOptionalFlag(cmd, "--attributes", &f->attributes,
                              "Name=Value,... or a JSON object (or file://PATH)");
+             AddOptionalFlag(cmd, "--tags", &f->tags,
+                             "Key=Value,... or a JSON object (or file://PATH)");
            },
        .fill =
            [](const Flags& f, pb::CreateQueueRequest* req) {
@@ -33,6 +37,11 @@ void AddSqsCommand(CommandSet& set, ops::CreateQueue) {
                Result<AttributeMap> attributes = FlagAttributes("--attributes", *f.attributes);
                if (!attributes.ok()) return attributes.status();
                req->mutable_attributes()->insert(attributes->begin(), attributes->end());
+             }
+             if (f.tags) {
+               Result<AttributeMap> tags = FlagAttributes("--tags", *f.tags);
+               if (!tags.ok()) return tags.status();
+               req->mutable_tags()->insert(tags->begin(), tags->end());
              }
              return Status::Ok();
            },
@@ -142,6 +151,33 @@ void AddSqsCommand(CommandSet& set, ops::PurgeQueue) {
       set, {.help = "Deletes every message of a queue, in flight included",
             .add_flags = &AddQueueFlags,
             .fill = &FillQueueName<pb::PurgeQueueRequest>});
+}
+
+void AddSqsCommand(CommandSet& set, ops::ListDeadLetterSourceQueues) {
+  struct Flags {
+    QueueFlags queue;
+    int max_results = 0;
+    std::string next_token;
+  };
+  AddOperationCommand<ops::ListDeadLetterSourceQueues, Flags>(
+      set,
+      {.help = "Lists the URLs of the queues whose dead-letter queue this one is",
+       .add_flags =
+           [](CLI::App* cmd, Flags* f) {
+             AddQueueFlags(cmd, &f->queue);
+             cmd->add_option("--max-results", f->max_results, "At most this many (default 1000)")
+                 ->check(NonNegativeInt());
+             cmd->add_option("--next-token", f->next_token, "The NextToken of the previous page");
+           },
+       .fill =
+           [](const Flags& f, pb::ListDeadLetterSourceQueuesRequest* req) {
+             if (Status s = FillQueueName(f.queue, req); !s.ok()) return s;
+             req->set_max_results(static_cast<uint32_t>(f.max_results));
+             req->set_next_token(f.next_token);
+             return Status::Ok();
+           },
+       .print =
+           [](const auto& a) { return ListDeadLetterSourceQueuesJson(a.endpoint, a.response); }});
 }
 
 }  // namespace sluice

@@ -224,7 +224,7 @@ TEST_F(BrokerTest, MessageReceivedTooOftenMovesToTheDeadLetterQueue) {
   EXPECT_EQ(d->messages(0).message_id(), sent->result().message_id());
   EXPECT_EQ(d->messages(0).body(), "poison");
   EXPECT_EQ(d->messages(0).attributes().at("DeadLetterQueueSourceArn"),
-            "arn:sluice:sqs:local:000000000000:jobs");
+            "arn:aws:sqs:us-east-1:000000000000:jobs");
 }
 
 TEST_F(BrokerTest, MetricsReportQueueDepthByStateAndCounters) {

@@ -209,6 +209,26 @@ TEST_F(CliTest, DeadLetterRedriveWithMoveTasks) {
   EXPECT_EQ(back["Messages"][0]["Body"], "poison");
 }
 
+TEST_F(CliTest, TagsAndDeadLetterSources) {
+  CliJson({"create-queue", "--queue-name", "tagged", "--tags", "team=photos,env=dev"});
+  EXPECT_EQ(Cli({"tag-queue", "--queue-name", "tagged", "--tags", R"({"env": "prod"})"}).out, "");
+  EXPECT_EQ(CliJson({"list-queue-tags", "--queue-name", "tagged"}),
+            json::parse(R"({"Tags": {"env": "prod", "team": "photos"}})"));
+  EXPECT_EQ(Cli({"untag-queue", "--queue-name", "tagged", "--tag-keys", "env", "team"}).out, "");
+  EXPECT_EQ(Cli({"list-queue-tags", "--queue-name", "tagged"}).out, "");
+
+  CliJson({"create-queue", "--queue-name", "sources-dlq"});
+  json policy = {{"deadLetterTargetArn", "sources-dlq"}, {"maxReceiveCount", "3"}};
+  CliJson({"create-queue", "--queue-name", "source", "--attributes",
+           json{{"RedrivePolicy", policy.dump()}}.dump()});
+  json sources = CliJson({"list-dead-letter-source-queues", "--queue-name", "sources-dlq"});
+  ASSERT_EQ(sources["queueUrls"].size(), 1u);
+  EXPECT_TRUE(sources["queueUrls"][0].get<std::string>().ends_with("/source"));
+  CommandResult missing = Cli({"list-queue-tags", "--queue-name", "nope"});
+  EXPECT_EQ(missing.exit_code, 254);
+  EXPECT_NE(missing.err.find("QueueDoesNotExist"), std::string::npos) << missing.err;
+}
+
 TEST_F(CliTest, ListQueuesByPrefixAndPurge) {
   for (const char* name : {"img-small", "img-large", "other"}) {
     CliJson({"create-queue", "--queue-name", name});

@@ -44,7 +44,7 @@ TEST_P(DeadLetterTest, MoveDoesNotMakeADeduplicationIdKnownToTheDeadLetterQueue)
 
 TEST_P(DeadLetterTest, RedrivePolicyIsReportedWithTheTargetsArn) {
   EXPECT_EQ(GetAttributes("src")["RedrivePolicy"],
-            "{\"deadLetterTargetArn\":\"arn:sluice:sqs:local:000000000000:dlq\","
+            "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\","
             "\"maxReceiveCount\":2}");
 }
 
@@ -68,7 +68,7 @@ TEST_P(DeadLetterTest, MaxReceiveCountRangeIsOneToAThousand) {
 
 TEST_P(DeadLetterTest, MalformedRedrivePolicyIsInvalidAttributeValue) {
   for (const char* policy : {"not json", "[]", "{\"maxReceiveCount\":3}",
-                             "{\"deadLetterTargetArn\":\"arn:sluice:sqs:local:000000000000:dlq\"}",
+                             "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\"}",
                              "{\"deadLetterTargetArn\":7,\"maxReceiveCount\":3}",
                              "{\"deadLetterTargetArn\":\"dlq\",\"maxReceiveCount\":\"three\"}"}) {
     EXPECT_CODE(CreateQueue("other", {{"RedrivePolicy", policy}}), kInvalidAttributeValue)
@@ -166,7 +166,8 @@ TEST_P(DeadLetterTest, DeadLetteredMessageKeepsIdBodyAttributesAndSource) {
   ASSERT_EQ(m.message_attributes().size(), 1u);
   EXPECT_EQ(m.message_attributes().at("color").string_value(), "red");
   EXPECT_EQ(m.md5_of_message_attributes(), sent.md5_of_message_attributes());
-  EXPECT_EQ(m.attributes().at("DeadLetterQueueSourceArn"), "arn:sluice:sqs:local:000000000000:src");
+  EXPECT_EQ(m.attributes().at("DeadLetterQueueSourceArn"),
+            "arn:aws:sqs:us-east-1:000000000000:src");
   EXPECT_EQ(m.attributes().at("SentTimestamp"), std::to_string(sent_at));
 }
 
@@ -254,8 +255,8 @@ TEST_P(DeadLetterTest, SeveralSourcesShareADeadLetterQueue) {
   ASSERT_EQ(got.size(), 2u);
   std::map<std::string, std::string> source_of;
   for (const auto& m : got) source_of[m.body()] = m.attributes().at("DeadLetterQueueSourceArn");
-  EXPECT_EQ(source_of["from src"], QueueArn("src"));
-  EXPECT_EQ(source_of["from src2"], QueueArn("src2"));
+  EXPECT_EQ(source_of["from src"], ArnFormat{}.Of("src"));
+  EXPECT_EQ(source_of["from src2"], ArnFormat{}.Of("src2"));
 }
 
 // --- FIFO ---------------------------------------------------------------------
@@ -279,7 +280,7 @@ TEST_P(FifoDeadLetterTest, MessageMovesKeepingItsGroup) {
   EXPECT_EQ(got[0].message_id(), sent.message_id());
   EXPECT_EQ(got[0].body(), "m");
   EXPECT_EQ(got[0].attributes().at("MessageGroupId"), "g");
-  EXPECT_EQ(got[0].attributes().at("DeadLetterQueueSourceArn"), QueueArn("src.fifo"));
+  EXPECT_EQ(got[0].attributes().at("DeadLetterQueueSourceArn"), ArnFormat{}.Of("src.fifo"));
 }
 
 TEST_P(FifoDeadLetterTest, FifoDeadLetterQueueRestartsTheRetentionPeriod) {

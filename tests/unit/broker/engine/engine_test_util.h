@@ -74,7 +74,7 @@ inline pb::MessageAttributeValue BinaryAttr(const std::string& value) {
 }
 
 inline std::string RedrivePolicyJson(const std::string& dlq, int max_receive_count) {
-  return "{\"deadLetterTargetArn\":\"" + QueueArn(dlq) +
+  return "{\"deadLetterTargetArn\":\"" + ArnFormat{}.Of(dlq) +
          "\",\"maxReceiveCount\":" + std::to_string(max_receive_count) + "}";
 }
 

@@ -1,5 +1,5 @@
 // FIFO queues: group ids, order within a group, groups held while in flight,
-// deduplication and sequence numbers.
+// deduplication, sequence numbers and receive attempt ids.
 #include <string>
 #include <vector>
 
@@ -393,6 +393,55 @@ TEST_P(FifoTest, DeduplicationIsPerQueue) {
   const pb::SendMessageResult b = Send("other.fifo", FifoEntry("m", "g", "d"));
   EXPECT_NE(a.message_id(), b.message_id());
   EXPECT_EQ(Visible("other.fifo"), 1);
+}
+
+// --- ReceiveRequestAttemptId ------------------------------------------------------
+
+TEST_P(FifoTest, ARetriedAttemptGetsTheSameMessagesAndReceipts) {
+  SendTo("g0", "a");
+  SendTo("g1", "b");
+  SendTo("g2", "c");
+  pb::ReceiveMessageRequest req = ReceiveRequest("q.fifo", 2);
+  req.set_receive_request_attempt_id("attempt-1");
+  req.set_visibility_timeout(30);
+  const std::vector<pb::Message> first = Receive(req);
+  ASSERT_EQ(Bodies(first), (std::vector<std::string>{"a", "b"}));
+  AdvanceSeconds(20);
+  // The answer was lost; the retry gets the same two, not "c", and their
+  // visibility timeout starts again.
+  const std::vector<pb::Message> retry = Receive(req);
+  ASSERT_EQ(Bodies(retry), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(retry[0].receipt_handle(), first[0].receipt_handle());
+  EXPECT_EQ(retry[1].receipt_handle(), first[1].receipt_handle());
+  AdvanceSeconds(20);  // 40 s after the first receive, 20 after the retry
+  EXPECT_EQ(InFlight("q.fifo"), 2);
+  // Another attempt id is another receive.
+  req.set_receive_request_attempt_id("attempt-2");
+  EXPECT_EQ(Bodies(Receive(req)), (std::vector<std::string>{"c"}));
+}
+
+TEST_P(FifoTest, AnAttemptWhoseMessagesAreSettledOrExpiredReceivesAnew) {
+  SendTo("g0", "a");
+  SendTo("g1", "b");
+  pb::ReceiveMessageRequest req = ReceiveRequest("q.fifo", 1);
+  req.set_receive_request_attempt_id("attempt-1");
+  const std::vector<pb::Message> first = Receive(req);
+  ASSERT_EQ(Bodies(first), (std::vector<std::string>{"a"}));
+  ASSERT_OK(DeleteMessage("q.fifo", first[0].receipt_handle()));
+  EXPECT_EQ(Bodies(Receive(req)), (std::vector<std::string>{"b"}));
+  // Past the 5-minute window the id names nothing.
+  AdvanceMillis(kFiveMinutes + 1000);
+  req.set_max_number_of_messages(10);
+  const std::vector<pb::Message> later = Receive(req);
+  ASSERT_EQ(Bodies(later), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(later[0].attributes().at("ApproximateReceiveCount"), "2");
+}
+
+TEST_P(FifoTest, AttemptIdsFollowTheFifoIdRules) {
+  pb::ReceiveMessageRequest req = ReceiveRequest("q.fifo");
+  req.set_receive_request_attempt_id(std::string(129, 'x'));
+  pb::ReceiveMessageResponse resp;
+  EXPECT_CODE(engine().ReceiveMessage(req, &resp), kInvalidParameterValue);
 }
 
 }  // namespace

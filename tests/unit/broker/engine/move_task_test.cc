@@ -78,14 +78,14 @@ TEST_P(MoveTaskTest, RedriveReturnsEachMessageToItsSourceQueue) {
   ASSERT_EQ(Visible("dlq"), 3);
 
   std::string handle;
-  ASSERT_OK(Start(QueueArn("dlq"), "", 0, &handle));
+  ASSERT_OK(Start(ArnFormat{}.Of("dlq"), "", 0, &handle));
   EXPECT_FALSE(handle.empty());
   EXPECT_EQ(Visible("dlq"), 0);
   EXPECT_EQ(ReceiveBodies("src1"), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(ReceiveBodies("src2"), (std::vector<std::string>{"c"}));
   EXPECT_EQ(Visible("other"), 0);
 
-  const pb::MessageMoveTask task = Latest(QueueArn("dlq"));
+  const pb::MessageMoveTask task = Latest(ArnFormat{}.Of("dlq"));
   EXPECT_EQ(task.status(), "COMPLETED");
   EXPECT_EQ(task.approximate_number_of_messages_moved(), 3);
   EXPECT_EQ(task.approximate_number_of_messages_to_move(), 3);
@@ -116,13 +116,13 @@ TEST_P(MoveTaskTest, RedrivenMessageKeepsIdBodyAndAttributesAndStartsAfresh) {
 TEST_P(MoveTaskTest, RedriveToAnExplicitDestination) {
   DeadLetter("src1", {"a"});
   DeadLetter("src2", {"b"});
-  ASSERT_OK(Start("dlq", QueueArn("other"), 0));
+  ASSERT_OK(Start("dlq", ArnFormat{}.Of("other"), 0));
   EXPECT_EQ(ReceiveBodies("other"), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(Visible("src1"), 0);
   EXPECT_EQ(Visible("src2"), 0);
   const pb::MessageMoveTask task = Latest("dlq");
-  EXPECT_EQ(task.destination_arn(), QueueArn("other"));
-  EXPECT_EQ(task.source_arn(), QueueArn("dlq"));
+  EXPECT_EQ(task.destination_arn(), ArnFormat{}.Of("other"));
+  EXPECT_EQ(task.source_arn(), ArnFormat{}.Of("dlq"));
 }
 
 TEST_P(MoveTaskTest, FifoRedriveKeepsGroupOrder) {
@@ -143,22 +143,22 @@ TEST_P(MoveTaskTest, StartWithoutSourceIsMissingParameter) {
 }
 
 TEST_P(MoveTaskTest, StartFromMissingQueueIsQueueDoesNotExist) {
-  EXPECT_CODE(Start(QueueArn("nope"), "", 0), kQueueDoesNotExist);
+  EXPECT_CODE(Start(ArnFormat{}.Of("nope"), "", 0), kQueueDoesNotExist);
 }
 
 TEST_P(MoveTaskTest, SourceMustBeADeadLetterQueue) {
   Send("other", "m");
   EXPECT_CODE(Start("other", "", 0), kInvalidParameterValue);
-  EXPECT_CODE(Start("src1", QueueArn("other"), 0), kInvalidParameterValue);
+  EXPECT_CODE(Start("src1", ArnFormat{}.Of("other"), 0), kInvalidParameterValue);
   EXPECT_EQ(Visible("other"), 1);
 }
 
 TEST_P(MoveTaskTest, DestinationMustExistBeAnotherQueueAndOfTheSameType) {
   DeadLetter("src1", {"a"});
   ASSERT_OK(CreateQueue("other.fifo"));
-  EXPECT_CODE(Start("dlq", QueueArn("nope"), 0), kQueueDoesNotExist);
-  EXPECT_CODE(Start("dlq", QueueArn("other.fifo"), 0), kInvalidParameterValue);
-  EXPECT_CODE(Start("dlq", QueueArn("dlq"), 0), kInvalidParameterValue);
+  EXPECT_CODE(Start("dlq", ArnFormat{}.Of("nope"), 0), kQueueDoesNotExist);
+  EXPECT_CODE(Start("dlq", ArnFormat{}.Of("other.fifo"), 0), kInvalidParameterValue);
+  EXPECT_CODE(Start("dlq", ArnFormat{}.Of("dlq"), 0), kInvalidParameterValue);
   EXPECT_EQ(Visible("dlq"), 1);
   pb::ListMessageMoveTasksResponse resp;
   ASSERT_OK(List("dlq", 10, &resp));
@@ -176,7 +176,7 @@ TEST_P(MoveTaskTest, OneRunningTaskPerSource) {
   std::string first;
   ASSERT_OK(Start("dlq", "", 1, &first));
   EXPECT_CODE(Start("dlq", "", 1), kInvalidParameterValue);
-  EXPECT_CODE(Start("dlq", QueueArn("other"), 0), kInvalidParameterValue);
+  EXPECT_CODE(Start("dlq", ArnFormat{}.Of("other"), 0), kInvalidParameterValue);
   ASSERT_OK(Cancel(first));
   EXPECT_OK(Start("dlq", "", 0));
 }
@@ -309,12 +309,12 @@ TEST_P(MoveTaskTest, ListShowsTheRunningTaskWithItsDetails) {
   AdvanceSeconds(7);
   const Millis started = Now();
   std::string handle;
-  ASSERT_OK(Start(QueueArn("dlq"), QueueArn("other"), 3, &handle));
-  const pb::MessageMoveTask task = Latest(QueueArn("dlq"));
+  ASSERT_OK(Start(ArnFormat{}.Of("dlq"), ArnFormat{}.Of("other"), 3, &handle));
+  const pb::MessageMoveTask task = Latest(ArnFormat{}.Of("dlq"));
   EXPECT_EQ(task.task_handle(), handle);
   EXPECT_EQ(task.status(), "RUNNING");
-  EXPECT_EQ(task.source_arn(), QueueArn("dlq"));
-  EXPECT_EQ(task.destination_arn(), QueueArn("other"));
+  EXPECT_EQ(task.source_arn(), ArnFormat{}.Of("dlq"));
+  EXPECT_EQ(task.destination_arn(), ArnFormat{}.Of("other"));
   EXPECT_EQ(task.max_number_of_messages_per_second(), 3);
   EXPECT_EQ(task.approximate_number_of_messages_to_move(), 10);
   EXPECT_EQ(task.started_timestamp(), started);
@@ -377,7 +377,7 @@ TEST_P(MoveTaskTest, TaskFailsWhenAMessagesSourceQueueIsGone) {
 
 TEST_P(MoveTaskTest, TaskFailsWhenItsDestinationIsDeletedMidway) {
   DeadLetterMany("src1", 6);
-  ASSERT_OK(Start("dlq", QueueArn("other"), 1));
+  ASSERT_OK(Start("dlq", ArnFormat{}.Of("other"), 1));
   ASSERT_OK(DeleteQueue("other"));
   AdvanceSeconds(10);
   engine().Tick();

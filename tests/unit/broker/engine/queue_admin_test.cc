@@ -48,7 +48,7 @@ TEST_P(QueueAdminTest, CreateQueueAppliesSqsDefaults) {
   EXPECT_EQ(a["DelaySeconds"], "0");
   EXPECT_EQ(a["ReceiveMessageWaitTimeSeconds"], "0");
   EXPECT_EQ(a["MaximumMessageSize"], "1048576");
-  EXPECT_EQ(a["QueueArn"], "arn:sluice:sqs:local:000000000000:orders");
+  EXPECT_EQ(a["QueueArn"], "arn:aws:sqs:us-east-1:000000000000:orders");
   EXPECT_FALSE(a.contains("FifoQueue"));
   EXPECT_FALSE(a.contains("ContentBasedDeduplication"));
   EXPECT_FALSE(a.contains("RedrivePolicy"));

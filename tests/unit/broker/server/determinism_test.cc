@@ -115,8 +115,8 @@ std::vector<Step> Script() {
     l->set_max_results(2);
   }
   add().mutable_get_queue_attributes()->set_queue_name("dlq");
-  add().mutable_start_message_move_task()->set_source_arn(QueueArn("dlq"));
-  add().mutable_list_message_move_tasks()->set_source_arn(QueueArn("dlq"));
+  add().mutable_start_message_move_task()->set_source_arn(ArnFormat{}.Of("dlq"));
+  add().mutable_list_message_move_tasks()->set_source_arn(ArnFormat{}.Of("dlq"));
   {
     auto* r = add().mutable_receive_message();
     r->set_queue_name("q");

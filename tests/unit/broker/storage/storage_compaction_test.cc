@@ -505,7 +505,7 @@ TEST_F(StorageTest, DeadLetterMoveWhileACompactionRunsKeepsItsBody) {
   EXPECT_TRUE(got[0].body() == poison)
       << "body after reopen: '" << got[0].body().substr(0, 40) << "'";
   EXPECT_EQ(Attr(got[0], "ApproximateReceiveCount"), "2");
-  EXPECT_EQ(Attr(got[0], "DeadLetterQueueSourceArn"), QueueArn("src"));
+  EXPECT_EQ(Attr(got[0], "DeadLetterQueueSourceArn"), ArnFormat{}.Of("src"));
 }
 
 // The same, for a message the compaction has already copied.

@@ -54,6 +54,29 @@ TEST_F(StorageTest, HasPendingFollowsReportedChanges) {
 
 // --- Queues -------------------------------------------------------------------------
 
+TEST_F(StorageTest, QueueTagsSurviveReopen) {
+  ASSERT_OK(CreateQueue("q"));
+  pb::TagQueueRequest tag;
+  tag.set_queue_name("q");
+  (*tag.mutable_tags())["team"] = "photos";
+  (*tag.mutable_tags())["env"] = "prod";
+  pb::TagQueueResponse tagged;
+  ASSERT_OK(engine_->TagQueue(tag, &tagged));
+  pb::UntagQueueRequest untag;
+  untag.set_queue_name("q");
+  untag.add_tag_keys("env");
+  pb::UntagQueueResponse untagged;
+  ASSERT_OK(engine_->UntagQueue(untag, &untagged));
+
+  ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
+  pb::ListQueueTagsRequest list;
+  list.set_queue_name("q");
+  pb::ListQueueTagsResponse tags;
+  ASSERT_OK(engine_->ListQueueTags(list, &tags));
+  using Tags = std::map<std::string, std::string>;
+  EXPECT_EQ(Tags(tags.tags().begin(), tags.tags().end()), (Tags{{"team", "photos"}}));
+}
+
 TEST_F(StorageTest, QueuesAndTheirAttributesSurviveReopen) {
   ASSERT_OK(CreateQueue("dlq"));
   ASSERT_OK(CreateQueue("src", {{"RedrivePolicy", RedrivePolicyJson("dlq", 3)},
@@ -551,7 +574,7 @@ TEST_F(StorageTest, DeadLetterMoveSurvivesReopen) {
   EXPECT_EQ(got[0].body(), "poison");
   EXPECT_EQ(got[0].message_id(), sent.message_id());
   EXPECT_EQ(got[0].message_attributes().at("kind").string_value(), "bad");
-  EXPECT_EQ(Attr(got[0], "DeadLetterQueueSourceArn"), QueueArn("src"));
+  EXPECT_EQ(Attr(got[0], "DeadLetterQueueSourceArn"), ArnFormat{}.Of("src"));
   EXPECT_EQ(Attr(got[0], "SentTimestamp"), std::to_string(sent_at));
   EXPECT_EQ(Attr(got[0], "ApproximateReceiveCount"), "1");  // counted afresh in the DLQ
 }

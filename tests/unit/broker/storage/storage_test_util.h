@@ -340,7 +340,7 @@ class StorageTest : public EngineTest {
 
   Status StartMoveTask(const std::string& source, int rate = 0, std::string* handle = nullptr) {
     pb::StartMessageMoveTaskRequest req;
-    req.set_source_arn(QueueArn(source));
+    req.set_source_arn(ArnFormat{}.Of(source));
     req.set_max_number_of_messages_per_second(rate);
     pb::StartMessageMoveTaskResponse resp;
     Status s = engine().StartMessageMoveTask(req, &resp);
@@ -355,7 +355,7 @@ class StorageTest : public EngineTest {
   }
   std::vector<pb::MessageMoveTask> MoveTasksOf(const std::string& source) {
     pb::ListMessageMoveTasksRequest req;
-    req.set_source_arn(QueueArn(source));
+    req.set_source_arn(ArnFormat{}.Of(source));
     req.set_max_results(10);
     pb::ListMessageMoveTasksResponse resp;
     EXPECT_OK(engine().ListMessageMoveTasks(req, &resp));

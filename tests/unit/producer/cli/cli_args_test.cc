@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "producer/cli/base64.h"
+#include "common/base64.h"
 #include "producer/cli/batch_entries.h"
 #include "producer/cli/json_output.h"
 #include "producer/cli/shorthand.h"
@@ -61,14 +61,14 @@ TEST(AttributeMapTest, ShorthandErrors) {
 TEST(AttributeMapTest, JsonValuesBecomeStrings) {
   Result<AttributeMap> m = ParseAttributeMap(
       R"( {"VisibilityTimeout": 30, "FifoQueue": true, "DelaySeconds": "5",
-           "RedrivePolicy": {"deadLetterTargetArn": "arn:sluice:sqs:local:000000000000:dlq",
+           "RedrivePolicy": {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq",
                              "maxReceiveCount": "5"}} )");
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->at("VisibilityTimeout"), "30");
   EXPECT_EQ(m->at("FifoQueue"), "true");
   EXPECT_EQ(m->at("DelaySeconds"), "5");
   EXPECT_EQ(m->at("RedrivePolicy"),
-            R"({"deadLetterTargetArn":"arn:sluice:sqs:local:000000000000:dlq",)"
+            R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq",)"
             R"("maxReceiveCount":"5"})");
 }
 

@@ -1,7 +1,8 @@
 // Base64 (RFC 4648, standard alphabet, padded), the text form of binary
-// message attribute values on the command line and in its output.
-#ifndef SLUICE_PRODUCER_CLI_BASE64_H_
-#define SLUICE_PRODUCER_CLI_BASE64_H_
+// message attribute values on the command line, in its output and in SQS's
+// HTTP protocols.
+#ifndef SLUICE_COMMON_BASE64_H_
+#define SLUICE_COMMON_BASE64_H_
 
 #include <string>
 #include <string_view>
@@ -18,4 +19,4 @@ Result<std::string> Base64Decode(std::string_view text);
 
 }  // namespace sluice
 
-#endif  // SLUICE_PRODUCER_CLI_BASE64_H_
+#endif  // SLUICE_COMMON_BASE64_H_

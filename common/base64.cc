@@ -1,4 +1,4 @@
-#include "producer/cli/base64.h"
+#include "common/base64.h"
 
 #include <algorithm>
 #include <array>
