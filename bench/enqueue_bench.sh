@@ -67,7 +67,7 @@ done
 BROKER_PID=""
 WORKER_PIDS=()
 start_broker() {  # DATA_DIR
-  "$BROKER" --listen "$ENDPOINT" --metrics-listen "127.0.0.1:$METRICS_PORT" --data-dir "$1" \
+  "$BROKER" --listen "$ENDPOINT" --metrics-listen "127.0.0.1:$METRICS_PORT" --http-listen 127.0.0.1:0 --data-dir "$1" \
     2>>"$OUT/broker.log" &
   BROKER_PID=$!
   local deadline=$((SECONDS + 60))

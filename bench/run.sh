@@ -79,7 +79,7 @@ BROKER_PID=""
 # start_broker DATA_DIR FSYNC LOG: starts a broker and waits until it answers.
 start_broker() {
   local data="$1" fsync="$2" logfile="$3"
-  "$BROKER" --listen "$ENDPOINT" --metrics-listen "127.0.0.1:$METRICS_PORT" \
+  "$BROKER" --listen "$ENDPOINT" --metrics-listen "127.0.0.1:$METRICS_PORT" --http-listen 127.0.0.1:0 \
     --data-dir "$data" --fsync "$fsync" --log-level info 2>>"$logfile" &
   BROKER_PID=$!
   local deadline=$((SECONDS + BROKER_START_S))
@@ -222,7 +222,7 @@ seconds_until_recovered() {
 
 # start_recovering DATA_DIR: starts a broker without waiting for it.
 start_recovering() {
-  "$BROKER" --listen "$ENDPOINT" --metrics-listen "127.0.0.1:$METRICS_PORT" \
+  "$BROKER" --listen "$ENDPOINT" --metrics-listen "127.0.0.1:$METRICS_PORT" --http-listen 127.0.0.1:0 \
     --data-dir "$1" --fsync always --log-level info 2>>"$OUT/fill.broker.log" &
   BROKER_PID=$!
 }

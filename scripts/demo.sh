@@ -21,6 +21,7 @@ BUCKET_ROOT=$RUN_DIR/buckets
 BUCKET=$BUCKET_ROOT/photos
 LISTEN=tcp://127.0.0.1:7400
 METRICS=127.0.0.1:9400
+HTTP=127.0.0.1:9324
 WORKER_METRICS=(127.0.0.1:9401 127.0.0.1:9403)  # 9402 is the producer's in deploy/
 QUEUE=photos
 export SLUICE_BROKER=$LISTEN
@@ -36,8 +37,8 @@ trap cleanup EXIT
 # Each run starts from nothing, its queues as well as its bucket (below): a
 # demo's queue holds only the jobs of its own photos.
 rm -rf "$RUN_DIR/data"
-"$BROKER" --listen "$LISTEN" --metrics-listen "$METRICS" --data-dir "$RUN_DIR/data" \
-  2>"$RUN_DIR/broker.log" &
+"$BROKER" --listen "$LISTEN" --http-listen "$HTTP" --metrics-listen "$METRICS" \
+  --data-dir "$RUN_DIR/data" 2>"$RUN_DIR/broker.log" &
 BROKER_PID=$!
 for _ in $(seq 100); do
   "$CLI" list-queues --timeout-ms 200 >/dev/null 2>&1 && break
@@ -108,5 +109,6 @@ sleep 1.2  # the broker refreshes per-queue metrics once a second
 printf '\n\033[1mBroker metrics (http://%s/metrics), excerpt:\033[0m\n' "$METRICS"
 scrape "$METRICS" "^sluice_queue_(messages|messages_sent_total|messages_deleted_total)\\{queue=\"$QUEUE\""
 
+printf '\nThe broker also speaks SQS over HTTP: aws --endpoint-url http://%s sqs ...\n' "$HTTP"
 printf '\nLogs: %s/broker.log, %s/worker-0.log, %s/worker-1.log; broker data: %s/data\n' \
   "$RUN_DIR" "$RUN_DIR" "$RUN_DIR" "$RUN_DIR"

@@ -8,15 +8,20 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev
   libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libspdlog-dev libgtest-dev
-  nlohmann-json3-dev libcli11-dev libssl-dev libjemalloc-dev
+  nlohmann-json3-dev libcli11-dev libssl-dev libjemalloc-dev libboost1.81-dev
   libmagick++-dev imagemagick
   jq clang-format
   python3 python3-yaml prometheus
+  python3-boto3 awscli wrk
 )
 # kubectl renders the Kubernetes manifests in the deploy tests. Any kubectl
 # will do; Debian's (kubernetes-client) only when none is installed, since
 # other packagings of it own the same file.
 if ! command -v kubectl >/dev/null; then PACKAGES+=(kubernetes-client); fi
+# Node.js runs the AWS SDK for JavaScript in the HTTP tests; Debian's only
+# when none is installed, for the same reason.
+if ! command -v node >/dev/null; then PACKAGES+=(nodejs); fi
+if ! command -v npm >/dev/null; then PACKAGES+=(npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -18,7 +18,7 @@ bool ShouldPark(const pb::Response& resp, Millis wait_ms) {
 
 }  // namespace
 
-bool LongPolls::MaybePark(const std::string& peer, pb::Request* request, const pb::Response& resp,
+bool LongPolls::MaybePark(const Peer& peer, pb::Request* request, const pb::Response& resp,
                           Millis started) {
   if (request->op_case() != pb::Request::kReceiveMessage) return false;
   auto wait = engine_->ReceiveWaitMs(request->receive_message());

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "broker/engine/engine.h"
+#include "broker/server/peer.h"
 #include "common/clock.h"
 #include "sluice.pb.h"
 
@@ -30,7 +31,7 @@ namespace sluice {
 class LongPolls {
  public:
   struct Waiter {
-    std::string peer;  // ROUTER identity of the client
+    Peer peer;
     pb::Request request;
     Millis deadline = 0;
     Millis started = 0;
@@ -47,8 +48,7 @@ class LongPolls {
   // Parks `*request` from `peer`, started at `started`, if it is a receive
   // whose answer `resp` has no messages and that may wait; returns whether it
   // did, and then `*request` is moved from.
-  bool MaybePark(const std::string& peer, pb::Request* request, const pb::Response& resp,
-                 Millis started);
+  bool MaybePark(const Peer& peer, pb::Request* request, const pb::Response& resp, Millis started);
 
   // A request changed `queue` (a send, a visibility change, ...): its parked
   // receives are retried at the next Serve.

@@ -3,7 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <chrono>
+#include <exception>
 #include <iterator>
 #include <vector>
 #include <zmq_addon.hpp>
@@ -64,6 +65,7 @@ Server::Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetri
       storage_(storage),
       clock_(clock),
       metrics_(metrics),
+      work_(io_.get_executor()),
       context_(1),
       socket_(context_, zmq::socket_type::router),
       long_polls_(engine) {
@@ -80,19 +82,57 @@ Status Server::Bind(const std::string& endpoint) {
   return Status::Ok();
 }
 
+// Each watch fires once and is renewed by the loop, not by its handler: a
+// wait on a descriptor that is still readable completes at once, so a
+// handler that renewed itself would spin until the loop read the socket.
+void Server::WatchZmq() {
+  if (zmq_watched_) return;
+  zmq_watched_ = true;
+  zmq_fd_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                      [this](const boost::system::error_code&) { zmq_watched_ = false; });
+}
+
+void Server::WatchSync() {
+  if (sync_watched_) return;
+  sync_watched_ = true;
+  sync_fd_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                       [this](const boost::system::error_code& ec) {
+                         sync_watched_ = false;
+                         if (!ec) sync_signalled_ = true;
+                       });
+}
+
+bool Server::ZmqReadable() { return (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0; }
+
+void Server::RunHandlers(long timeout_ms) {
+  // A handler that throws (it should not) loses its own work only.
+  try {
+    if (timeout_ms > 0) io_.run_one_for(std::chrono::milliseconds(timeout_ms));
+    io_.poll();
+  } catch (const std::exception& e) {
+    spdlog::error("event=handler_failed error=\"{}\"", e.what());
+  }
+}
+
 Status Server::Run(const std::atomic<bool>& stop) {
+  zmq_fd_.emplace(io_, socket_.get(zmq::sockopt::fd));
+  sync_fd_.emplace(io_, storage_->sync_fd());
+  Status result = Status::Ok();
   while (!stop.load()) {
-    zmq::pollitem_t items[2] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
-                                {nullptr, storage_->sync_fd(), ZMQ_POLLIN, 0}};
-    const long timeout = PollTimeoutMs(clock_->Now());
-    if (zmq_poll(items, 2, timeout) < 0 && zmq_errno() != EINTR) {
-      spdlog::error("event=poll_failed error=\"{}\"", zmq_strerror(zmq_errno()));
-      break;
+    // The syncer's eventfd is read by OnSyncDone, and ZeroMQ resets its
+    // descriptor when asked for its events: both are quiet before a watch.
+    WatchSync();
+    const bool zmq_readable = ZmqReadable();
+    if (!zmq_readable) WatchZmq();
+    RunHandlers(zmq_readable ? 0 : PollTimeoutMs(clock_->Now()));
+    if (sync_signalled_) {
+      sync_signalled_ = false;
+      if (Status s = OnSyncDone(); !s.ok()) {
+        result = s;
+        break;
+      }
     }
-    if (items[1].revents & ZMQ_POLLIN) {
-      if (Status s = OnSyncDone(); !s.ok()) return s;
-    }
-    if (items[0].revents & ZMQ_POLLIN) DrainSocket();
+    DrainSocket();
 
     Millis now = clock_->Now();
     if (now >= next_tick_) {
@@ -110,24 +150,34 @@ Status Server::Run(const std::atomic<bool>& stop) {
                              (now - w.started) / 1000.0);
       Reply(w.peer, std::move(resp));
     });
-    if (Status s = EndTurn(); !s.ok()) return s;
+    if (Status s = EndTurn(); !s.ok()) {
+      result = s;
+      break;
+    }
     // After the turn's answers, which need not wait for them.
     engine_->FreeDroppedMessages(kDroppedFreedPerTurn);
     storage_->CloseOneDeletedSegment();
   }
-  // Shutting down: parked receives learn at once that nothing came.
-  long_polls_.AnswerAll(
-      [this](const LongPolls::Waiter& w, pb::Response resp) { Reply(w.peer, std::move(resp)); });
-  if (Status s = EndTurn(); !s.ok()) return s;
+  if (result.ok()) {
+    // Shutting down: parked receives learn at once that nothing came.
+    long_polls_.AnswerAll(
+        [this](const LongPolls::Waiter& w, pb::Response resp) { Reply(w.peer, std::move(resp)); });
+    result = EndTurn();
+  }
   // Answers still waiting for their fsync go out once it ends.
-  while (!awaiting_sync_.empty()) {
-    zmq::pollitem_t item{nullptr, storage_->sync_fd(), ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, 1000) < 0 && zmq_errno() != EINTR) break;
-    if (item.revents & ZMQ_POLLIN) {
-      if (Status s = OnSyncDone(); !s.ok()) return s;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (result.ok() && !awaiting_sync_.empty() && std::chrono::steady_clock::now() < give_up) {
+    WatchSync();
+    RunHandlers(100);
+    if (sync_signalled_) {
+      sync_signalled_ = false;
+      result = OnSyncDone();
     }
   }
-  return Status::Ok();
+  // The descriptors are ZeroMQ's and the storage's to close.
+  zmq_fd_->release();
+  sync_fd_->release();
+  return result;
 }
 
 Status Server::EndTurn() {
@@ -167,7 +217,7 @@ Status Server::OnSyncDone() {
 Status Server::FailPending(const Status& failure) {
   spdlog::critical("event=storage_failed error=\"{}\" answered_with_errors={}", failure.detail(),
                    replies_.size() + awaiting_sync_.size());
-  auto fail = [&](const std::string& peer, pb::Response& resp) {
+  auto fail = [&](const Peer& peer, pb::Response& resp) {
     resp.clear_op();
     SetError(
         {StatusCode::kInternalError, "the broker could not store this change: " + failure.detail()},
@@ -181,14 +231,19 @@ Status Server::FailPending(const Status& failure) {
   return failure;
 }
 
-void Server::Send(const std::string& peer, const pb::Response& resp) {
+void Server::Send(const Peer& peer, const pb::Response& resp) {
+  if (peer.sink != nullptr) {
+    peer.sink->Answer(resp);
+    return;
+  }
   // Serialized straight into the frame ZeroMQ sends: a receive's answer
   // carries up to ten bodies, and this saves a copy of them.
   zmq::message_t bytes(resp.ByteSizeLong());
   resp.SerializeWithCachedSizesToArray(static_cast<uint8_t*>(bytes.data()));
   // A peer that went away is silently skipped by the ROUTER; its answer is
   // lost but nothing else is affected.
-  socket_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  socket_.send(zmq::buffer(peer.zmq_identity),
+               zmq::send_flags::sndmore | zmq::send_flags::dontwait);
   socket_.send(bytes, zmq::send_flags::dontwait);
 }
 
@@ -209,10 +264,10 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
                            bool multi_frame) {
   const Millis started = clock_->Now();
   pb::Request req;
-  pb::Response resp;
   if (multi_frame || !req.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     metrics_->CountMalformedFrame();
     spdlog::warn("event=malformed_frame bytes={} multi_frame={}", payload.size(), multi_frame);
+    pb::Response resp;
     SetError({StatusCode::kMalformedRequest,
               multi_frame ? "a request is a single frame"
                           : "the frame is not a serialized sluice.pb.Request"},
@@ -220,6 +275,11 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
     Reply(peer, std::move(resp));
     return;
   }
+  Submit(peer, std::move(req), started);
+}
+
+void Server::Submit(Peer peer, pb::Request req, Millis started) {
+  pb::Response resp;
   if (storage_->DiskLow() && AddsMessages(req)) {
     resp.set_request_id(req.request_id());
     SetError({StatusCode::kStorageFull,
@@ -244,11 +304,11 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
                                                             : req.delete_queue().queue_name(),
                  ErrorCodeName(resp.has_error() ? FromWire(resp.error().code()) : StatusCode::kOk));
   }
-  Reply(peer, std::move(resp));
+  Reply(std::move(peer), std::move(resp));
 }
 
-void Server::Reply(const std::string& peer, pb::Response resp) {
-  replies_.emplace_back(peer, std::move(resp));
+void Server::Reply(Peer peer, pb::Response resp) {
+  replies_.emplace_back(std::move(peer), std::move(resp));
 }
 
 long Server::PollTimeoutMs(Millis now) const {

@@ -1,5 +1,9 @@
-// Server: the broker's network edge. One thread runs a ZeroMQ ROUTER socket,
-// the Engine and the long polls that wait on it.
+// Server: the broker's network edge. One thread runs an event loop (a
+// Boost.Asio io_context) that serves a ZeroMQ ROUTER socket, the Engine, the
+// long polls that wait on it and whatever other transport submits requests on
+// the same io_context (the SQS HTTP front end, broker/http/). Requests of
+// every transport meet one engine on one thread, with no hand-off between
+// threads on the way.
 //
 // Each request is one frame holding a pb::Request; its answer is one frame
 // holding a pb::Response with the same request id. A frame that is not a
@@ -20,7 +24,11 @@
 #define SLUICE_BROKER_SERVER_SERVER_H_
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +37,7 @@
 #include "broker/engine/engine.h"
 #include "broker/server/long_polls.h"
 #include "broker/server/metrics.h"
+#include "broker/server/peer.h"
 #include "broker/storage/storage.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -43,10 +52,19 @@ class Server {
   // Binds the ROUTER socket, e.g. "tcp://127.0.0.1:7400".
   Status Bind(const std::string& endpoint);
 
-  // Serves until `stop` becomes true (set from a signal handler), then answers
-  // every parked receive with no messages and returns OK; or returns the
-  // storage failure that stopped it.
+  // Serves until `stop` becomes true (set by a handler run on io(), such as
+  // a signal set's), then answers every parked receive with no messages and
+  // returns OK; or returns the storage failure that stopped it.
   Status Run(const std::atomic<bool>& stop);
+
+  // The loop's io_context: other transports run their I/O on it, and so on
+  // the server's thread.
+  boost::asio::io_context& io() { return io_; }
+
+  // Runs one request from `peer`, received at `started`, as a ZeroMQ one is
+  // run: its answer reaches the peer when what it changed is durable, or
+  // when its long poll ends. Call on the server's thread.
+  void Submit(Peer peer, pb::Request req, Millis started);
 
  private:
   // Reads and answers every frame that is ready, without blocking.
@@ -55,7 +73,15 @@ class Server {
   // one payload frame a request may have.
   void HandleMessage(const std::string& peer, const zmq::message_t& payload, bool multi_frame);
   // Queues an answer for the end of the turn.
-  void Reply(const std::string& peer, pb::Response resp);
+  void Reply(Peer peer, pb::Response resp);
+  // Wait (on io_), once each, for the ZeroMQ socket and the syncer to signal.
+  void WatchZmq();
+  void WatchSync();
+  // Whether the ZeroMQ socket has a message to read. Its descriptor only
+  // signals changes, so this is asked after every turn.
+  bool ZmqReadable();
+  // Runs ready handlers, first waiting up to `timeout_ms` for one.
+  void RunHandlers(long timeout_ms);
   // Commits the turn's changes, then sends its answers, or with --fsync
   // always queues them until an fsync covers them.
   Status EndTurn();
@@ -63,7 +89,7 @@ class Server {
   Status OnSyncDone();
   // Answers every held answer with InternalError; returns `failure`.
   Status FailPending(const Status& failure);
-  void Send(const std::string& peer, const pb::Response& resp);
+  void Send(const Peer& peer, const pb::Response& resp);
   // How long the loop may sleep: until the next wait ends, the next timer of
   // a queue someone waits on, or the next tick.
   long PollTimeoutMs(Millis now) const;
@@ -72,13 +98,22 @@ class Server {
   Storage* storage_;
   const Clock* clock_;
   BrokerMetrics* metrics_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   zmq::context_t context_;
   zmq::socket_t socket_;
+  // Watch the descriptors of the ZeroMQ socket and of the syncer's eventfd,
+  // which they own (released, not closed, at the end).
+  std::optional<boost::asio::posix::stream_descriptor> zmq_fd_;
+  std::optional<boost::asio::posix::stream_descriptor> sync_fd_;
+  bool zmq_watched_ = false;
+  bool sync_watched_ = false;
+  bool sync_signalled_ = false;
   LongPolls long_polls_;
-  std::vector<std::pair<std::string, pb::Response>> replies_;  // this turn's answers
+  std::vector<std::pair<Peer, pb::Response>> replies_;  // this turn's answers
   struct HeldAnswer {
     uint64_t generation;  // the storage commit that must be durable first
-    std::string peer;
+    Peer peer;
     pb::Response resp;
   };
   std::deque<HeldAnswer> awaiting_sync_;

@@ -274,7 +274,8 @@ TEST(BrokerLifecycle, ClientReachesARestartedBrokerOnTheSameEndpoint) {
   auto start = [&] {
     return std::make_unique<testing::Subprocess>(std::vector<std::string>{
         testing::BrokerBinary(), "--listen", endpoint, "--metrics-listen",
-        "127.0.0.1:" + std::to_string(testing::FreeTcpPort()), "--data-dir", dir.path() + "/data"});
+        "127.0.0.1:" + std::to_string(testing::FreeTcpPort()), "--http-listen", "127.0.0.1:0",
+        "--data-dir", dir.path() + "/data"});
   };
   auto broker = start();
   Client client(endpoint, ClientOptions{.call_timeout_ms = 500});
@@ -307,6 +308,8 @@ TEST(BrokerLifecycle, RefusesADataDirectoryInUse) {
                                    "ipc://" + dir.path() + "/a.sock",
                                    "--metrics-listen",
                                    "127.0.0.1:" + std::to_string(testing::FreeTcpPort()),
+                                   "--http-listen",
+                                   "127.0.0.1:0",
                                    "--data-dir",
                                    dir.path() + "/data"};
   testing::Subprocess first(argv);

@@ -209,9 +209,10 @@ TEST_F(RecoveryTest, CorruptionInTheMiddleOfTheLogRefusesToStart) {
     f.seekp(static_cast<std::streamoff>(fs::file_size(log) / 2));
     f.write("\xff\xff\xff\xff", 4);
   }
-  testing::CommandResult r = testing::RunCommand(
-      {testing::BrokerBinary(), "--listen", endpoint_, "--metrics-listen",
-       "127.0.0.1:" + std::to_string(testing::FreeTcpPort()), "--data-dir", data_dir_});
+  testing::CommandResult r =
+      testing::RunCommand({testing::BrokerBinary(), "--listen", endpoint_, "--metrics-listen",
+                           "127.0.0.1:" + std::to_string(testing::FreeTcpPort()), "--http-listen",
+                           "127.0.0.1:0", "--data-dir", data_dir_});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("Corruption"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(NewestLog().string() + " at offset "), std::string::npos) << r.err;

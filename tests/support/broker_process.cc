@@ -20,13 +20,12 @@ std::unique_ptr<Subprocess> StartBroker(const std::string& endpoint, const std::
                                         const std::vector<std::string>& extra_args,
                                         int metrics_port) {
   std::vector<std::string> argv = {
-      BrokerBinary(),
-      "--listen",
-      endpoint,
-      "--metrics-listen",
-      "127.0.0.1:" + std::to_string(metrics_port != 0 ? metrics_port : FreeTcpPort()),
-      "--data-dir",
-      data_dir};
+      BrokerBinary(), "--listen", endpoint, "--metrics-listen",
+      "127.0.0.1:" + std::to_string(metrics_port != 0 ? metrics_port : FreeTcpPort()), "--data-dir",
+      data_dir,
+      // A port of the system's choosing, so that brokers of tests running
+      // at once do not meet on the default one.
+      "--http-listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   auto process = std::make_unique<Subprocess>(argv);
   Client probe(endpoint, ClientOptions{.call_timeout_ms = 200});

@@ -47,7 +47,7 @@ class LongPollsTest : public EngineTest {
 
   LongPolls::Answer Collect() {
     return [this](const LongPolls::Waiter& w, pb::Response resp) {
-      answers_.emplace_back(w.peer, std::move(resp));
+      answers_.emplace_back(w.peer.zmq_identity, std::move(resp));
     };
   }
 
@@ -186,7 +186,7 @@ TEST_F(LongPollsTest, ReceiveOverTheInflightLimitWaitsInsteadOfFailing) {
   pb::Response resp;
   Dispatch(engine(), req, &resp);
   ASSERT_EQ(resp.error().code(), pb::OVER_LIMIT);
-  EXPECT_TRUE(polls_->MaybePark("a", &req, resp, Now()));
+  EXPECT_TRUE(polls_->MaybePark(Peer("a"), &req, resp, Now()));
   ASSERT_OK(DeleteMessage("q", got[0].receipt_handle()));
   polls_->Touch("q");
   Serve();

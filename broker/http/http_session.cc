@@ -1,0 +1,307 @@
+#include "broker/http/http_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include "broker/http/form.h"
+#include "broker/http/query_params.h"
+#include "broker/http/response_encoder.h"
+#include "common/sigv4.h"
+#include "common/wire_error.h"
+
+namespace sluice::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using json = nlohmann::json;
+
+constexpr size_t kFirstReadBytes = 4096;
+constexpr std::string_view kJsonContentType = "application/x-amz-json-1.0";
+constexpr std::string_view kTargetPrefix = "AmazonSQS.";
+
+std::string NewRequestId(std::mt19937_64& rng) {
+  const uint64_t a = rng();
+  const uint64_t b = rng();
+  char id[37];
+  std::snprintf(id, sizeof id, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return id;
+}
+
+// The queue of a request posted to a queue URL: the path's last segment.
+std::string PathQueue(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string_view::npos) return "";
+  Result<std::string> name = PercentDecode(path.substr(slash + 1), false);
+  return name.ok() ? *name : "";
+}
+
+// "http://HOST/ACCOUNT/": the start of every queue URL answered to `req`.
+std::string UrlPrefix(const HttpOptions& options, std::string_view host) {
+  std::string prefix = options.public_url;
+  if (prefix.empty()) {
+    prefix = "http://";
+    prefix.append(host.empty() ? "localhost" : host);
+  }
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  prefix.append("/").append(options.account_id).append("/");
+  return prefix;
+}
+
+// The members of a query-protocol call: the URL's query string and, for a
+// form post, the body.
+Result<FormParams> QueryCallParams(std::string_view target, const std::string& body,
+                                   std::string_view content_type) {
+  FormParams params;
+  if (size_t q = target.find('?'); q != std::string_view::npos) {
+    Result<FormParams> from_url = ParseForm(target.substr(q + 1));
+    if (!from_url.ok()) return from_url;
+    params = std::move(*from_url);
+  }
+  if (!body.empty()) {
+    if (!content_type.empty() && !content_type.starts_with("application/x-www-form-urlencoded")) {
+      return Status(StatusCode::kMalformedRequest,
+                    "the query protocol takes an application/x-www-form-urlencoded body, not " +
+                        std::string(content_type));
+    }
+    Result<FormParams> from_body = ParseForm(body);
+    if (!from_body.ok()) return from_body;
+    params.insert(params.end(), std::make_move_iterator(from_body->begin()),
+                  std::make_move_iterator(from_body->end()));
+  }
+  return params;
+}
+
+}  // namespace
+
+HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<HttpContext> context)
+    : stream_(std::move(socket)), context_(std::move(context)) {
+  ++context_->open_connections;
+  context_->metrics->ConnectionOpened();
+}
+
+HttpSession::~HttpSession() {
+  --context_->open_connections;
+  context_->metrics->ConnectionClosed();
+}
+
+void HttpSession::WaitForRequest() {
+  parser_.emplace();
+  parser_->header_limit(kMaxHeaderBytes);
+  parser_->body_limit(kMaxBodyBytes);
+  if (buffer_.size() > 0) return ReadHeader();  // the client sent it already
+  stream_.expires_after(kIdleTimeout);
+  stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                          [self = shared_from_this()](const beast::error_code& ec, size_t n) {
+                            if (ec) return self->OnReadFailed(ec);
+                            self->buffer_.commit(n);
+                            self->ReadHeader();
+                          });
+}
+
+void HttpSession::ReadHeader() {
+  stream_.expires_after(kRequestTimeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](const beast::error_code& ec, size_t) {
+                             if (ec) return self->OnReadFailed(ec);
+                             self->ReadBody();
+                           });
+}
+
+void HttpSession::ReadBody() {
+  // Clients that wait for leave to send a body (curl, for large ones) get it.
+  const auto& header = parser_->get();
+  if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    boost::system::error_code ec;
+    boost::asio::write(stream_.socket(), boost::asio::buffer(kContinue), ec);
+    if (ec) return OnReadFailed(ec);
+  }
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](const beast::error_code& ec, size_t) {
+                      if (ec) return self->OnReadFailed(ec);
+                      self->Handle(self->parser_->release());
+                    });
+}
+
+void HttpSession::OnReadFailed(const beast::error_code& ec) {
+  if (ec == bhttp::error::end_of_stream || ec == boost::asio::error::eof ||
+      ec == boost::asio::error::connection_reset) {
+    return;  // the client closed the connection: nothing to answer
+  }
+  if (ec == beast::error::timeout) {
+    // Idle between requests is normal; in the middle of one it is not.
+    if (buffer_.size() > 0) context_->metrics->CountBadRequest("timeout");
+    return;
+  }
+  if (ec == bhttp::error::body_limit) {
+    context_->metrics->CountBadRequest("too_large");
+    return RespondUnreadable(
+        413, "the request body is larger than " + std::to_string(kMaxBodyBytes) + " bytes");
+  }
+  if (ec == bhttp::error::header_limit) {
+    context_->metrics->CountBadRequest("too_large");
+    return RespondUnreadable(
+        431, "the request headers are larger than " + std::to_string(kMaxHeaderBytes) + " bytes");
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+    context_->metrics->CountBadRequest("malformed");
+    spdlog::debug("event=http_bad_request error=\"{}\"", ec.message());
+    return RespondUnreadable(400, "the request is not valid HTTP/1.1: " + ec.message());
+  }
+  // Other socket errors: the connection is gone.
+}
+
+void HttpSession::Handle(Request req) {
+  started_ = context_->clock->Now();
+  request_id_ = NewRequestId(context_->request_ids);
+  keep_alive_ = req.keep_alive();
+  url_prefix_ = UrlPrefix(context_->options, req[bhttp::field::host]);
+  const std::string_view target = req.target();
+  const std::string_view amz_target = req["X-Amz-Target"];
+  const std::string_view content_type = req[bhttp::field::content_type];
+  protocol_ = !amz_target.empty() || content_type.starts_with(kJsonContentType) ? Protocol::kJson
+                                                                                : Protocol::kQuery;
+  action_.clear();
+  identity_.clear();
+
+  if (context_->options.credentials) {
+    sigv4::HttpRequestView view;
+    view.method = req.method_string();
+    view.target = target;
+    for (const auto& field : req) view.headers.emplace_back(field.name_string(), field.value());
+    view.body = req.body();
+    auto identity = sigv4::Verify(view, *context_->options.credentials, "sqs",
+                                  std::chrono::system_clock::now());
+    if (!identity.ok()) {
+      action_ = "Unauthenticated";
+      return RespondError(ApiError::Of(403, identity.error().code, identity.error().message));
+    }
+    identity_ = identity->name;
+  }
+
+  json params;
+  if (protocol_ == Protocol::kJson) {
+    if (!amz_target.starts_with(kTargetPrefix)) {
+      action_ = "Unknown";
+      return RespondError(amz_target.empty() ? MissingAction()
+                                             : InvalidAction(std::string(amz_target)));
+    }
+    action_ = amz_target.substr(kTargetPrefix.size());
+    params = json::parse(req.body().empty() ? std::string_view("{}") : std::string_view(req.body()),
+                         nullptr, /*allow_exceptions=*/false);
+    if (params.is_discarded()) {
+      return RespondError(
+          ApiError::Of(400, "SerializationException", "the request body is not valid JSON"));
+    }
+  } else {
+    Result<FormParams> form = QueryCallParams(target, req.body(), content_type);
+    if (!form.ok()) {
+      action_ = "Unknown";
+      return RespondError(MalformedBody(form.status().detail()));
+    }
+    Result<json> rebuilt = QueryParamsToJson(*form);
+    if (!rebuilt.ok()) {
+      action_ = "Unknown";
+      return RespondError(MalformedBody(rebuilt.status().detail()));
+    }
+    params = std::move(*rebuilt);
+    auto action = params.find("Action");
+    if (action == params.end() || !action->is_string()) {
+      action_ = "Unknown";
+      return RespondError(MissingAction());
+    }
+    action_ = action->get<std::string>();
+  }
+
+  Result<DecodedRequest, ApiError> decoded = DecodeRequest(action_, params, PathQueue(target));
+  if (!decoded.ok()) return RespondError(decoded.error());
+  call_ = std::move(*decoded);
+  pb::Request request = std::move(call_.request);
+  call_.request = WhatEncodingNeeds(request);
+  context_->submit(Peer(shared_from_this()), std::move(request), started_);
+}
+
+void HttpSession::Answer(const pb::Response& resp) {
+  if (resp.has_error() && resp.error().code() != pb::OK) {
+    return RespondError(ToApiError({FromWire(resp.error().code()), resp.error().detail()}));
+  }
+  const json result = EncodeResult(call_, resp, url_prefix_);
+  context_->metrics->CountRequest(protocol_ == Protocol::kJson ? "json" : "query", action_, "OK",
+                                  (context_->clock->Now() - started_) / 1000.0);
+  if (protocol_ == Protocol::kJson) {
+    Respond(200, "application/x-amz-json-1.0", RenderJson(result));
+  } else {
+    Respond(200, "text/xml", RenderXml(action_, result, request_id_));
+  }
+  Write();
+}
+
+void HttpSession::RespondError(const ApiError& error) {
+  context_->metrics->CountRequest(protocol_ == Protocol::kJson ? "json" : "query",
+                                  action_.empty() ? "Unknown" : action_, error.query_code,
+                                  (context_->clock->Now() - started_) / 1000.0);
+  if (error.http_status >= 500) {
+    spdlog::warn("event=http_error action={} code={} message=\"{}\"", action_, error.query_code,
+                 error.message);
+  }
+  if (protocol_ == Protocol::kJson) {
+    Respond(error.http_status, "application/x-amz-json-1.0", RenderJsonError(error));
+    response_.set("x-amzn-query-error", QueryErrorHeader(error));
+  } else {
+    Respond(error.http_status, "text/xml", RenderXmlError(error, request_id_));
+  }
+  Write();
+}
+
+void HttpSession::Respond(unsigned status, const char* content_type, std::string body) {
+  response_ = {};
+  response_.version(11);
+  response_.result(status);
+  response_.set(bhttp::field::server, "sluice");
+  response_.set(bhttp::field::content_type, content_type);
+  response_.set("x-amzn-RequestId", request_id_);
+  response_.keep_alive(keep_alive_);
+  response_.body() = std::move(body);
+  response_.prepare_payload();
+}
+
+void HttpSession::Write() {
+  stream_.expires_after(kWriteTimeout);
+  ++context_->writes_in_flight;
+  bhttp::async_write(
+      stream_, response_, [self = shared_from_this()](const beast::error_code& ec, size_t) {
+        --self->context_->writes_in_flight;
+        if (ec) return;  // the client is gone
+        if (!self->keep_alive_) {
+          beast::error_code ignored;
+          self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+          return;
+        }
+        self->WaitForRequest();
+      });
+}
+
+void HttpSession::RespondUnreadable(unsigned status, const std::string& message) {
+  started_ = context_->clock->Now();
+  request_id_ = NewRequestId(context_->request_ids);
+  keep_alive_ = false;
+  // Neither protocol can be told from what could not be read: the query
+  // protocol's XML is what every client of the first SQS API reads.
+  ApiError error =
+      ApiError::Of(static_cast<int>(status),
+                   status == 400 ? "MalformedRequest" : "RequestEntityTooLarge", message);
+  Respond(status, "text/xml", RenderXmlError(error, request_id_));
+  Write();
+}
+
+}  // namespace sluice::http
