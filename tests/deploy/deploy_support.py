@@ -4,6 +4,7 @@ binaries, read from the binaries themselves rather than written down twice.
 Environment (set by CMake's add_test): SLUICE_SOURCE_DIR, SLUICE_BROKER_BIN,
 SLUICE_WORKER_BIN, SLUICE_PRODUCER_BIN.
 """
+import base64
 import os
 import re
 import subprocess
@@ -18,9 +19,12 @@ BINARIES = {
 }
 # What containers may run besides our binaries, and why.
 SYSTEM_COMMANDS = {"mkdir"}  # the producer's init container makes the bucket directory
-KUSTOMIZATIONS = ["deploy/k8s", "deploy/k8s/overlays/keda", "deploy/k8s/overlays/hpa",
-                  "deploy/k8s/overlays/prometheus-operator"]
+KUSTOMIZATIONS = ["deploy/k8s", "deploy/k8s/overlays/keda", "deploy/k8s/overlays/keda-sqs",
+                  "deploy/k8s/overlays/hpa", "deploy/k8s/overlays/prometheus-operator"]
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
+# What the broker's SQS HTTP API uses when the manifests leave a flag out: the
+# account id in its queue URLs and the region a request's signature is scoped to.
+BROKER_HTTP_DEFAULTS = {"--account-id": "000000000000", "--region": "us-east-1"}
 
 
 def render(kustomization):
@@ -28,6 +32,24 @@ def render(kustomization):
     out = subprocess.run(["kubectl", "kustomize", os.path.join(SOURCE_DIR, kustomization)],
                          check=True, capture_output=True, text=True).stdout
     return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
+def find(objects, kind, name):
+    """The one object of that kind and name (AssertionError if there is none)."""
+    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    if len(found) != 1:
+        raise AssertionError(f"{len(found)} objects {kind}/{name}")
+    return found[0]
+
+
+def secret_value(objects, name, key):
+    """A key of a rendered Secret, from stringData or (base64) data."""
+    secret = find(objects, "Secret", name)
+    if key in secret.get("stringData", {}):
+        return secret["stringData"][key]
+    if key in secret.get("data", {}):
+        return base64.b64decode(secret["data"][key]).decode()
+    raise AssertionError(f"Secret {name} has no key {key}")
 
 
 def workloads(objects):
@@ -92,7 +114,7 @@ def listen_ports(args):
     """The TCP ports a container's process listens on, from its flags."""
     values = flag_values(args)
     ports = set()
-    for flag in ("--listen", "--metrics-listen"):
+    for flag in ("--listen", "--metrics-listen", "--http-listen"):
         value = values.get(flag)
         if value:
             ports.add(int(value.rsplit(":", 1)[1]))

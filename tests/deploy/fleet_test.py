@@ -10,10 +10,18 @@ photos are uploaded; a third worker is added and one removed with SIGTERM
 while jobs flow, as `kubectl scale` does; every photo must come out whole and
 nothing may be left behind. A real Prometheus scrapes every pod meanwhile and
 then evaluates every dashboard panel's query and every rule's expression.
+
+A second test starts the broker as overlays/keda-sqs runs it (--credentials
+from its Secret) and sends it KEDA's aws-sqs-queue request, SigV4-signed with
+the ScaledObject's credentials, as KEDA's operator would.
 """
+import datetime
 import glob
+import hashlib
+import hmac
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,11 +31,12 @@ import time
 import unittest
 import urllib.parse
 import urllib.request
+import xml.etree.ElementTree
 
 import yaml
 
-from deploy_support import (BINARIES, SOURCE_DIR, SYSTEM_COMMANDS, containers, pod_spec,
-                            render)
+from deploy_support import (BINARIES, BROKER_HTTP_DEFAULTS, SOURCE_DIR, SYSTEM_COMMANDS,
+                            containers, find, flag_values, pod_spec, render, secret_value)
 
 PHOTOS = sorted(glob.glob(os.path.join(SOURCE_DIR, "examples/pending/*.jpg")))
 COPIES = 3  # of each photo, in folders, so that jobs are still flowing when scaling
@@ -54,6 +63,69 @@ def http_get(port, path):
             return r.status, r.read().decode()
     except OSError:
         return None, ""
+
+
+def sigv4_headers(url, region, key_id, secret, headers, body, now=None):
+    """headers plus Host, X-Amz-Date and an AWS Signature Version 4 Authorization
+    for a POST of body to url, for service sqs (docs.aws.amazon.com, "Signature
+    Version 4 signing process")."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    target = urllib.parse.urlsplit(url)
+    signed = {k.lower(): v.strip() for k, v in headers.items()}
+    signed.update({"host": target.netloc, "x-amz-date": amz_date})
+    names = ";".join(sorted(signed))
+    canonical = "\n".join(["POST", target.path or "/", ""]
+                          + [f"{k}:{signed[k]}" for k in sorted(signed)]
+                          + ["", names, hashlib.sha256(body).hexdigest()])
+    scope = f"{day}/{region}/sqs/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in (day, region, "sqs", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return dict(headers, **{
+        "Host": target.netloc, "X-Amz-Date": amz_date,
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={key_id}/{scope}, "
+                         f"SignedHeaders={names}, Signature={signature}"})
+
+
+def get_queue_attributes(endpoint, protocol, queue_url, names, region, key_id, secret):
+    """GetQueueAttributes as an AWS SDK sends it, in the JSON 1.0 protocol (KEDA's
+    aws-sdk-go-v2) or the query protocol (older SDKs): (HTTP status, attributes)."""
+    if protocol == "json":
+        body = json.dumps({"QueueUrl": queue_url, "AttributeNames": names}).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.0",
+                   "X-Amz-Target": "AmazonSQS.GetQueueAttributes"}
+    else:
+        form = {"Action": "GetQueueAttributes", "Version": "2012-11-05", "QueueUrl": queue_url}
+        form.update({f"AttributeName.{i}": n for i, n in enumerate(names, 1)})
+        body = urllib.parse.urlencode(form).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    request = urllib.request.Request(
+        endpoint + "/", data=body, method="POST",
+        headers=sigv4_headers(endpoint + "/", region, key_id, secret, headers, body))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            status, text = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, {}
+    if protocol == "json":
+        return status, json.loads(text).get("Attributes", {})
+    root = xml.etree.ElementTree.fromstring(text)
+    attributes = {}
+    for a in root.iter():
+        if a.tag.rsplit("}", 1)[-1] == "Attribute":
+            fields = {f.tag.rsplit("}", 1)[-1]: f.text for f in a}
+            attributes[fields["Name"]] = fields["Value"]
+    return status, attributes
+
+
+def metric_samples(text, name):
+    """The label sets of a metric's samples in a /metrics page."""
+    return [dict(re.findall(r'(\w+)="([^"]*)"', labels))
+            for labels in re.findall(rf"^{name}(?:{{(.*)}})? \S+(?: \S+)?$", text, re.M)]
 
 
 def tcp_open(port):
@@ -174,9 +246,14 @@ class Fleet:
                 if "persistentVolumeClaim" in v:
                     claim = v["persistentVolumeClaim"]["claimName"]
                     local = self.claims.setdefault(claim, os.path.join(self.dir, "pvc-" + claim))
-                else:  # a volumeClaimTemplate or an emptyDir: the pod's own
+                else:  # a volumeClaimTemplate, an emptyDir or a Secret: the pod's own
                     local = os.path.join(self.dir, f"{pod_name}-{m['name']}")
                 os.makedirs(local, exist_ok=True)
+                if "secret" in v:  # as the kubelet does: a file per item
+                    name = v["secret"]["secretName"]
+                    for item in v["secret"]["items"]:  # (all keys without items: not needed yet)
+                        with open(os.path.join(local, item["path"]), "w") as f:
+                            f.write(secret_value(self.objects, name, item["key"]))
                 mounts[m["mountPath"]] = local
         return mounts
 
@@ -358,7 +435,7 @@ class FleetTest(unittest.TestCase):
                  ["data"]["result"], 30, "a throughput figure in Prometheus")
         with open(os.path.join(SOURCE_DIR, "deploy/grafana/sluice-dashboard.json")) as f:
             dashboard = json.load(f)
-        exprs = {t["expr"]: p["title"] for p in dashboard["panels"] for t in p["targets"]}
+        exprs = {t["expr"]: p["title"] for p in dashboard["panels"] for t in p.get("targets", [])}
         with open(os.path.join(SOURCE_DIR, "deploy/prometheus/rules.yml")) as f:
             rules = yaml.safe_load(f)
         for group in rules["groups"]:
@@ -388,6 +465,54 @@ class FleetTest(unittest.TestCase):
         for pod in [workers[1], third, producer, broker]:
             grace = pod_spec(pod.workload).get("terminationGracePeriodSeconds", 30)
             self.assertEqual(pod.stop(grace), 0, f"{pod.name} exits 0 on SIGTERM")
+
+    def test_broker_answers_the_keda_sqs_scalers_signed_request(self):
+        objects = render("deploy/k8s/overlays/keda-sqs")
+        self.fleet = fleet = Fleet(self, objects, self.dir)
+        broker = fleet.start("sluice-broker", 0)
+        fleet.run_job("sluice-queue-setup")
+        args = flag_values(broker.container["args"])
+        self.assertIn("--credentials", args, "this broker verifies signatures")
+        [trigger] = find(objects, "ScaledObject", "sluice-worker")["spec"]["triggers"]
+        metadata = trigger["metadata"]
+        auth = find(objects, "TriggerAuthentication", trigger["authenticationRef"]["name"])
+        refs = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
+        key_id, secret = (secret_value(objects, refs[p]["name"], refs[p]["key"])
+                          for p in ("awsAccessKeyID", "awsSecretAccessKey"))
+        names = ["ApproximateNumberOfMessages"]
+        if metadata.get("scaleOnInFlight", "true") == "true":
+            names.append("ApproximateNumberOfMessagesNotVisible")
+        # awsEndpoint is the Service's http port: here, the pod's local port.
+        http = int(args["--http-listen"].rsplit(":", 1)[1])
+        endpoint = f"http://127.0.0.1:{broker.ports[http]}"
+        self.assertEqual(metadata["awsRegion"],
+                         args.get("--region", BROKER_HTTP_DEFAULTS["--region"]))
+
+        def ask(protocol, secret):
+            return get_queue_attributes(endpoint, protocol, metadata["queueURL"], names,
+                                        metadata["awsRegion"], key_id, secret)
+
+        for protocol in ("json", "query"):
+            status, attributes = ask(protocol, secret)
+            self.assertEqual(status, 200, protocol)
+            self.assertEqual({n: attributes.get(n) for n in names}, {n: "0" for n in names},
+                             protocol)
+            wrong, _ = ask(protocol, secret + "-not")
+            self.assertTrue(400 <= wrong < 500, f"{protocol}: a bad signature answered {wrong}")
+
+        # The dashboard's and the alert's metrics, as the broker exports them.
+        status, text = http_get(broker.metrics_port(), "/metrics")
+        self.assertEqual(status, 200)
+        requests = metric_samples(text, "sluice_http_requests_total")
+        for protocol in ("json", "query"):
+            ok = {"protocol": protocol, "action": "GetQueueAttributes", "code": "OK"}
+            self.assertTrue([r for r in requests if r.items() >= ok.items()], protocol)
+            self.assertTrue([r for r in requests
+                             if r.get("protocol") == protocol and r.get("code") != "OK"], protocol)
+        self.assertTrue(metric_samples(text, "sluice_http_request_duration_seconds_bucket"))
+        self.assertTrue(metric_samples(text, "sluice_http_connections"))
+        self.assertTrue(metric_samples(text, "sluice_http_connections_refused_total"))
+        self.assertEqual(broker.stop(30), 0, "the broker exits 0 on SIGTERM")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,40 @@
 """The Kubernetes manifests match the binaries: every command, flag, port, probe,
 environment variable and reference in what `kubectl kustomize` renders is one
 that exists (issue #7). The fleet test runs them; this one reads them."""
+import configparser
 import json
 import os
+import posixpath
+import re
 import subprocess
 import unittest
+import urllib.parse
 
 import yaml
 
-from deploy_support import (BINARIES, KUSTOMIZATIONS, SOURCE_DIR, SYSTEM_COMMANDS,
-                            accepted_flags, binary_contains, containers, environment_read_by, flag_values,
-                            listen_ports, metrics_port, pod_spec, render, subcommands, workloads)
+from deploy_support import (BINARIES, BROKER_HTTP_DEFAULTS, KUSTOMIZATIONS, SOURCE_DIR,
+                            SYSTEM_COMMANDS, accepted_flags, binary_contains, containers,
+                            environment_read_by, find, flag_values, listen_ports, metrics_port,
+                            pod_spec, render, secret_value, subcommands, workloads)
+
+
+def broker_container(objects):
+    return pod_spec(find(objects, "StatefulSet", "sluice-broker"))["containers"][0]
+
+
+def service_port_to(objects, service_name, container, port_name):
+    """The port of a Service whose targetPort is a container's named port."""
+    service = find(objects, "Service", service_name)
+    number = next(p["containerPort"] for p in container["ports"] if p["name"] == port_name)
+    return next(p["port"] for p in service["spec"]["ports"]
+                if p["targetPort"] in (port_name, number))
+
+
+def queues_created(objects):
+    """The queues the queue-setup Job's containers create."""
+    job = find(objects, "Job", "sluice-queue-setup")
+    return {flag_values(c["args"][1:])["--queue-name"] for c in containers(job)
+            if c["command"] == ["sluice-producer"] and c["args"][0] == "create-queue"}
 
 
 class RenderedManifestsTest(unittest.TestCase):
@@ -119,18 +143,25 @@ class RenderedManifestsTest(unittest.TestCase):
             for p in svc["spec"]["ports"]:
                 self.assertIn(p["targetPort"], port_names)
 
-    def test_volumes_and_claims_exist(self):
-        claims = {o["metadata"]["name"] for o in self.base if o["kind"] == "PersistentVolumeClaim"}
-        for w in workloads(self.base):
-            spec = pod_spec(w)
-            volumes = {v["name"]: v for v in spec.get("volumes", [])}
-            templates = {t["metadata"]["name"] for t in w["spec"].get("volumeClaimTemplates", [])}
-            for c in containers(w):
-                for m in c.get("volumeMounts", []):
-                    self.assertTrue(m["name"] in volumes or m["name"] in templates, m["name"])
-            for v in volumes.values():
-                if "persistentVolumeClaim" in v:
-                    self.assertIn(v["persistentVolumeClaim"]["claimName"], claims)
+    def test_volumes_claims_and_secrets_exist(self):
+        for name, objects in self.rendered.items():
+            claims = {o["metadata"]["name"] for o in objects
+                      if o["kind"] == "PersistentVolumeClaim"}
+            for w in workloads(objects):
+                spec = pod_spec(w)
+                volumes = {v["name"]: v for v in spec.get("volumes", [])}
+                templates = {t["metadata"]["name"]
+                             for t in w["spec"].get("volumeClaimTemplates", [])}
+                for c in containers(w):
+                    for m in c.get("volumeMounts", []):
+                        self.assertTrue(m["name"] in volumes or m["name"] in templates,
+                                        f"{name}: {m['name']}")
+                for v in volumes.values():
+                    if "persistentVolumeClaim" in v:
+                        self.assertIn(v["persistentVolumeClaim"]["claimName"], claims, name)
+                    if "secret" in v:
+                        for item in v["secret"].get("items", []):
+                            secret_value(objects, v["secret"]["secretName"], item["key"])
 
     def test_bucket_volume_is_shared_read_write_many(self):
         claim = next(o for o in self.base if o["kind"] == "PersistentVolumeClaim")
@@ -169,6 +200,102 @@ class RenderedManifestsTest(unittest.TestCase):
         self.assertIn(f'queue="{queue}"', query)
         self.assertEqual(hpa["spec"]["metrics"][0]["external"]["metric"]["selector"]
                          ["matchLabels"]["queue"], queue)
+
+    def test_broker_public_url_is_its_http_service_port(self):
+        # The host part of the queue URLs the broker hands out: clients in its
+        # namespace reach it there.
+        for name, objects in self.rendered.items():
+            broker = broker_container(objects)
+            args = flag_values(broker["args"])
+            http = int(args["--http-listen"].rsplit(":", 1)[1])
+            self.assertIn({"name": "http", "containerPort": http}, broker["ports"], name)
+            url = urllib.parse.urlsplit(args["--http-public-url"])
+            self.assertEqual(url.scheme, "http", name)
+            self.assertIn(url.path, ("", "/"), name)
+            self.assertEqual(url.port, service_port_to(objects, url.hostname, broker, "http"), name)
+
+    def test_sqs_scaler_asks_the_brokers_http_api_for_the_workers_queue(self):
+        objects = self.rendered["deploy/k8s/overlays/keda-sqs"]
+        scaled = find(objects, "ScaledObject", "sluice-worker")
+        self.assertEqual(scaled["spec"]["scaleTargetRef"]["name"], "sluice-worker")
+        self.assertEqual(scaled["spec"]["scaleTargetRef"].get("kind", "Deployment"), "Deployment")
+        find(objects, "Deployment", "sluice-worker")
+        [trigger] = scaled["spec"]["triggers"]
+        self.assertEqual(trigger["type"], "aws-sqs-queue")
+        metadata = trigger["metadata"]
+        for key, value in metadata.items():  # KEDA's trigger metadata is string to string
+            self.assertIsInstance(value, str, key)
+        self.assertGreater(int(metadata["queueLength"]), 0)
+        self.assertIn(metadata.get("scaleOnInFlight", "true"), ("true", "false"))
+        broker = broker_container(objects)
+        args = flag_values(broker["args"])
+        self.assertEqual(metadata["awsRegion"],
+                         args.get("--region", BROKER_HTTP_DEFAULTS["--region"]))
+
+        # KEDA's operator sends its requests to awsEndpoint from its own
+        # namespace, so that is the broker Service's full name and http port.
+        service = find(objects, "Service", "sluice-broker")
+        namespace = service["metadata"].get("namespace")
+        self.assertTrue(namespace, "the overlay sets the namespace that awsEndpoint names")
+        self.assertEqual(scaled["metadata"].get("namespace"), namespace)
+        endpoint = urllib.parse.urlsplit(metadata["awsEndpoint"])
+        self.assertEqual(endpoint.scheme, "http")
+        self.assertIn(endpoint.hostname, (f"sluice-broker.{namespace}.svc",
+                                          f"sluice-broker.{namespace}.svc.cluster.local"))
+        self.assertEqual(endpoint.port, service_port_to(objects, "sluice-broker", broker, "http"))
+        self.assertIn(endpoint.path, ("", "/"))
+
+        # queueURL is the URL the broker hands out for the workers' queue; KEDA
+        # takes the queue's name from a path of exactly /<account-id>/<name>.
+        url = urllib.parse.urlsplit(metadata["queueURL"])
+        self.assertEqual(f"{url.scheme}://{url.netloc}", args["--http-public-url"].rstrip("/"))
+        parts = url.path.split("/")
+        self.assertEqual(len(parts), 3, url.path)
+        _, account, queue = parts
+        self.assertEqual(account, args.get("--account-id", BROKER_HTTP_DEFAULTS["--account-id"]))
+        self.assertIn(queue, queues_created(objects))
+        worker = pod_spec(find(objects, "Deployment", "sluice-worker"))["containers"][0]
+        self.assertEqual(queue, flag_values(worker["args"])["--queue-name"])
+
+    def test_sqs_scaler_signs_with_an_entry_of_the_brokers_credentials_file(self):
+        objects = self.rendered["deploy/k8s/overlays/keda-sqs"]
+        [trigger] = find(objects, "ScaledObject", "sluice-worker")["spec"]["triggers"]
+        auth = find(objects, "TriggerAuthentication", trigger["authenticationRef"]["name"])
+        refs = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
+        self.assertLessEqual({"awsAccessKeyID", "awsSecretAccessKey"}, set(refs))
+        key_id, secret = (secret_value(objects, refs[p]["name"], refs[p]["key"])
+                          for p in ("awsAccessKeyID", "awsSecretAccessKey"))
+
+        # The broker verifies signatures against --credentials, a file from a
+        # Secret mounted read-only.
+        broker_set = find(objects, "StatefulSet", "sluice-broker")
+        broker = pod_spec(broker_set)["containers"][0]
+        path = flag_values(broker["args"])["--credentials"]
+        mount = next(m for m in broker["volumeMounts"]
+                     if path.startswith(m["mountPath"].rstrip("/") + "/"))
+        self.assertIs(mount.get("readOnly"), True)
+        volume = next(v for v in pod_spec(broker_set)["volumes"] if v["name"] == mount["name"])
+        relative = posixpath.relpath(path, mount["mountPath"])
+        items = {i["path"]: i["key"] for i in volume["secret"].get("items", [])}
+        text = secret_value(objects, volume["secret"]["secretName"], items.get(relative, relative))
+
+        credentials = configparser.ConfigParser(interpolation=None)
+        credentials.read_string(text)
+        entries = {(credentials[s]["aws_access_key_id"], credentials[s]["aws_secret_access_key"])
+                   for s in credentials.sections()}
+        self.assertIn((key_id, secret), entries, "KEDA's key pair is one the broker accepts")
+
+    def test_dashboard_and_rules_name_metrics_the_binaries_export(self):
+        with open(os.path.join(SOURCE_DIR, "deploy/grafana/sluice-dashboard.json")) as f:
+            exprs = [t["expr"] for p in json.load(f)["panels"] for t in p.get("targets", [])]
+        with open(os.path.join(SOURCE_DIR, "deploy/prometheus/rules.yml")) as f:
+            exprs += [r["expr"] for g in yaml.safe_load(f)["groups"] for r in g["rules"]]
+        names = {n for e in exprs for n in re.findall(r"(?<![\w:])sluice_[a-z0-9_]+", e)}
+        self.assertTrue(names)
+        for name in sorted(names):
+            # A histogram's series are named after it: _bucket, _sum, _count.
+            family = re.sub(r"_(bucket|sum|count)$", "", name)
+            self.assertTrue(any(binary_contains(b, family) for b in BINARIES), name)
 
     def test_prometheus_rule_is_the_rules_file(self):
         rule = next(o for o in self.rendered["deploy/k8s/overlays/prometheus-operator"]
