@@ -2,39 +2,16 @@
 
 #include <utility>
 
-#include "common/base64.h"
 #include "common/wire_error.h"
 
 namespace sluice::http {
 namespace {
 
-using json = nlohmann::json;
+using json = SqsJson;
 
 // JSON text; bytes that are not UTF-8 become U+FFFD instead of throwing (the
 // engine admits only valid characters, so this is a guard, not a path).
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-json StringMap(const google::protobuf::Map<std::string, std::string>& map) {
-  json out = json::object();
-  for (const auto& [key, value] : map) out[key] = value;
-  return out;
-}
-
-json MessageAttributesJson(
-    const google::protobuf::Map<std::string, pb::MessageAttributeValue>& attributes) {
-  json out = json::object();
-  for (const auto& [name, value] : attributes) {
-    json v = json::object();
-    if (value.data_type().starts_with("Binary")) {
-      v["BinaryValue"] = Base64Encode(value.binary_value());
-    } else {
-      v["StringValue"] = value.string_value();
-    }
-    v["DataType"] = value.data_type();
-    out[name] = std::move(v);
-  }
-  return out;
-}
 
 json QueueUrls(const google::protobuf::RepeatedPtrField<std::string>& names,
                std::string_view url_prefix) {
@@ -43,20 +20,12 @@ json QueueUrls(const google::protobuf::RepeatedPtrField<std::string>& names,
   return urls;
 }
 
-json SendResultJson(const pb::SendMessageResult& r, const DecodedRequest& call,
-                    const std::string& entry_id) {
-  json out = json::object();
-  if (!r.id().empty()) out["Id"] = r.id();
-  out["MessageId"] = r.message_id();
-  out["MD5OfMessageBody"] = r.md5_of_message_body();
-  if (!r.md5_of_message_attributes().empty()) {
-    out["MD5OfMessageAttributes"] = r.md5_of_message_attributes();
-  }
+// A send's answer, with the MD5 of the system attributes it sent, if any.
+json WithSystemAttributesMd5(json result, const DecodedRequest& call, const std::string& entry_id) {
   if (auto it = call.system_attributes_md5.find(entry_id); it != call.system_attributes_md5.end()) {
-    out["MD5OfMessageSystemAttributes"] = it->second;
+    result["MD5OfMessageSystemAttributes"] = it->second;
   }
-  if (!r.sequence_number().empty()) out["SequenceNumber"] = r.sequence_number();
-  return out;
+  return result;
 }
 
 json FailedJson(const google::protobuf::RepeatedPtrField<pb::BatchResultError>& failed) {
@@ -76,38 +45,6 @@ json IdsBatchJson(const BatchResponse& r) {
   json ok = json::array();
   for (const pb::BatchResultOk& s : r.successful()) ok.push_back({{"Id", s.id()}});
   return {{"Successful", std::move(ok)}, {"Failed", FailedJson(r.failed())}};
-}
-
-json MessageJson(const pb::Message& m) {
-  json out = json::object();
-  out["MessageId"] = m.message_id();
-  out["ReceiptHandle"] = m.receipt_handle();
-  out["MD5OfBody"] = m.md5_of_body();
-  out["Body"] = m.body();
-  if (!m.attributes().empty()) out["Attributes"] = StringMap(m.attributes());
-  if (!m.md5_of_message_attributes().empty()) {
-    out["MD5OfMessageAttributes"] = m.md5_of_message_attributes();
-  }
-  if (!m.message_attributes().empty()) {
-    out["MessageAttributes"] = MessageAttributesJson(m.message_attributes());
-  }
-  return out;
-}
-
-json MoveTaskJson(const pb::MessageMoveTask& t) {
-  json out = json::object();
-  if (!t.task_handle().empty()) out["TaskHandle"] = t.task_handle();
-  out["Status"] = t.status();
-  out["SourceArn"] = t.source_arn();
-  if (!t.destination_arn().empty()) out["DestinationArn"] = t.destination_arn();
-  if (t.max_number_of_messages_per_second() > 0) {
-    out["MaxNumberOfMessagesPerSecond"] = t.max_number_of_messages_per_second();
-  }
-  out["ApproximateNumberOfMessagesMoved"] = t.approximate_number_of_messages_moved();
-  out["ApproximateNumberOfMessagesToMove"] = t.approximate_number_of_messages_to_move();
-  if (!t.failure_reason().empty()) out["FailureReason"] = t.failure_reason();
-  out["StartedTimestamp"] = t.started_timestamp();
-  return out;
 }
 
 // The operations whose answer has no members: their XML has no <OpResult>.
@@ -211,14 +148,14 @@ json EncodeResult(const DecodedRequest& call, const pb::Response& resp,
           resp.get_queue_attributes().attributes().empty()) {
         return json::object();
       }
-      return {{"Attributes", StringMap(resp.get_queue_attributes().attributes())}};
+      return {{"Attributes", StringMapJson(resp.get_queue_attributes().attributes())}};
     }
     case pb::Response::kSendMessage:
-      return SendResultJson(resp.send_message().result(), call, "");
+      return WithSystemAttributesMd5(SendMessageResultJson(resp.send_message().result()), call, "");
     case pb::Response::kSendMessageBatch: {
       json ok = json::array();
       for (const pb::SendMessageResult& r : resp.send_message_batch().successful()) {
-        ok.push_back(SendResultJson(r, call, r.id()));
+        ok.push_back(WithSystemAttributesMd5(SendBatchResultJson(r), call, r.id()));
       }
       return {{"Successful", std::move(ok)},
               {"Failed", FailedJson(resp.send_message_batch().failed())}};
@@ -251,7 +188,7 @@ json EncodeResult(const DecodedRequest& call, const pb::Response& resp,
     }
     case pb::Response::kListQueueTags:
       if (resp.list_queue_tags().tags().empty()) return json::object();
-      return {{"Tags", StringMap(resp.list_queue_tags().tags())}};
+      return {{"Tags", StringMapJson(resp.list_queue_tags().tags())}};
     case pb::Response::kListDeadLetterSourceQueues: {
       const auto& r = resp.list_dead_letter_source_queues();
       json out = {{"queueUrls", QueueUrls(r.queue_names(), url_prefix)}};

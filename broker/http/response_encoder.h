@@ -11,27 +11,26 @@
 #ifndef SLUICE_BROKER_HTTP_RESPONSE_ENCODER_H_
 #define SLUICE_BROKER_HTTP_RESPONSE_ENCODER_H_
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "broker/http/api_error.h"
 #include "broker/http/request_decoder.h"
+#include "proto/sqs_json.h"
 #include "sluice.pb.h"
 
 namespace sluice::http {
 
 // `resp` must be a success.
-nlohmann::json EncodeResult(const DecodedRequest& call, const pb::Response& resp,
-                            std::string_view url_prefix);
+SqsJson EncodeResult(const DecodedRequest& call, const pb::Response& resp,
+                     std::string_view url_prefix);
 
 // The part of a call's request that EncodeResult reads (queue names,
 // attribute names), so that the rest, bodies included, need not be kept.
 pb::Request WhatEncodingNeeds(const pb::Request& req);
 
-std::string RenderJson(const nlohmann::json& result);
-std::string RenderXml(std::string_view action, const nlohmann::json& result,
-                      std::string_view request_id);
+std::string RenderJson(const SqsJson& result);
+std::string RenderXml(std::string_view action, const SqsJson& result, std::string_view request_id);
 
 std::string RenderJsonError(const ApiError& error);
 // The x-amzn-query-error header of a JSON error: "Code;Sender".

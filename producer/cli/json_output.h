@@ -7,15 +7,15 @@
 #ifndef SLUICE_PRODUCER_CLI_JSON_OUTPUT_H_
 #define SLUICE_PRODUCER_CLI_JSON_OUTPUT_H_
 
-#include <nlohmann/json.hpp>
 #include <string>
 
+#include "proto/sqs_json.h"
 #include "sluice.pb.h"
 
 namespace sluice {
 
 // Keeps members in insertion order, as aws-cli prints them.
-using OutputJson = nlohmann::ordered_json;
+using OutputJson = SqsJson;
 
 // {"QueueUrl": "<endpoint>/<name>"}: create-queue and get-queue-url.
 OutputJson QueueUrlJson(const std::string& endpoint, const std::string& queue_name);
