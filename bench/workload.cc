@@ -12,12 +12,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "client/client.h"
+#include "bench/bench_client.h"
+#include "bench/latency.h"
 #include "common/status.h"
 
 namespace sluice::bench {
@@ -46,6 +48,7 @@ class Run {
   bool AllDeleted() const { return deleted_.load() >= options_.messages; }
 
   void CountRequest() { requests_.fetch_add(1, std::memory_order_relaxed); }
+  void CountEmptyReceive() { empty_receives_.fetch_add(1, std::memory_order_relaxed); }
   void CountReceived(int n) { received_.fetch_add(n, std::memory_order_relaxed); }
   void CountSent(int n) {
     const int64_t total = sent_.fetch_add(n) + n;
@@ -93,6 +96,7 @@ class Run {
     r.received = received_.load();
     r.deleted = deleted_.load();
     r.requests = requests_.load();
+    r.empty_receives = empty_receives_.load();
     r.seconds = std::chrono::duration<double>(end_ - start_).count();
     if (send_done_ != SteadyClock::time_point{}) {
       r.send_seconds = std::chrono::duration<double>(send_done_ - start_).count();
@@ -118,6 +122,7 @@ class Run {
   std::atomic<int64_t> received_{0};
   std::atomic<int64_t> deleted_{0};
   std::atomic<int64_t> requests_{0};
+  std::atomic<int64_t> empty_receives_{0};
   std::atomic<bool> stop_{false};
   SteadyClock::time_point start_;
   SteadyClock::time_point send_done_;  // written once, read after the joins
@@ -133,108 +138,78 @@ std::string Describe(const char* op, const Status& s) {
   return std::string(op) + ": " + s.ToString();
 }
 
-// The first failed entry of a batch answer.
-std::string DescribeEntry(const char* op, const pb::BatchResultError& e) {
-  return std::string(op) + " entry " + e.id() + ": " + EntryStatus(e).ToString();
-}
+// Times one call into `log`.
+class CallTimer {
+ public:
+  CallTimer() : start_(SteadyClock::now()) {}
+  void Record(LatencyLog* log, CallKind kind) const {
+    log->Record(kind, SteadyClock::now() - start_);
+  }
 
-void SendLoop(Run* run, Client* client) {
+ private:
+  SteadyClock::time_point start_;
+};
+
+void SendLoop(Run* run, BenchClient* client, LatencyLog* log) {
   const WorkloadOptions& o = run->options();
   const std::string body(o.body_bytes, 'm');
-  pb::SendMessageRequest single;
-  single.set_queue_name(o.queue);
-  single.mutable_entry()->set_body(body);
-  pb::SendMessageBatchRequest full;
-  full.set_queue_name(o.queue);
-  for (int i = 0; i < o.batch; ++i) {
-    pb::SendMessageEntry* e = full.add_entries();
-    e->set_id(std::to_string(i));
-    e->set_body(body);
-  }
   while (!run->stopped()) {
     const int n = run->ClaimSend(o.batch);
     if (n == 0) return;
-    if (o.batch == 1) {
-      auto r = client->SendMessage(single);
-      run->CountRequest();
-      if (!r.ok()) return run->Fail(Describe("SendMessage", r.status()));
-    } else {
-      pb::SendMessageBatchRequest partial;
-      if (n < o.batch) {
-        partial = full;
-        partial.mutable_entries()->DeleteSubrange(n, o.batch - n);
-      }
-      auto r = client->SendMessageBatch(n < o.batch ? partial : full);
-      run->CountRequest();
-      if (!r.ok()) return run->Fail(Describe("SendMessageBatch", r.status()));
-      if (r->failed_size() > 0) return run->Fail(DescribeEntry("SendMessageBatch", r->failed(0)));
-      if (r->successful_size() != n) return run->Fail("SendMessageBatch: entries missing");
-    }
+    const CallTimer timer;
+    const Status s = o.batch == 1 ? client->SendMessage(body) : client->SendMessageBatch(n, body);
+    run->CountRequest();
+    if (!s.ok()) return run->Fail(Describe(o.batch == 1 ? "SendMessage" : "SendMessageBatch", s));
+    timer.Record(log, CallKind::kSend);
     run->CountSent(n);
   }
 }
 
-void ReceiveLoop(Run* run, Client* client) {
+void ReceiveLoop(Run* run, BenchClient* client, LatencyLog* log) {
   const WorkloadOptions& o = run->options();
-  pb::ReceiveMessageRequest receive;
-  receive.set_queue_name(o.queue);
-  receive.set_max_number_of_messages(o.batch);
-  receive.set_wait_time_seconds(kReceiveWaitSeconds);
+  std::vector<ReceivedMessage> got;
   while (!run->stopped() && !run->AllDeleted()) {
-    auto got = client->ReceiveMessage(receive);
+    const CallTimer receive_timer;
+    Status s = client->ReceiveMessage(o.batch, kReceiveWaitSeconds, &got);
     run->CountRequest();
-    if (!got.ok()) return run->Fail(Describe("ReceiveMessage", got.status()));
-    const int n = got->messages_size();
-    if (n == 0) continue;
+    if (!s.ok()) return run->Fail(Describe("ReceiveMessage", s));
+    const int n = static_cast<int>(got.size());
+    if (n == 0) {
+      run->CountEmptyReceive();
+      continue;
+    }
+    receive_timer.Record(log, CallKind::kReceive);
     run->CountReceived(n);
-    for (const pb::Message& m : got->messages()) {
-      if (static_cast<int>(m.body().size()) != o.body_bytes) {
-        return run->Fail("ReceiveMessage: message " + m.message_id() + " has a body of " +
-                         std::to_string(m.body().size()) + " bytes, not " +
+    for (const ReceivedMessage& m : got) {
+      if (m.body_bytes != static_cast<size_t>(o.body_bytes)) {
+        return run->Fail("ReceiveMessage: message " + m.message_id + " has a body of " +
+                         std::to_string(m.body_bytes) + " bytes, not " +
                          std::to_string(o.body_bytes));
       }
     }
-    if (n == 1 && o.batch == 1) {
-      pb::DeleteMessageRequest del;
-      del.set_queue_name(o.queue);
-      del.set_receipt_handle(got->messages(0).receipt_handle());
-      auto r = client->DeleteMessage(del);
-      run->CountRequest();
-      if (!r.ok()) return run->Fail(Describe("DeleteMessage", r.status()));
-    } else {
-      pb::DeleteMessageBatchRequest del;
-      del.set_queue_name(o.queue);
-      for (int i = 0; i < n; ++i) {
-        pb::DeleteMessageBatchEntry* e = del.add_entries();
-        e->set_id(std::to_string(i));
-        e->set_receipt_handle(got->messages(i).receipt_handle());
-      }
-      auto r = client->DeleteMessageBatch(del);
-      run->CountRequest();
-      if (!r.ok()) return run->Fail(Describe("DeleteMessageBatch", r.status()));
-      if (r->failed_size() > 0) {
-        return run->Fail(DescribeEntry("DeleteMessageBatch", r->failed(0)));
-      }
-      if (r->successful_size() != n) return run->Fail("DeleteMessageBatch: entries missing");
-    }
+    const bool single = n == 1 && o.batch == 1;
+    const CallTimer delete_timer;
+    s = single ? client->DeleteMessage(got[0].receipt_handle) : client->DeleteMessageBatch(got);
+    run->CountRequest();
+    if (!s.ok()) return run->Fail(Describe(single ? "DeleteMessage" : "DeleteMessageBatch", s));
+    delete_timer.Record(log, CallKind::kDelete);
     run->CountDeleted(n);
   }
 }
 
 // One client thread: connects (a GetQueueUrl, which also checks the queue),
 // waits for the others, then runs its loop.
-void ClientThread(Run* run, bool sender, std::latch* ready, std::latch* go) {
-  Client client(run->options().endpoint);
-  pb::GetQueueUrlRequest url;
-  url.set_queue_name(run->options().queue);
-  auto r = client.GetQueueUrl(url);
+void ClientThread(Run* run, bool sender, LatencyLog* log, std::latch* ready, std::latch* go) {
+  const WorkloadOptions& o = run->options();
+  std::unique_ptr<BenchClient> client = NewBenchClient(o.protocol, o.endpoint, o.queue);
+  const Status opened = client->OpenQueue();
   ready->count_down();
   go->wait();
-  if (!r.ok()) return run->Fail(Describe("GetQueueUrl", r.status()));
+  if (!opened.ok()) return run->Fail(Describe("GetQueueUrl", opened));
   if (sender) {
-    SendLoop(run, &client);
+    SendLoop(run, client.get(), log);
   } else {
-    ReceiveLoop(run, &client);
+    ReceiveLoop(run, client.get(), log);
   }
 }
 
@@ -253,17 +228,19 @@ WorkloadResult RunWorkload(const WorkloadOptions& options) {
   Run run(options);
   std::latch ready(options.threads);
   std::latch go(1);
+  std::vector<LatencyLog> logs(options.threads);
   std::vector<std::thread> threads;
   for (int i = 0; i < options.threads; ++i) {
     bool sender =
         options.workload == Workload::kSend || (options.workload == Workload::kMixed && i % 2 == 0);
-    threads.emplace_back(ClientThread, &run, sender, &ready, &go);
+    threads.emplace_back(ClientThread, &run, sender, &logs[i], &ready, &go);
   }
   run.Start(&ready, &go);
   run.WaitForEnd();
   for (std::thread& t : threads) t.join();
   WorkloadResult result = run.Collect();
   result.cpu_seconds = CpuSeconds() - cpu_before;
+  result.latency = LatencySummary::Of(logs);
   return result;
 }
 

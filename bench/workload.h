@@ -1,5 +1,6 @@
-// Workloads of sluice-bench: N client threads, each with its own
-// sluice::Client, sending, receiving and deleting messages on one queue.
+// Workloads of sluice-bench: N client threads, each with its own BenchClient
+// (one connection, over ZeroMQ or SQS's HTTP protocols), sending, receiving
+// and deleting messages on one queue.
 //
 // - kSend: the threads share `messages` and send them in batches of `batch`
 //   (SendMessageBatch; SendMessage when batch is 1).
@@ -10,19 +11,24 @@
 //   delete them, concurrently; the time is until the last one is deleted.
 //
 // Any error answer (including a failed batch entry) stops every thread and
-// is reported in WorkloadResult::error.
+// is reported in WorkloadResult::error. Every call's latency is recorded
+// (bench/latency.h).
 #ifndef SLUICE_BENCH_WORKLOAD_H_
 #define SLUICE_BENCH_WORKLOAD_H_
 
 #include <cstdint>
 #include <string>
 
+#include "bench/bench_client.h"
+#include "bench/latency.h"
+
 namespace sluice::bench {
 
 enum class Workload { kSend, kReceive, kMixed };
 
 struct WorkloadOptions {
-  std::string endpoint;
+  Protocol protocol = Protocol::kZmq;
+  std::string endpoint;  // as NewBenchClient takes it for `protocol`
   std::string queue;
   Workload workload = Workload::kSend;
   int threads = 8;
@@ -33,14 +39,16 @@ struct WorkloadOptions {
 };
 
 struct WorkloadResult {
-  int64_t sent = 0;         // acknowledged sends
-  int64_t received = 0;     // messages received
-  int64_t deleted = 0;      // acknowledged deletes
-  int64_t requests = 0;     // requests answered
-  double seconds = 0;       // from the start to the last counted message
-  double send_seconds = 0;  // from the start to the last send (0: not all sent)
-  double cpu_seconds = 0;   // this process's user+system CPU during the run
-  std::string error;        // empty when every answer was a success
+  int64_t sent = 0;            // acknowledged sends
+  int64_t received = 0;        // messages received
+  int64_t deleted = 0;         // acknowledged deletes
+  int64_t requests = 0;        // requests answered
+  int64_t empty_receives = 0;  // receives that found the queue empty
+  double seconds = 0;          // from the start to the last counted message
+  double send_seconds = 0;     // from the start to the last send (0: not all sent)
+  double cpu_seconds = 0;      // this process's user+system CPU during the run
+  LatencySummary latency;      // of every answered call but empty receives
+  std::string error;           // empty when every answer was a success
 };
 
 // Runs the workload against a broker whose queue exists.
