@@ -89,7 +89,10 @@ void Server::WatchZmq() {
   if (zmq_watched_) return;
   zmq_watched_ = true;
   zmq_fd_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                      [this](const boost::system::error_code&) { zmq_watched_ = false; });
+                      [this](const boost::system::error_code&) {
+                        zmq_watched_ = false;
+                        zmq_may_be_ready_ = true;
+                      });
 }
 
 void Server::WatchSync() {
@@ -121,9 +124,17 @@ Status Server::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     // The syncer's eventfd is read by OnSyncDone, and ZeroMQ resets its
     // descriptor when asked for its events: both are quiet before a watch.
+    // ZeroMQ is asked only after it signalled or was used, so that a loop
+    // that serves HTTP alone makes no system call for it.
     WatchSync();
-    const bool zmq_readable = ZmqReadable();
-    if (!zmq_readable) WatchZmq();
+    bool zmq_readable = false;
+    if (zmq_may_be_ready_) {
+      zmq_readable = ZmqReadable();
+      if (!zmq_readable) {
+        zmq_may_be_ready_ = false;
+        WatchZmq();
+      }
+    }
     RunHandlers(zmq_readable ? 0 : PollTimeoutMs(clock_->Now()));
     if (sync_signalled_) {
       sync_signalled_ = false;
@@ -132,7 +143,7 @@ Status Server::Run(const std::atomic<bool>& stop) {
         break;
       }
     }
-    DrainSocket();
+    if (zmq_may_be_ready_) DrainSocket();
 
     Millis now = clock_->Now();
     if (now >= next_tick_) {
@@ -236,6 +247,7 @@ void Server::Send(const Peer& peer, const pb::Response& resp) {
     peer.sink->Answer(resp);
     return;
   }
+  zmq_may_be_ready_ = true;  // a send may take in what the descriptor signalled
   // Serialized straight into the frame ZeroMQ sends: a receive's answer
   // carries up to ten bodies, and this saves a copy of them.
   zmq::message_t bytes(resp.ByteSizeLong());

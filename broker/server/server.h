@@ -107,6 +107,7 @@ class Server {
   std::optional<boost::asio::posix::stream_descriptor> zmq_fd_;
   std::optional<boost::asio::posix::stream_descriptor> sync_fd_;
   bool zmq_watched_ = false;
+  bool zmq_may_be_ready_ = true;  // until ZmqReadable() says otherwise
   bool sync_watched_ = false;
   bool sync_signalled_ = false;
   LongPolls long_polls_;
