@@ -9,6 +9,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libspdlog-dev libgtest-dev
   nlohmann-json3-dev libcli11-dev libssl-dev libjemalloc-dev libboost1.81-dev
+  libsimdjson-dev
   libmagick++-dev imagemagick
   jq clang-format
   python3 python3-yaml prometheus

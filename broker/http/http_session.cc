@@ -189,7 +189,10 @@ void HttpSession::Handle(Request req) {
     identity_ = identity->name;
   }
 
-  json params;
+  // The call's members as JSON text: the body itself, or the query
+  // protocol's parameters rebuilt in its shape.
+  std::string rebuilt_params;
+  std::string_view params;
   if (protocol_ == Protocol::kJson) {
     if (!amz_target.starts_with(kTargetPrefix)) {
       action_ = "Unknown";
@@ -197,12 +200,7 @@ void HttpSession::Handle(Request req) {
                                              : InvalidAction(std::string(amz_target)));
     }
     action_ = amz_target.substr(kTargetPrefix.size());
-    params = json::parse(req.body().empty() ? std::string_view("{}") : std::string_view(req.body()),
-                         nullptr, /*allow_exceptions=*/false);
-    if (params.is_discarded()) {
-      return RespondError(
-          ApiError::Of(400, "SerializationException", "the request body is not valid JSON"));
-    }
+    params = req.body();
   } else {
     Result<FormParams> form = QueryCallParams(target, req.body(), content_type);
     if (!form.ok()) {
@@ -214,13 +212,14 @@ void HttpSession::Handle(Request req) {
       action_ = "Unknown";
       return RespondError(MalformedBody(rebuilt.status().detail()));
     }
-    params = std::move(*rebuilt);
-    auto action = params.find("Action");
-    if (action == params.end() || !action->is_string()) {
+    auto action = rebuilt->find("Action");
+    if (action == rebuilt->end() || !action->is_string()) {
       action_ = "Unknown";
       return RespondError(MissingAction());
     }
     action_ = action->get<std::string>();
+    rebuilt_params = rebuilt->dump(-1, ' ', false, json::error_handler_t::replace);
+    params = rebuilt_params;
   }
 
   Result<DecodedRequest, ApiError> decoded = DecodeRequest(action_, params, PathQueue(target));
@@ -235,7 +234,7 @@ void HttpSession::Answer(const pb::Response& resp) {
   if (resp.has_error() && resp.error().code() != pb::OK) {
     return RespondError(ToApiError({FromWire(resp.error().code()), resp.error().detail()}));
   }
-  const json result = EncodeResult(call_, resp, url_prefix_);
+  const SqsJson result = EncodeResult(call_, resp, url_prefix_);
   context_->metrics->CountRequest(protocol_ == Protocol::kJson ? "json" : "query", action_, "OK",
                                   (context_->clock->Now() - started_) / 1000.0);
   if (protocol_ == Protocol::kJson) {

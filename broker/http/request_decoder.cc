@@ -1,5 +1,7 @@
 #include "broker/http/request_decoder.h"
 
+#include <simdjson.h>
+
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -13,22 +15,21 @@
 namespace sluice::http {
 namespace {
 
-using json = nlohmann::json;
+using Element = simdjson::dom::element;
 
 // Reads the members of one call (or one batch entry); the first error wins
 // and later reads are skipped.
 class Reader {
  public:
-  explicit Reader(const json& object) : object_(object) {}
+  explicit Reader(Element object) : object_(object) {}
 
   const Status& status() const { return status_; }
   bool ok() const { return status_.ok(); }
 
   std::optional<std::string> String(std::string_view name) {
-    const json* v = Find(name);
-    if (v == nullptr) return std::nullopt;
-    if (v->is_string()) return v->get<std::string>();
-    if (v->is_number() || v->is_boolean()) return v->dump();
+    std::optional<Element> v = Find(name);
+    if (!v) return std::nullopt;
+    if (std::optional<std::string> s = Scalar(*v)) return s;
     Fail(std::string(name) + " must be a string");
     return std::nullopt;
   }
@@ -40,17 +41,16 @@ class Reader {
   }
 
   std::optional<int64_t> Int(std::string_view name) {
-    const json* v = Find(name);
-    if (v == nullptr) return std::nullopt;
-    if (v->is_number_integer()) return v->get<int64_t>();
-    if (v->is_string()) {
-      const std::string& s = v->get_ref<const std::string&>();
+    std::optional<Element> v = Find(name);
+    if (!v) return std::nullopt;
+    if (int64_t n = 0; v->get_int64().get(n) == simdjson::SUCCESS) return n;
+    if (std::string_view s; v->get_string().get(s) == simdjson::SUCCESS) {
       int64_t n = 0;
       auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
       if (ec == std::errc() && end == s.data() + s.size() && !s.empty()) return n;
     }
     Fail("the value for parameter " + std::string(name) +
-         " is not a valid integer: " + (v->is_string() ? v->get<std::string>() : v->dump()));
+         " is not a valid integer: " + simdjson::minify(*v));
     return std::nullopt;
   }
 
@@ -65,7 +65,7 @@ class Reader {
     return static_cast<int32_t>(*v);
   }
 
-  // A non-negative count (MaxResults, MaxNumberOfMessages).
+  // A positive count (MaxResults).
   std::optional<uint32_t> Count(std::string_view name) {
     std::optional<int64_t> v = Int(name);
     if (!v) return std::nullopt;
@@ -79,37 +79,37 @@ class Reader {
 
   template <typename Repeated>
   void Strings(std::string_view name, Repeated* out) {
-    const json* v = Find(name);
-    if (v == nullptr) return;
+    std::optional<Element> v = Find(name);
+    if (!v) return;
     if (!v->is_array()) return Fail(std::string(name) + " must be a list of strings");
-    for (const json& item : *v) {
-      if (!item.is_string()) return Fail(std::string(name) + " must be a list of strings");
-      out->Add(item.template get<std::string>());
+    for (Element item : simdjson::dom::array(*v)) {
+      std::string_view text;
+      if (item.get_string().get(text) != simdjson::SUCCESS) {
+        return Fail(std::string(name) + " must be a list of strings");
+      }
+      out->Add(std::string(text));
     }
   }
 
   template <typename Map>
   void StringMap(std::string_view name, Map* out) {
-    const json* v = Find(name);
-    if (v == nullptr) return;
+    std::optional<Element> v = Find(name);
+    if (!v) return;
     if (!v->is_object()) return Fail(std::string(name) + " must be a map of strings");
-    for (const auto& [key, item] : v->items()) {
-      if (item.is_string()) {
-        (*out)[key] = item.template get<std::string>();
-      } else if (item.is_number() || item.is_boolean()) {
-        (*out)[key] = item.dump();
-      } else {
-        return Fail(std::string(name) + "." + key + " must be a string");
-      }
+    for (auto [key, item] : simdjson::dom::object(*v)) {
+      std::optional<std::string> value = Scalar(item);
+      if (!value) return Fail(std::string(name) + "." + std::string(key) + " must be a string");
+      (*out)[std::string(key)] = std::move(*value);
     }
   }
 
   void MessageAttributes(std::string_view name,
                          google::protobuf::Map<std::string, pb::MessageAttributeValue>* out) {
-    const json* v = Find(name);
-    if (v == nullptr) return;
+    std::optional<Element> v = Find(name);
+    if (!v) return;
     if (!v->is_object()) return Fail(std::string(name) + " must be a map");
-    for (const auto& [key, item] : v->items()) {
+    for (auto [key_view, item] : simdjson::dom::object(*v)) {
+      const std::string key(key_view);
       if (!item.is_object()) return Fail(std::string(name) + " '" + key + "' has no value");
       Reader value(item);
       pb::MessageAttributeValue& a = (*out)[key];
@@ -122,9 +122,10 @@ class Reader {
         }
         a.set_binary_value(std::move(*bytes));
       }
-      if (!value.ok())
+      if (!value.ok()) {
         return Fail(std::string(name) + " '" + key + "': " + value.status().detail(),
                     value.status().code());
+      }
     }
   }
 
@@ -142,7 +143,7 @@ class Reader {
     return name;
   }
 
-  const json* Child(std::string_view name) { return Find(name); }
+  std::optional<Element> Child(std::string_view name) { return Find(name); }
 
   void Fail(std::string detail, StatusCode code = StatusCode::kInvalidParameterValue) {
     if (ok()) status_ = Status(code, std::move(detail));
@@ -153,14 +154,24 @@ class Reader {
   }
 
  private:
-  const json* Find(std::string_view name) const {
-    if (!ok() || !object_.is_object()) return nullptr;
-    auto it = object_.find(name);
-    if (it == object_.end() || it->is_null()) return nullptr;
-    return &*it;
+  // A member that is present and not null.
+  std::optional<Element> Find(std::string_view name) const {
+    if (!ok()) return std::nullopt;
+    Element v;
+    if (object_.at_key(name).get(v) != simdjson::SUCCESS || v.is_null()) return std::nullopt;
+    return v;
   }
 
-  const json& object_;
+  // A string, or a number or boolean as its JSON text; nothing for the rest.
+  static std::optional<std::string> Scalar(Element v) {
+    if (std::string_view text; v.get_string().get(text) == simdjson::SUCCESS) {
+      return std::string(text);
+    }
+    if (v.is_number() || v.is_bool()) return simdjson::minify(v);
+    return std::nullopt;
+  }
+
+  Element object_;
   Status status_;
 };
 
@@ -191,11 +202,11 @@ void ReadSendEntry(Reader& r, pb::SendMessageEntry* e) {
 // Calls each entry of the Entries list with a Reader of its own.
 template <typename Fn>
 void ForEachEntry(Reader& r, Fn&& fn) {
-  const json* entries = r.Child("Entries");
+  std::optional<Element> entries = r.Child("Entries");
   if (!r.ok()) return;
-  if (entries == nullptr) return r.Missing("Entries");
+  if (!entries) return r.Missing("Entries");
   if (!entries->is_array()) return r.Fail("Entries must be a list");
-  for (const json& entry : *entries) {
+  for (Element entry : simdjson::dom::array(*entries)) {
     if (!entry.is_object()) return r.Fail("each of Entries must be a structure");
     Reader e(entry);
     fn(e);
@@ -239,7 +250,7 @@ Status Fill(Reader& r, std::string_view path_queue, DecodedRequest* d) {
     case pb::Request::kSetQueueAttributes: {
       auto* m = req.mutable_set_queue_attributes();
       m->set_queue_name(r.QueueName(path_queue));
-      if (r.Child("Attributes") == nullptr && r.ok()) r.Missing("Attributes");
+      if (!r.Child("Attributes") && r.ok()) r.Missing("Attributes");
       r.StringMap("Attributes", m->mutable_attributes());
       break;
     }
@@ -347,14 +358,14 @@ Status Fill(Reader& r, std::string_view path_queue, DecodedRequest* d) {
     case pb::Request::kTagQueue: {
       auto* m = req.mutable_tag_queue();
       m->set_queue_name(r.QueueName(path_queue));
-      if (r.Child("Tags") == nullptr && r.ok()) r.Missing("Tags");
+      if (!r.Child("Tags") && r.ok()) r.Missing("Tags");
       r.StringMap("Tags", m->mutable_tags());
       break;
     }
     case pb::Request::kUntagQueue: {
       auto* m = req.mutable_untag_queue();
       m->set_queue_name(r.QueueName(path_queue));
-      if (r.Child("TagKeys") == nullptr && r.ok()) r.Missing("TagKeys");
+      if (!r.Child("TagKeys") && r.ok()) r.Missing("TagKeys");
       r.Strings("TagKeys", m->mutable_tag_keys());
       break;
     }
@@ -389,7 +400,8 @@ bool SetOperation(std::string_view action, pb::Request* req) {
 
 }  // namespace
 
-Decoded DecodeRequest(std::string_view action, const json& params, std::string_view path_queue) {
+Decoded DecodeRequest(std::string_view action, std::string_view params,
+                      std::string_view path_queue) {
   DecodedRequest d;
   if (!SetOperation(action, &d.request)) {
     if (action == "AddPermission" || action == "RemovePermission") {
@@ -400,10 +412,20 @@ Decoded DecodeRequest(std::string_view action, const json& params, std::string_v
     }
     return InvalidAction(std::string(action));
   }
-  if (!params.is_object()) {
-    return MalformedBody("the request body must be a JSON object");
+  // One parser for the thread, so that its buffers are reused: the broker
+  // decodes on its one loop thread.
+  thread_local simdjson::dom::parser parser;
+  Element object;
+  if (params.empty()) params = "{}";
+  if (auto error = parser.parse(params.data(), params.size()).get(object); error) {
+    return ApiError::Of(
+        400, "SerializationException",
+        std::string("the request body is not valid JSON: ") + simdjson::error_message(error));
   }
-  Reader reader(params);
+  if (!object.is_object()) {
+    return ApiError::Of(400, "SerializationException", "the request body must be a JSON object");
+  }
+  Reader reader(object);
   if (Status s = Fill(reader, path_queue, &d); !s.ok()) return ToApiError(s);
   return d;
 }

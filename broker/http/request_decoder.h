@@ -1,7 +1,9 @@
 // Decoding an SQS API call into the wire protocol's Request.
 //
-// `params` is the request's members as the JSON protocol names them (the
-// query protocol's are rebuilt in that shape by QueryParamsToJson). Queues
+// `params` is the call's members as JSON text, in the JSON protocol's shape
+// (the query protocol's are rebuilt in that shape by QueryParamsToJson); it
+// is parsed with simdjson, since parsing the bodies of a batch was the
+// largest part of the broker's work on it. Queues
 // are named by URL and resolved by its last path segment, whatever its host;
 // a call without QueueUrl takes the queue of the request path, as older SDKs
 // post to the queue URL. Numbers may come as JSON numbers or as decimal
@@ -11,7 +13,6 @@
 #define SLUICE_BROKER_HTTP_REQUEST_DECODER_H_
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -31,8 +32,8 @@ struct DecodedRequest {
 // Fails with InvalidAction for an action SQS does not have, with
 // UnsupportedOperation for AddPermission and RemovePermission (Sluice has no
 // permissions yet), and with the parameter's error otherwise.
-Result<DecodedRequest, ApiError> DecodeRequest(std::string_view action,
-                                               const nlohmann::json& params,
+// A body that is not a JSON object fails with SerializationException.
+Result<DecodedRequest, ApiError> DecodeRequest(std::string_view action, std::string_view params,
                                                std::string_view path_queue);
 
 }  // namespace sluice::http

@@ -18,6 +18,12 @@ namespace {
 
 using json = nlohmann::json;
 
+// Decodes `params` as the JSON text a call carries.
+Result<DecodedRequest, ApiError> Decode(std::string_view action, const json& params,
+                                        std::string_view path_queue) {
+  return DecodeRequest(action, params.dump(), path_queue);
+}
+
 json Query(const std::string& body) {
   Result<FormParams> form = ParseForm(body);
   EXPECT_TRUE(form.ok()) << form.status().detail();
@@ -85,8 +91,8 @@ TEST(DecodeRequestTest, QueryAndJsonCallsDecodeAlike) {
   const json json_call = json::parse(R"({"QueueUrl": "http://h:9324/000000000000/jobs",
       "MessageBody": "hi", "DelaySeconds": 5, "MessageGroupId": "g",
       "MessageAttributes": {"b": {"DataType": "Binary", "BinaryValue": "AAE="}}})");
-  auto a = DecodeRequest("SendMessage", query, "");
-  auto b = DecodeRequest("SendMessage", json_call, "");
+  auto a = Decode("SendMessage", query, "");
+  auto b = Decode("SendMessage", json_call, "");
   ASSERT_TRUE(a.ok()) << a.error().message;
   ASSERT_TRUE(b.ok()) << b.error().message;
   EXPECT_EQ(a->request.SerializeAsString(), b->request.SerializeAsString());
@@ -98,54 +104,65 @@ TEST(DecodeRequestTest, QueryAndJsonCallsDecodeAlike) {
 }
 
 TEST(DecodeRequestTest, TheQueueOfThePathServesCallsWithoutQueueUrl) {
-  auto d = DecodeRequest("PurgeQueue", json::object(), "jobs");
+  auto d = Decode("PurgeQueue", json::object(), "jobs");
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->request.purge_queue().queue_name(), "jobs");
-  auto missing = DecodeRequest("PurgeQueue", json::object(), "");
+  auto missing = Decode("PurgeQueue", json::object(), "");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().query_code, "MissingParameter");
 }
 
 TEST(DecodeRequestTest, UnknownActionsAndPermissionsAreClearErrors) {
-  auto unknown = DecodeRequest("FlyToTheMoon", json::object(), "");
+  auto unknown = Decode("FlyToTheMoon", json::object(), "");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().query_code, "InvalidAction");
   EXPECT_EQ(unknown.error().http_status, 400);
-  auto permission = DecodeRequest("AddPermission", json::object(), "q");
+  auto permission = Decode("AddPermission", json::object(), "q");
   ASSERT_FALSE(permission.ok());
   EXPECT_EQ(permission.error().query_code, "AWS.SimpleQueueService.UnsupportedOperation");
 }
 
 TEST(DecodeRequestTest, BadParameterValuesNameTheParameter) {
-  auto not_int =
-      DecodeRequest("ReceiveMessage", json{{"QueueUrl", "q"}, {"WaitTimeSeconds", "x"}}, "");
+  auto not_int = Decode("ReceiveMessage", json{{"QueueUrl", "q"}, {"WaitTimeSeconds", "x"}}, "");
   ASSERT_FALSE(not_int.ok());
   EXPECT_EQ(not_int.error().query_code, "InvalidParameterValue");
   EXPECT_NE(not_int.error().message.find("WaitTimeSeconds"), std::string::npos);
   auto too_many =
-      DecodeRequest("ReceiveMessage", json{{"QueueUrl", "q"}, {"MaxNumberOfMessages", 11}}, "");
+      Decode("ReceiveMessage", json{{"QueueUrl", "q"}, {"MaxNumberOfMessages", 11}}, "");
   ASSERT_FALSE(too_many.ok());
   EXPECT_EQ(too_many.error().query_code, "InvalidParameterValue");
-  auto not_base64 =
-      DecodeRequest("SendMessage", json::parse(R"({"QueueUrl": "q", "MessageBody": "x",
+  auto not_base64 = Decode("SendMessage", json::parse(R"({"QueueUrl": "q", "MessageBody": "x",
                       "MessageAttributes": {"b": {"DataType": "Binary", "BinaryValue": "*"}}})"),
-                    "");
+                           "");
   ASSERT_FALSE(not_base64.ok());
-  auto no_body = DecodeRequest("SendMessage", json{{"QueueUrl", "q"}}, "");
+  auto no_body = Decode("SendMessage", json{{"QueueUrl", "q"}}, "");
   ASSERT_FALSE(no_body.ok());
   EXPECT_EQ(no_body.error().query_code, "MissingParameter");
 }
 
+TEST(DecodeRequestTest, ABodyThatIsNotAJsonObjectIsASerializationError) {
+  for (const char* body : {"{\"QueueUrl\":", "[1, 2]", "not json", "\"string\""}) {
+    auto d = DecodeRequest("PurgeQueue", body, "q");
+    ASSERT_FALSE(d.ok()) << body;
+    EXPECT_EQ(d.error().query_code, "SerializationException") << body;
+    EXPECT_EQ(d.error().http_status, 400);
+  }
+  // An empty body is an empty object: the queue comes from the path.
+  auto empty = DecodeRequest("PurgeQueue", "", "q");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->request.purge_queue().queue_name(), "q");
+}
+
 TEST(DecodeRequestTest, SystemAttributesGiveTheirMd5) {
   // AWSTraceHeader "Root=1" hashed with SQS's attribute algorithm.
-  auto d = DecodeRequest(
-      "SendMessage", json::parse(R"({"QueueUrl": "q", "MessageBody": "x", "MessageSystemAttributes":
+  auto d = Decode("SendMessage",
+                  json::parse(R"({"QueueUrl": "q", "MessageBody": "x", "MessageSystemAttributes":
           {"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1"}}})"),
-      "");
+                  "");
   ASSERT_TRUE(d.ok());
   ASSERT_TRUE(d->system_attributes_md5.contains(""));
   EXPECT_EQ(d->system_attributes_md5.at("").size(), 32u);
-  auto other = DecodeRequest(
+  auto other = Decode(
       "SendMessage", json::parse(R"({"QueueUrl": "q", "MessageBody": "x", "MessageSystemAttributes":
           {"Other": {"DataType": "String", "StringValue": "v"}}})"),
       "");
