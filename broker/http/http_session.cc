@@ -98,14 +98,30 @@ void HttpSession::WaitForRequest() {
   parser_.emplace();
   parser_->header_limit(kMaxHeaderBytes);
   parser_->body_limit(kMaxBodyBytes);
-  if (buffer_.size() > 0) return ReadHeader();  // the client sent it already
+  parser_->eager(true);
+  if (buffer_.size() > 0) return ParseBuffered();  // the client sent it already
   stream_.expires_after(kIdleTimeout);
   stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                           [self = shared_from_this()](const beast::error_code& ec, size_t n) {
                             if (ec) return self->OnReadFailed(ec);
                             self->buffer_.commit(n);
-                            self->ReadHeader();
+                            self->ParseBuffered();
                           });
+}
+
+void HttpSession::ParseBuffered() {
+  // A small call usually arrives whole in one read: parsing what is here
+  // answers it at once, without a round through the event loop per part.
+  while (buffer_.size() > 0 && !parser_->is_done()) {
+    beast::error_code ec;
+    const size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more) break;
+    if (ec) return OnReadFailed(ec);
+  }
+  if (parser_->is_done()) return Handle(parser_->release());
+  if (parser_->is_header_done()) return ReadBody();
+  ReadHeader();
 }
 
 void HttpSession::ReadHeader() {
@@ -118,6 +134,7 @@ void HttpSession::ReadHeader() {
 }
 
 void HttpSession::ReadBody() {
+  stream_.expires_after(kRequestTimeout);
   // Clients that wait for leave to send a body (curl, for large ones) get it.
   const auto& header = parser_->get();
   if (beast::iequals(header[bhttp::field::expect], "100-continue")) {

@@ -40,6 +40,8 @@ class HttpSession : public ResponseSink, public std::enable_shared_from_this<Htt
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   void WaitForRequest();
+  // Parses what the buffer holds; reads the rest of the call if need be.
+  void ParseBuffered();
   void ReadHeader();
   void ReadBody();
   // Ends the connection after a read failed (or the peer closed it).
