@@ -267,8 +267,8 @@ void HttpSession::RespondError(const ApiError& error) {
                                   action_.empty() ? "Unknown" : action_, error.query_code,
                                   (context_->clock->Now() - started_) / 1000.0);
   if (error.http_status >= 500) {
-    spdlog::warn("event=http_error action={} code={} message=\"{}\"", action_, error.query_code,
-                 error.message);
+    spdlog::warn("event=http_error action={} code={} identity={} message=\"{}\"", action_,
+                 error.query_code, identity_.empty() ? "-" : identity_, error.message);
   }
   if (protocol_ == Protocol::kJson) {
     Respond(error.http_status, "application/x-amz-json-1.0", RenderJsonError(error));

@@ -65,7 +65,9 @@ class HttpSession : public ResponseSink, public std::enable_shared_from_this<Htt
   DecodedRequest call_;
   std::string url_prefix_;
   std::string request_id_;
-  std::string identity_;  // the access key's name, when signatures are checked
+  // The credential's name when signatures are checked, for the logs and for
+  // the permissions to come (issue 18).
+  std::string identity_;
   Millis started_ = 0;
   bool keep_alive_ = true;
 };

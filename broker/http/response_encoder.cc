@@ -210,12 +210,11 @@ json EncodeResult(const DecodedRequest& call, const pb::Response& resp,
 
 pb::Request WhatEncodingNeeds(const pb::Request& req) {
   switch (req.op_case()) {
-    case pb::Request::kCreateQueue:
-      return [&] {
-        pb::Request kept;
-        kept.mutable_create_queue()->set_queue_name(req.create_queue().queue_name());
-        return kept;
-      }();
+    case pb::Request::kCreateQueue: {
+      pb::Request kept;
+      kept.mutable_create_queue()->set_queue_name(req.create_queue().queue_name());
+      return kept;
+    }
     case pb::Request::kGetQueueUrl:
     case pb::Request::kGetQueueAttributes:
       return req;
