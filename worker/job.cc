@@ -3,7 +3,6 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
-#include <initializer_list>
 #include <nlohmann/json.hpp>
 
 #include "job.pb.h"
@@ -49,53 +48,20 @@ Result<Job, JobError> FromResizeJob(const pb::ResizeJob& spec, const JobDefaults
   return job;
 }
 
-// The string at `path` under `doc`, or nullptr when a step is missing or is
-// not an object, or the end is not a string. A body is untrusted: nlohmann's
-// operator[] on a const value is undefined for a missing key, and value() and
-// get() throw on a wrong type, so every step is checked.
-const std::string* FindString(const nlohmann::json& doc, std::initializer_list<const char*> path) {
-  const nlohmann::json* at = &doc;
-  for (const char* step : path) {
-    if (!at->is_object()) return nullptr;
-    const auto it = at->find(step);
-    if (it == at->end()) return nullptr;
-    at = &*it;
-  }
-  return at->is_string() ? at->get_ptr<const std::string*>() : nullptr;
-}
-
-Result<std::vector<Job>, JobError> FromS3Event(const nlohmann::json& event,
-                                               const JobDefaults& defaults) {
-  std::vector<Job> jobs;
-  const auto records = event.find("Records");
-  if (records == event.end() || !records->is_array()) {
-    return Invalid("S3 event: Records is not an array");
-  }
-  for (const auto& record : *records) {
-    const std::string* name = FindString(record, {"eventName"});
-    if (name == nullptr || !name->starts_with("ObjectCreated:")) continue;
-    const std::string* bucket = FindString(record, {"s3", "bucket", "name"});
-    const std::string* encoded_key = FindString(record, {"s3", "object", "key"});
-    if (bucket == nullptr || encoded_key == nullptr) {
-      return Invalid("S3 event: a record lacks s3.bucket.name or s3.object.key");
-    }
-    auto key = DecodeS3Key(*encoded_key);
-    if (!key) return Invalid("S3 event: malformed URL encoding in s3.object.key");
+Result<ParsedJobs, JobError> FromS3Event(const nlohmann::json& doc, const JobDefaults& defaults) {
+  auto event = s3::ParseEvent(doc);
+  if (!event.ok()) return Invalid(event.error());
+  ParsedJobs parsed;
+  parsed.skipped = std::move(event->skipped);
+  for (const s3::EventRecord& record : event->created) {
     pb::ResizeJob spec;
-    spec.set_bucket(*bucket);
-    spec.set_key(*key);
+    spec.set_bucket(record.bucket);
+    spec.set_key(record.key);
     auto job = FromResizeJob(spec, defaults);
     if (!job.ok()) return job.error();
-    jobs.push_back(std::move(*job));
+    parsed.jobs.push_back(std::move(*job));
   }
-  return jobs;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+  return parsed;
 }
 
 // "a/b/cat.jpg" -> {"a/b/", "cat", ".jpg"}; the extension is empty when the
@@ -123,33 +89,10 @@ std::string_view StripPrefix(std::string_view key, std::string_view prefix) {
 
 }  // namespace
 
-std::optional<std::string> DecodeS3Key(std::string_view encoded) {
-  std::string out;
-  out.reserve(encoded.size());
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    const char c = encoded[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= encoded.size()) return std::nullopt;
-      const int hi = HexValue(encoded[i + 1]);
-      const int lo = HexValue(encoded[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-Result<std::vector<Job>, JobError> ParseJobs(std::string_view body, const JobDefaults& defaults) {
+Result<ParsedJobs, JobError> ParseJobs(std::string_view body, const JobDefaults& defaults) {
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Invalid("the body is not a JSON object");
-  if (doc.contains("Records")) return FromS3Event(doc, defaults);
-  const std::string* event = FindString(doc, {"Event"});
-  if (event != nullptr && *event == "s3:TestEvent") return std::vector<Job>{};
+  if (s3::IsEvent(doc)) return FromS3Event(doc, defaults);
   pb::ResizeJob spec;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // a newer producer may add fields
@@ -157,7 +100,7 @@ Result<std::vector<Job>, JobError> ParseJobs(std::string_view body, const JobDef
   if (!status.ok()) return Invalid("the body is not a ResizeJob: " + status.ToString());
   auto job = FromResizeJob(spec, defaults);
   if (!job.ok()) return job.error();
-  return std::vector<Job>{std::move(*job)};
+  return ParsedJobs{{std::move(*job)}, {}};
 }
 
 std::string OutputKey(const Job& job, const JobDefaults& defaults, uint32_t box,

@@ -2,10 +2,11 @@
 // outputs and its original go to.
 //
 // A body is either a ResizeJob in protobuf's JSON mapping (proto/job.proto) or
-// an S3 "ObjectCreated" event notification, whose Records[].s3.bucket.name and
-// .object.key name the objects (keys URL-encoded, as S3 sends them). One S3
-// event may name several objects, so a body gives a list of jobs; an S3 test
-// event or an event of another kind gives none.
+// an S3 event notification from AWS, MinIO or Ceph RGW (common/s3/event.h),
+// whose ObjectCreated records name the objects. One S3 event may name several
+// objects, so a body gives a list of jobs; a test event gives none, and the
+// records of other kinds are listed as skipped, for the worker to log and
+// count.
 #ifndef SLUICE_WORKER_JOB_H_
 #define SLUICE_WORKER_JOB_H_
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "common/bucket_layout.h"
+#include "common/s3/event.h"
 #include "worker/image_format.h"
 #include "worker/job_error.h"
 
@@ -49,11 +51,12 @@ struct Job {
 constexpr uint32_t kMaxSize = 10'000;  // the largest box a job may ask for
 constexpr size_t kMaxSizesPerJob = 8;
 
-Result<std::vector<Job>, JobError> ParseJobs(std::string_view body, const JobDefaults& defaults);
+struct ParsedJobs {
+  std::vector<Job> jobs;
+  std::vector<s3::SkippedRecord> skipped;  // an S3 event's records of other kinds
+};
 
-// Decodes a key as S3 puts it in event notifications: "%XX" escapes, and "+"
-// for a space. Fails on a malformed escape.
-std::optional<std::string> DecodeS3Key(std::string_view encoded);
+Result<ParsedJobs, JobError> ParseJobs(std::string_view body, const JobDefaults& defaults);
 
 // The key of the output for `box` in `format`: "pending/a/cat.jpg" with source
 // prefix "pending/" and output prefix "resized/" gives "resized/a/cat-1000.jpg".

@@ -5,6 +5,7 @@ namespace sluice::worker {
 bool IsPermanent(FailureReason reason) {
   switch (reason) {
     case FailureReason::kStorage:
+    case FailureReason::kAccessDenied:
     case FailureReason::kBusy:
     case FailureReason::kCancelled:
     case FailureReason::kInternal:
@@ -32,6 +33,8 @@ std::string_view ReasonName(FailureReason reason) {
       return "timed_out";
     case FailureReason::kStorage:
       return "storage";
+    case FailureReason::kAccessDenied:
+      return "access_denied";
     case FailureReason::kBusy:
       return "busy";
     case FailureReason::kCancelled:

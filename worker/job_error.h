@@ -22,11 +22,13 @@ enum class FailureReason {
   kCorruptImage,       // ImageMagick cannot decode or encode it
   kTimedOut,           // the resize ran past its time limit
   // Transient: retrying later may succeed.
-  kStorage,    // reading or writing the bucket failed (disk full, I/O error)
-  kBusy,       // ImageMagick's memory, shared by all jobs, was short just now
-  kCancelled,  // the worker is shutting down
-  kInternal,   // a bug of ours (an unexpected exception); the broker's
-               // maxReceiveCount ends the retries
+  kStorage,       // reading or writing the bucket failed (disk full, I/O error, S3 down)
+  kAccessDenied,  // the store refused our credentials (S3's 403): fixed by
+                  // its operator, not by the job, so worth retrying
+  kBusy,          // ImageMagick's memory, shared by all jobs, was short just now
+  kCancelled,     // the worker is shutting down
+  kInternal,      // a bug of ours (an unexpected exception); the broker's
+                  // maxReceiveCount ends the retries
 };
 
 bool IsPermanent(FailureReason reason);

@@ -46,7 +46,11 @@ Result<JobReport, JobError> JobRunner::Run(const Job& job, const StopCheck& stop
   report.resize_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!resized.ok()) return resized.error();
-  if (metrics_ != nullptr) metrics_->Resized(report.resize_seconds);
+  report.damage = resized->damage;
+  if (metrics_ != nullptr) {
+    metrics_->Resized(report.resize_seconds);
+    if (!report.damage.empty()) metrics_->DamagedImage();
+  }
   report.input_size = Dimensions(resized->input_width, resized->input_height);
 
   for (const ResizedImage& image : resized->outputs) {

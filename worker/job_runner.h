@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "worker/bucket_store.h"
 #include "worker/job.h"
 #include "worker/metrics.h"
 #include "worker/resizer.h"
+#include "worker/store/bucket_store.h"
 
 namespace sluice::worker {
 
@@ -29,6 +29,7 @@ struct JobReport {
   uint64_t bytes_written = 0;
   double resize_seconds = 0;
   bool already_done = false;  // the original was found at its done key
+  std::string damage;         // ResizeResult::damage: rendered despite corrupt data
 };
 
 struct JobRunnerOptions {

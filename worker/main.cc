@@ -13,12 +13,14 @@
 #include "client/client.h"
 #include "common/logging.h"
 #include "common/metrics_server.h"
-#include "worker/bucket_store.h"
+#include "common/s3/metrics.h"
 #include "worker/cores.h"
 #include "worker/job_runner.h"
 #include "worker/magick.h"
 #include "worker/magick_setup.h"
 #include "worker/metrics.h"
+#include "worker/store/directory_store.h"
+#include "worker/store/s3_store.h"
 #include "worker/worker.h"
 
 namespace {
@@ -39,20 +41,33 @@ int main(int argc, char** argv) {
   std::string broker_flag;
   sluice::worker::WorkerOptions options;
   std::string bucket_root;
+  bool s3 = false;
+  std::string s3_endpoint;
+  bool s3_path_style = false;
   JobDefaults defaults;
   std::string format;
   int grace_seconds = 25;
   int job_timeout_seconds = 120;
   std::string metrics_listen = "127.0.0.1:9401";
   std::string log_level = "info";
+  bool strict_decode = false;
   const int cores = sluice::worker::AvailableCores();
   options.concurrency = cores;
   app.add_option("--broker", broker_flag,
                  "broker endpoint, tcp://HOST:PORT (default: $SLUICE_BROKER, else " +
                      std::string(sluice::kDefaultBrokerEndpoint) + ")");
   app.add_option("--queue-name", options.queue_name, "queue to take jobs from")->required();
-  app.add_option("--bucket-root", bucket_root, "directory holding one directory per bucket")
-      ->required();
+  auto* root_flag =
+      app.add_option("--bucket-root", bucket_root, "directory holding one directory per bucket");
+  auto* s3_flag = app.add_flag("--s3", s3,
+                               "buckets are S3 buckets (credentials and region from AWS_* "
+                               "variables); at AWS unless --s3-endpoint says otherwise");
+  auto* endpoint_flag =
+      app.add_option("--s3-endpoint", s3_endpoint,
+                     "S3-compatible endpoint, http(s)://HOST[:PORT] (RGW, MinIO); implies --s3");
+  app.add_flag("--s3-path-style", s3_path_style,
+               "address S3 as http://HOST/BUCKET/KEY instead of http://BUCKET.HOST/KEY");
+  root_flag->excludes(s3_flag)->excludes(endpoint_flag);
   app.add_option("--concurrency", options.concurrency, "jobs run at once (default: the cores)")
       ->check(CLI::Range(1, 256));
   app.add_option("--sizes", defaults.sizes, "boxes to fit outputs within, largest first")
@@ -80,6 +95,8 @@ int main(int argc, char** argv) {
                  "seconds a job's message stays hidden; running jobs extend it")
       ->check(CLI::Range(3, 43'200))
       ->capture_default_str();
+  app.add_flag("--strict-decode", strict_decode,
+               "fail a job whose image decodes with warnings of corrupt data, as corrupt_image");
   app.add_option("--job-timeout", job_timeout_seconds, "seconds a resize may take")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
@@ -113,11 +130,27 @@ int main(int argc, char** argv) {
   options.endpoint = sluice::ResolveBrokerEndpoint(broker_flag);
   options.job_timeout = std::chrono::seconds(job_timeout_seconds);
 
-  struct stat root_stat;
-  if (stat(bucket_root.c_str(), &root_stat) != 0 || !S_ISDIR(root_stat.st_mode)) {
-    spdlog::critical("event=start_failed error=\"--bucket-root {} is not a directory\"",
-                     bucket_root);
-    return kExitCannotStart;
+  s3 = s3 || !s3_endpoint.empty();
+  if (!s3 && bucket_root.empty()) {
+    std::fprintf(stderr,
+                 "sluice-worker: --bucket-root DIR or --s3 [--s3-endpoint URL] is required\n");
+    return kExitUsage;
+  }
+  std::optional<sluice::s3::Config> s3_config;
+  if (s3) {
+    auto config = sluice::s3::ConfigFromEnvironment(s3_endpoint, s3_path_style);
+    if (!config.ok()) {
+      std::fprintf(stderr, "sluice-worker: %s\n", config.error().c_str());
+      return kExitUsage;
+    }
+    s3_config = std::move(*config);
+  } else {
+    struct stat root_stat;
+    if (stat(bucket_root.c_str(), &root_stat) != 0 || !S_ISDIR(root_stat.st_mode)) {
+      spdlog::critical("event=start_failed error=\"--bucket-root {} is not a directory\"",
+                       bucket_root);
+      return kExitCannotStart;
+    }
   }
 
   Magick::InitializeMagick(argv[0]);
@@ -142,16 +175,28 @@ int main(int argc, char** argv) {
   }
   sluice::worker::WorkerMetrics metrics(registry, options.concurrency, defaults.sizes);
 
-  sluice::worker::BucketStore store(bucket_root);
+  sluice::s3::Metrics s3_metrics(*registry);
+  std::unique_ptr<sluice::worker::BucketStore> store;
+  std::string store_name;
+  if (s3_config) {
+    store_name = s3_config->scheme + "://" + s3_config->host +
+                 (s3_config->path_style ? " (path style)" : "") + " region=" + s3_config->region;
+    store = std::make_unique<sluice::worker::S3Store>(std::make_unique<sluice::s3::Client>(
+        *s3_config, sluice::s3::ClientOptions{.observer = s3_metrics.Observer()}));
+  } else {
+    store_name = bucket_root;
+    store = std::make_unique<sluice::worker::DirectoryStore>(bucket_root);
+  }
   sluice::worker::JobRunnerOptions runner_options;
   runner_options.defaults = defaults;
-  sluice::worker::JobRunner runner(&store, runner_options, &metrics);
+  runner_options.limits.strict_decode = strict_decode;
+  sluice::worker::JobRunner runner(store.get(), runner_options, &metrics);
   sluice::worker::Worker worker(options, &runner, &metrics);
   worker.Start();
   spdlog::info(
-      "event=started queue={} broker={} bucket_root={} concurrency={} magick_threads={} "
+      "event=started queue={} broker={} store=\"{}\" concurrency={} magick_threads={} "
       "sizes={} metrics={}",
-      options.queue_name, options.endpoint, bucket_root, options.concurrency, magick_limits.threads,
+      options.queue_name, options.endpoint, store_name, options.concurrency, magick_limits.threads,
       fmt::join(defaults.sizes, ","), metrics_listen);
 
   int signo = 0;

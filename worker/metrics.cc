@@ -72,11 +72,22 @@ WorkerMetrics::WorkerMetrics(std::shared_ptr<prometheus::Registry> registry, int
                          .Help("Bytes of resized images written")
                          .Register(*registry)
                          .Add({})),
+      damaged_images_(BuildCounter()
+                          .Name("sluice_worker_damaged_images_total")
+                          .Help("Images resized although their data is corrupt or cut off (the "
+                                "decoder warned); --strict-decode fails them instead")
+                          .Register(*registry)
+                          .Add({})),
       broker_errors_(BuildCounter()
                          .Name("sluice_worker_broker_errors_total")
                          .Help("Calls to the broker that failed (unreachable or refused)")
                          .Register(*registry)
                          .Add({})),
+      s3_records_skipped_(BuildCounter()
+                              .Name("sluice_worker_s3_records_skipped_total")
+                              .Help("Records of S3 event notifications that named no new "
+                                    "object, by reason")
+                              .Register(*registry)),
       in_flight_(BuildGauge()
                      .Name("sluice_worker_jobs_in_flight")
                      .Help("Jobs being worked on now")
@@ -101,6 +112,10 @@ void WorkerMetrics::JobDone(JobResult result, double seconds) {
 
 void WorkerMetrics::JobFailure(FailureReason reason) {
   failures_.Add({{"reason", std::string(ReasonName(reason))}}).Increment();
+}
+
+void WorkerMetrics::S3RecordSkipped(const std::string& reason) {
+  s3_records_skipped_.Add({{"reason", reason}}).Increment();
 }
 
 void WorkerMetrics::Resized(double seconds) { resize_seconds_.Observe(seconds); }

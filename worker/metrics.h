@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,7 +42,11 @@ class WorkerMetrics {
   void BytesRead(uint64_t n) { read_bytes_.Increment(static_cast<double>(n)); }
   void BytesWritten(uint64_t n) { written_bytes_.Increment(static_cast<double>(n)); }
   void ImageWritten(uint32_t box);
+  // An image rendered although its decoder warned of corrupt data.
+  void DamagedImage() { damaged_images_.Increment(); }
   void BrokerError() { broker_errors_.Increment(); }
+  // An S3 event's record that named no new object (s3::SkippedRecord).
+  void S3RecordSkipped(const std::string& reason);
   prometheus::Gauge& in_flight() { return in_flight_; }
 
  private:
@@ -54,7 +59,9 @@ class WorkerMetrics {
   prometheus::Histogram& queue_wait_seconds_;
   prometheus::Counter& read_bytes_;
   prometheus::Counter& written_bytes_;
+  prometheus::Counter& damaged_images_;
   prometheus::Counter& broker_errors_;
+  prometheus::Family<prometheus::Counter>& s3_records_skipped_;
   prometheus::Gauge& in_flight_;
 };
 

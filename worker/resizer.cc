@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <string>
 
 #include "worker/magick.h"
 
@@ -85,6 +87,29 @@ std::optional<std::pair<size_t, size_t>> PngDeclaredSize(std::string_view png) {
   return std::pair<size_t, size_t>{width, height};
 }
 
+// The decoder's own words in an ImageMagick exception, whose text is
+// "<program>: <reason> `<file>' @ <severity>/<module>/<function>/<line>":
+// "Premature end of JPEG file", say. The whole text if it is not in that form.
+std::string DecoderMessage(const Magick::Exception& e) {
+  std::string text = e.what();
+  const std::string program = std::string(MagickCore::GetClientName()) + ": ";
+  if (text.starts_with(program)) text.erase(0, program.size());
+  if (const size_t file = text.find(" `"); file != std::string::npos && file > 0) {
+    text.erase(file);
+  }
+  return text;
+}
+
+// The first warning of corrupt data among those one call threw: Magick++
+// throws the most severe of a call's exceptions and nests the others, so an
+// odd EXIF tag (a coder warning) can come first.
+const Magick::Exception* CorruptDataWarning(const Magick::Exception& e) {
+  for (const Magick::Exception* p = &e; p != nullptr; p = p->nested()) {
+    if (dynamic_cast<const Magick::WarningCorruptImage*>(p) != nullptr) return p;
+  }
+  return nullptr;
+}
+
 std::optional<JobError> Stopped(const StopState& state) {
   if (state.cancelled) return JobError{FailureReason::kCancelled, "the worker is shutting down"};
   if (state.timed_out) return JobError{FailureReason::kTimedOut, "the resize ran out of time"};
@@ -146,15 +171,34 @@ Result<ResizeResult, JobError> Resize(std::string_view input, const ResizeReques
       }
     }
     MagickCore::SetImageInfoProgressMonitor(image.imageInfo(), OnProgress, &state);
+    // Magick++ takes the decoded image before it throws the decoder's
+    // warnings, so after a warning `image` holds what could be decoded, if
+    // anything. An error (a missing SOS marker, no image in the stream) is
+    // thrown on to the catch below: the pixels it leaves are not to be
+    // trusted (libjpeg reads all of a progressive JPEG's scans before it
+    // makes a pixel, so after an error there may be none: black, in convert).
+    std::string warning;
+    std::optional<std::string> corrupt;
     try {
       image.read(blob);
-    } catch (const Magick::WarningCorruptImage& e) {
-      return JobError{FailureReason::kCorruptImage,
-                      std::string("corrupt or truncated: ") + e.what()};
-    } catch (const Magick::Warning&) {
-      // Other warnings (an odd EXIF tag, say) leave a good image behind.
+    } catch (const Magick::Warning& e) {
+      warning = DecoderMessage(e);
+      if (const Magick::Exception* c = CorruptDataWarning(e)) corrupt = DecoderMessage(*c);
     }
     if (auto stopped = Stopped(state)) return *stopped;
+    if (image.columns() == 0 || image.rows() == 0) {
+      return JobError{FailureReason::kCorruptImage,
+                      "no image could be decoded" + (warning.empty() ? "" : ": " + warning)};
+    }
+    if (corrupt) {
+      if (limits.strict_decode) {
+        return JobError{FailureReason::kCorruptImage, "corrupt or truncated: " + *corrupt};
+      }
+      // libjpeg kept what it decoded and filled in the rest: grey after a
+      // cut, garbled blocks after a bad byte. Browsers show as much.
+      result.damage = std::move(*corrupt);
+    }
+    // Other warnings (an odd EXIF tag, say) leave a good image behind.
 
     const bool swaps = SwapsSides(image.orientation());
     result.input_width = swaps ? height : width;

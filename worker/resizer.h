@@ -12,6 +12,14 @@
 // any pixel is decoded, so a decompression bomb costs a header read. A
 // StopCheck aborts the work from ImageMagick's progress callbacks when the
 // job's time is up or the worker is cancelling it.
+//
+// A damaged image is rendered as far as it decodes, as browsers and
+// ImageMagick's own tools do: libjpeg only warns of corrupt or missing data
+// ("Premature end of JPEG file", "Corrupt JPEG data: bad Huffman code") and
+// fills in what it could not decode, so such an image succeeds and says so
+// in ResizeResult::damage. It fails as kCorruptImage when no image
+// comes out at all (a decoder error, or a warning with no pixels behind it),
+// or, with ResizeLimits::strict_decode, whenever the decoder warned.
 #ifndef SLUICE_WORKER_RESIZER_H_
 #define SLUICE_WORKER_RESIZER_H_
 
@@ -36,6 +44,9 @@ struct ResizeRequest {
 struct ResizeLimits {
   uint64_t max_pixels = 100'000'000;  // width x height as the header declares
   uint32_t max_dimension = 16'384;    // ImageMagick's limit too (magick_setup.h)
+  // Fail an image whose decoder warned of corrupt data, instead of rendering
+  // what it could decode.
+  bool strict_decode = false;
 };
 
 // When to give up: at `deadline`, or as soon as `*cancel` is set.
@@ -57,6 +68,9 @@ struct ResizeResult {
   size_t input_width = 0;  // after orientation
   size_t input_height = 0;
   std::vector<ResizedImage> outputs;  // one per box, in the request's order
+  // The decoder's warning when the image was damaged and rendered anyway
+  // ("Premature end of JPEG file"); empty when it decoded cleanly.
+  std::string damage;
 };
 
 Result<ResizeResult, JobError> Resize(std::string_view input, const ResizeRequest& request,

@@ -143,7 +143,12 @@ void Worker::HandleMessage(Client& client, const pb::Message& message) {
     line.error = error;
     lines.push_back(std::move(line));
   } else {
-    for (const Job& job : *jobs) {
+    for (const s3::SkippedRecord& skipped : jobs->skipped) {
+      metrics_->S3RecordSkipped(skipped.reason);
+      spdlog::warn("event=s3_record_skipped message_id={} event_name=\"{}\" reason={}",
+                   message.message_id(), skipped.event_name, skipped.reason);
+    }
+    for (const Job& job : jobs->jobs) {
       lines.push_back(RunJob(job));
       error = lines.back().error;
       if (error) break;
@@ -166,6 +171,11 @@ void Worker::HandleMessage(Client& client, const pb::Message& message) {
     const auto result_name = JobResultName(result);
     if (line.report) {
       const JobReport& r = *line.report;
+      if (!r.damage.empty()) {
+        // Rendered from what decoded, as browsers and other resizers do.
+        spdlog::warn("event=damaged_image message_id={} bucket={} key=\"{}\" damage=\"{}\"",
+                     message.message_id(), line.bucket, line.key, r.damage);
+      }
       spdlog::info(
           "event=job message_id={} bucket={} key=\"{}\" sizes={} result={} input={} outputs={} "
           "bytes_in={} bytes_out={} resize_ms={:.1f} duration_ms={:.1f} redone={}",
@@ -182,7 +192,7 @@ void Worker::HandleMessage(Client& client, const pb::Message& message) {
                   ReasonName(line.error->reason), line.error->detail, line.seconds * 1000);
     }
   }
-  if (jobs.ok() && jobs->empty()) {
+  if (jobs.ok() && jobs->jobs.empty()) {
     spdlog::info("event=job message_id={} result=ok jobs=0 note=\"no ObjectCreated record\"",
                  message.message_id());
   }

@@ -327,7 +327,8 @@ TEST_F(WorkerTest, HostileInputsAreDeadLetteredWhileGoodJobsGoOn) {
 
   const std::string photo = ReadFile(SamplePhotoPath("bridge.jpg"));
   Put("pending/bomb.png", testing::MakePngBomb(50000, 50000));
-  Put("pending/truncated.jpg", photo.substr(0, photo.size() / 3));
+  // Its headers alone: no pixel decodes (a photo cut later renders what it has).
+  Put("pending/truncated.jpg", photo.substr(0, 200));
   Put("pending/notes.jpg", "these are not the pixels you are looking for\n");
   Put("pending/empty.jpg", "");
   Put("pending/drawing.png",

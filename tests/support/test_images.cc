@@ -161,6 +161,43 @@ std::string MakePngBomb(uint32_t width, uint32_t height) {
   return png;
 }
 
+std::string WithDamagedScan(const std::string& jpeg, size_t count) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(jpeg[i]); };
+  // Walk the marker segments from after SOI. A scan's entropy-coded data
+  // follows its SOS header (0xFFDA) and runs to the next marker that is not
+  // a stuffed 0xFF00 or a restart marker (0xFFD0-0xFFD7).
+  const size_t middle = jpeg.size() / 2;
+  size_t begin = 0, end = 0;
+  size_t i = 2;
+  while (i + 4 <= jpeg.size() && byte(i) == 0xFF && byte(i + 1) != 0xD9) {
+    const bool sos = byte(i + 1) == 0xDA;
+    i += 2 + (static_cast<size_t>(byte(i + 2)) << 8 | byte(i + 3));
+    if (!sos) continue;
+    size_t j = i;
+    while (j + 1 < jpeg.size() &&
+           !(byte(j) == 0xFF && byte(j + 1) != 0 && (byte(j + 1) < 0xD0 || byte(j + 1) > 0xD7))) {
+      ++j;
+    }
+    if (i <= middle && middle < j) {
+      begin = i;
+      end = j;
+      break;
+    }
+    i = j;
+  }
+  if (end == 0) throw std::runtime_error("no scan holds the middle of the JPEG");
+  std::string damaged = jpeg;
+  const size_t step = (end - begin) / (count + 1);
+  for (size_t n = 1; n <= count; ++n) {
+    size_t at = begin + n * step;
+    while (at < end && (byte(at) == 0xFF || byte(at - 1) == 0xFF || byte(at) == (0xFF ^ 0x5A))) {
+      ++at;
+    }
+    if (at < end) damaged[at] = static_cast<char>(byte(at) ^ 0x5A);
+  }
+  return damaged;
+}
+
 ImageInfo Inspect(const std::string& data) {
   InitMagickForTests();
   Magick::Image image = Load(data);

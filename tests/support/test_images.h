@@ -45,6 +45,16 @@ std::string MakeAnimatedGif(size_t width, size_t height);
 // bomb when they are many): a valid signature and IHDR, a tiny IDAT.
 std::string MakePngBomb(uint32_t width, uint32_t height);
 
+// A JPEG with `count` bytes of its entropy-coded data changed, as a bad disk
+// or transfer leaves one: spread through the scan that holds the middle of
+// the file, never at or after a 0xFF and never to one, so that no marker is
+// made or broken and the file's structure stays whole. Whether libjpeg
+// notices ("Corrupt JPEG data: ...") depends on the bytes: a Huffman
+// decoder can resynchronise after a bad code without a trace, so a test
+// should check that its photo and count are noticed. Throws if `jpeg` has no
+// such scan.
+std::string WithDamagedScan(const std::string& jpeg, size_t count);
+
 // The width and height of an encoded image, as ImageMagick reads it, and its
 // format ("JPEG", ...). Throws if it is not an image.
 struct ImageInfo {

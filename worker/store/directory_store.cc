@@ -1,4 +1,4 @@
-#include "worker/bucket_store.h"
+#include "worker/store/directory_store.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -164,8 +164,8 @@ bool IsValidKey(std::string_view key) {
   return true;
 }
 
-Result<std::string, JobError> BucketStore::Read(const std::string& bucket, const std::string& key,
-                                                size_t max_bytes) const {
+Result<std::string, JobError> DirectoryStore::Read(const std::string& bucket,
+                                                   const std::string& key, size_t max_bytes) const {
   if (!IsValidKey(key)) return JobError{FailureReason::kInvalidKey, "invalid key: '" + key + "'"};
   auto bucket_fd = OpenBucket(root_, bucket);
   if (!bucket_fd.ok()) return bucket_fd.error();
@@ -194,23 +194,8 @@ Result<std::string, JobError> BucketStore::Read(const std::string& bucket, const
   return data;
 }
 
-Result<bool, JobError> BucketStore::Exists(const std::string& bucket,
-                                           const std::string& key) const {
-  if (!IsValidKey(key)) return JobError{FailureReason::kInvalidKey, "invalid key: '" + key + "'"};
-  auto bucket_fd = OpenBucket(root_, bucket);
-  if (!bucket_fd.ok()) return bucket_fd.error();
-  Fd fd(OpenBeneath(bucket_fd->get(), key, O_PATH));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return false;
-    return OpenError(key, errno);
-  }
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return StorageError("cannot stat " + key, errno);
-  return S_ISREG(st.st_mode);
-}
-
-Result<bool, JobError> BucketStore::Write(const std::string& bucket, const std::string& key,
-                                          std::string_view data) const {
+Result<bool, JobError> DirectoryStore::Write(const std::string& bucket, const std::string& key,
+                                             std::string_view data) const {
   if (!IsValidKey(key)) return JobError{FailureReason::kInvalidKey, "invalid key: '" + key + "'"};
   auto bucket_fd = OpenBucket(root_, bucket);
   if (!bucket_fd.ok()) return bucket_fd.error();
@@ -245,8 +230,8 @@ Result<bool, JobError> BucketStore::Write(const std::string& bucket, const std::
   return true;
 }
 
-Result<bool, JobError> BucketStore::Move(const std::string& bucket, const std::string& from,
-                                         const std::string& to) const {
+Result<bool, JobError> DirectoryStore::Move(const std::string& bucket, const std::string& from,
+                                            const std::string& to) const {
   if (!IsValidKey(from)) return JobError{FailureReason::kInvalidKey, "invalid key: '" + from + "'"};
   if (!IsValidKey(to)) return JobError{FailureReason::kInvalidKey, "invalid key: '" + to + "'"};
   auto bucket_fd = OpenBucket(root_, bucket);

@@ -1,5 +1,5 @@
-// BucketStore: buckets as directories, `root/NAME`, and objects as files under
-// them, named by keys.
+// DirectoryStore: buckets as directories, `root/NAME`, and objects as files
+// under them, named by keys.
 //
 // Keys are confined to their bucket: a key that is absolute, has "." or ".."
 // or empty components (or ones over 255 bytes, the longest file name), or
@@ -9,14 +9,14 @@
 // file in the target directory, fsync'd, then renamed over the key, so a
 // reader sees the old object or the new one, never half of one. I/O failures
 // are kStorage (transient); what a job got wrong is permanent.
-#ifndef SLUICE_WORKER_BUCKET_STORE_H_
-#define SLUICE_WORKER_BUCKET_STORE_H_
+#ifndef SLUICE_WORKER_STORE_DIRECTORY_STORE_H_
+#define SLUICE_WORKER_STORE_DIRECTORY_STORE_H_
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-#include "worker/job_error.h"
+#include "worker/store/bucket_store.h"
 
 namespace sluice::worker {
 
@@ -24,26 +24,22 @@ namespace sluice::worker {
 bool IsValidBucketName(std::string_view bucket);
 bool IsValidKey(std::string_view key);
 
-class BucketStore {
+class DirectoryStore : public BucketStore {
  public:
-  explicit BucketStore(std::string root) : root_(std::move(root)) {}
+  explicit DirectoryStore(std::string root) : root_(std::move(root)) {}
 
   const std::string& root() const { return root_; }
 
-  // The object's bytes; kTooLarge when it has more than `max_bytes`.
   Result<std::string, JobError> Read(const std::string& bucket, const std::string& key,
-                                     size_t max_bytes) const;
+                                     size_t max_bytes) const override;
 
-  // Whether the key names a regular file.
-  Result<bool, JobError> Exists(const std::string& bucket, const std::string& key) const;
-
-  // Writes `data` at `key`, creating directories as needed, atomically.
+  // Creates directories as needed.
   Result<bool, JobError> Write(const std::string& bucket, const std::string& key,
-                               std::string_view data) const;
+                               std::string_view data) const override;
 
-  // Renames `from` to `to` (replacing it), creating directories as needed.
+  // One rename, creating directories as needed.
   Result<bool, JobError> Move(const std::string& bucket, const std::string& from,
-                              const std::string& to) const;
+                              const std::string& to) const override;
 
  private:
   std::string root_;
@@ -51,4 +47,4 @@ class BucketStore {
 
 }  // namespace sluice::worker
 
-#endif  // SLUICE_WORKER_BUCKET_STORE_H_
+#endif  // SLUICE_WORKER_STORE_DIRECTORY_STORE_H_

@@ -18,8 +18,8 @@ Job ParseOne(const std::string& body, const JobDefaults& defaults = {}) {
   auto jobs = ParseJobs(body, defaults);
   EXPECT_TRUE(jobs.ok()) << body << ": " << (jobs.ok() ? "" : jobs.error().detail);
   if (!jobs.ok()) return {};
-  EXPECT_EQ(jobs->size(), 1u) << body;
-  return jobs->empty() ? Job{} : jobs->front();
+  EXPECT_EQ(jobs->jobs.size(), 1u) << body;
+  return jobs->jobs.empty() ? Job{} : jobs->jobs.front();
 }
 
 // The reason `body` is refused, or nullopt when it is accepted.
@@ -135,8 +135,9 @@ TEST(ParseJobsTest, MalformedOrNonObjectJsonIsRefused) {
 
 // --- S3 event notifications ---------------------------------------------------
 
-std::string S3Record(const std::string& event, const std::string& bucket, const std::string& key) {
-  return R"({"eventVersion":"2.1","eventSource":"aws:s3","eventName":")" + event +
+std::string S3Record(const std::string& event, const std::string& bucket, const std::string& key,
+                     const std::string& source = "aws:s3") {
+  return R"({"eventVersion":"2.1","eventSource":")" + source + R"(","eventName":")" + event +
          R"(","s3":{"s3SchemaVersion":"1.0","bucket":{"name":")" + bucket +
          R"(","arn":"arn:aws:s3:::)" + bucket + R"("},"object":{"key":")" + key +
          R"(","size":1024}}})";
@@ -165,11 +166,11 @@ TEST(ParseJobsTest, S3EventWithTwoRecordsGivesTwoJobs) {
                S3Record("ObjectCreated:CompleteMultipartUpload", "other", "pending/b.png")}),
       JobDefaults{});
   ASSERT_TRUE(jobs.ok()) << jobs.error().detail;
-  ASSERT_EQ(jobs->size(), 2u);
-  EXPECT_EQ((*jobs)[0].bucket, "photos");
-  EXPECT_EQ((*jobs)[0].key, "pending/a.jpg");
-  EXPECT_EQ((*jobs)[1].bucket, "other");
-  EXPECT_EQ((*jobs)[1].key, "pending/b.png");
+  ASSERT_EQ(jobs->jobs.size(), 2u);
+  EXPECT_EQ(jobs->jobs[0].bucket, "photos");
+  EXPECT_EQ(jobs->jobs[0].key, "pending/a.jpg");
+  EXPECT_EQ(jobs->jobs[1].bucket, "other");
+  EXPECT_EQ(jobs->jobs[1].key, "pending/b.png");
 }
 
 TEST(ParseJobsTest, S3EventKeysAreUrlDecoded) {
@@ -178,21 +179,40 @@ TEST(ParseJobsTest, S3EventKeysAreUrlDecoded) {
   EXPECT_EQ(job.key, "pending/my photo(1).jpg");
 }
 
+// MinIO names its events "s3:ObjectCreated:Put".
+TEST(ParseJobsTest, S3EventNameMayHaveTheS3Prefix) {
+  const Job job = ParseOne(
+      S3Event({S3Record("s3:ObjectCreated:Put", "photos", "pending/my+photo.jpg", "minio:s3")}));
+  EXPECT_EQ(job.key, "pending/my photo.jpg");
+}
+
+// Ceph RGW sends keys as they are: "a b+c%.jpg" arrives literally.
+TEST(ParseJobsTest, RgwKeysAreNotDecoded) {
+  const Job job =
+      ParseOne(S3Event({S3Record("ObjectCreated:Put", "photos", "pending/a b+c%.jpg", "ceph:s3")}));
+  EXPECT_EQ(job.key, "pending/a b+c%.jpg");
+}
+
 TEST(ParseJobsTest, S3EventSkipsRecordsOfOtherKinds) {
   auto jobs = ParseJobs(S3Event({S3Record("ObjectRemoved:Delete", "photos", "pending/gone.jpg"),
                                  S3Record("ObjectCreated:Copy", "photos", "pending/new.jpg"),
                                  S3Record("ObjectRestore:Completed", "photos", "pending/x.jpg")}),
                         JobDefaults{});
   ASSERT_TRUE(jobs.ok()) << jobs.error().detail;
-  ASSERT_EQ(jobs->size(), 1u);
-  EXPECT_EQ(jobs->front().key, "pending/new.jpg");
+  ASSERT_EQ(jobs->jobs.size(), 1u);
+  EXPECT_EQ(jobs->jobs.front().key, "pending/new.jpg");
+  // The others are reported, for the worker to log and count.
+  ASSERT_EQ(jobs->skipped.size(), 2u);
+  EXPECT_EQ(jobs->skipped[0].event_name, "ObjectRemoved:Delete");
+  EXPECT_EQ(jobs->skipped[1].event_name, "ObjectRestore:Completed");
+  EXPECT_EQ(jobs->skipped[0].reason, "not_object_created");
 }
 
 TEST(ParseJobsTest, S3EventWithOnlyOtherKindsGivesNoJobs) {
   auto jobs =
       ParseJobs(S3Event({S3Record("ObjectRemoved:Delete", "photos", "pending/gone.jpg")}), {});
   ASSERT_TRUE(jobs.ok());
-  EXPECT_TRUE(jobs->empty());
+  EXPECT_TRUE(jobs->jobs.empty());
 }
 
 // S3 sends this once when notifications are configured.
@@ -202,7 +222,7 @@ TEST(ParseJobsTest, S3TestEventGivesNoJobs) {
       R"("Bucket":"photos","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkw"})",
       JobDefaults{});
   ASSERT_TRUE(jobs.ok()) << jobs.error().detail;
-  EXPECT_TRUE(jobs->empty());
+  EXPECT_TRUE(jobs->jobs.empty());
 }
 
 TEST(ParseJobsTest, S3EventWithMalformedEscapeIsRefused) {
@@ -249,7 +269,7 @@ TEST(ParseJobsTest, S3EventWithWrongTypesIsRefusedOrSkipped) {
     EXPECT_NO_THROW({
       auto jobs = ParseJobs(body, JobDefaults{});
       ASSERT_TRUE(jobs.ok()) << body;
-      EXPECT_TRUE(jobs->empty()) << body;
+      EXPECT_TRUE(jobs->jobs.empty()) << body;
     });
   }
 }
@@ -264,29 +284,6 @@ TEST(ParseJobsTest, DeeplyNestedUnknownFieldDoesNotCrash) {
   const std::string nested = std::string(100'000, '[') + std::string(100'000, ']');
   EXPECT_NO_THROW(ParseJobs(R"({"bucket":"b","key":"k","x":)" + nested + "}", JobDefaults{}));
   EXPECT_NO_THROW(ParseJobs(R"({"Records":)" + nested + "}", JobDefaults{}));
-}
-
-// --- DecodeS3Key ----------------------------------------------------------------
-
-TEST(DecodeS3KeyTest, DecodesEscapesAndPlus) {
-  EXPECT_EQ(DecodeS3Key("a+b%2Fc%2fd"), "a b/c/d");
-  EXPECT_EQ(DecodeS3Key("%2B"), "+");
-  EXPECT_EQ(DecodeS3Key("caf%C3%A9.jpg"), "caf\xC3\xA9.jpg");
-  EXPECT_EQ(DecodeS3Key("plain/key.jpg"), "plain/key.jpg");
-  EXPECT_EQ(DecodeS3Key(""), "");
-}
-
-TEST(DecodeS3KeyTest, EscapeAtTheVeryEnd) {
-  EXPECT_EQ(DecodeS3Key("a%41"), "aA");
-  EXPECT_EQ(DecodeS3Key("%41"), "A");
-}
-
-TEST(DecodeS3KeyTest, MalformedEscapesFail) {
-  EXPECT_EQ(DecodeS3Key("%"), std::nullopt);
-  EXPECT_EQ(DecodeS3Key("%4"), std::nullopt);
-  EXPECT_EQ(DecodeS3Key("%zz"), std::nullopt);
-  EXPECT_EQ(DecodeS3Key("%4g"), std::nullopt);
-  EXPECT_EQ(DecodeS3Key("abc%"), std::nullopt);
 }
 
 // --- OutputKey and DoneKey ------------------------------------------------------

@@ -71,11 +71,14 @@ class ResizeTest : public ::testing::Test {
     if (result.ok()) return std::nullopt;
     return result.error().reason;
   }
+
+  static constexpr ResizeLimits kStrict{.strict_decode = true};
 };
 
 TEST_F(ResizeTest, SamplePhotoToTwoBoxes) {
   auto result = Run(Bridge(), {1000, 200});
   ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->damage, "");
   EXPECT_EQ(result->input_format, ImageFormat::kJpeg);
   EXPECT_EQ(result->input_width, 4352u);
   EXPECT_EQ(result->input_height, 2448u);
@@ -289,11 +292,6 @@ TEST_F(ResizeTest, OtherContentBehindImageMagicIsCorrupt) {
             FailureReason::kCorruptImage);
 }
 
-TEST_F(ResizeTest, TruncatedJpegIsCorrupt) {
-  const std::string& bridge = Bridge();
-  EXPECT_EQ(Failure(bridge.substr(0, bridge.size() * 6 / 10)), FailureReason::kCorruptImage);
-}
-
 TEST_F(ResizeTest, TruncatedPngIsCorrupt) {
   const std::string png = MakeImage(400, 300, "PNG");
   EXPECT_EQ(Failure(png.substr(0, png.size() * 6 / 10)), FailureReason::kCorruptImage);
@@ -302,6 +300,119 @@ TEST_F(ResizeTest, TruncatedPngIsCorrupt) {
 TEST_F(ResizeTest, HeaderOnlyIsCorrupt) {
   EXPECT_EQ(Failure(std::string("\x89PNG\r\n\x1A\n", 8)), FailureReason::kCorruptImage);
   EXPECT_EQ(Failure("\xFF\xD8\xFF"), FailureReason::kCorruptImage);
+}
+
+// --- Damaged photos -------------------------------------------------------------
+//
+// Real photos damaged as uploads are: a few bad bytes, or a cut-off end.
+// libjpeg only warns of them and decodes what it can, so they render, as
+// they do in browsers and with convert, and say so; strict_decode fails
+// them. bridge.jpg is progressive (ten scans), umang.jpg baseline (one).
+
+struct DamagedPhoto {
+  std::string file;  // the sample photo it was made from
+  std::string name;
+  std::string data;
+  std::string warning;  // what libjpeg says of it
+};
+
+std::vector<DamagedPhoto> DamagedPhotos() {
+  std::vector<DamagedPhoto> photos;
+  for (const std::string name : {"bridge.jpg", "umang.jpg"}) {
+    const std::string photo = ReadFile(SamplePhotoPath(name));
+    photos.push_back({name, name + " with 6 bad bytes", sluice::testing::WithDamagedScan(photo, 6),
+                      "Corrupt JPEG data"});
+    photos.push_back({name, name + " cut off at 60%", photo.substr(0, photo.size() * 6 / 10),
+                      "Premature end of JPEG file"});
+  }
+  return photos;
+}
+
+TEST_F(ResizeTest, DamagedPhotosRenderAndSayWhy) {
+  for (const DamagedPhoto& photo : DamagedPhotos()) {
+    SCOPED_TRACE(photo.name);
+    const auto size = Inspect(ReadFile(SamplePhotoPath(photo.file)));
+    auto result = Run(photo.data, {1000, 200});
+    ASSERT_TRUE(result.ok()) << result.error().detail;
+    EXPECT_NE(result->damage.find(photo.warning), std::string::npos) << result->damage;
+    // The decoder's words alone, not ImageMagick's wrapping of them.
+    EXPECT_EQ(result->damage.find(" @ "), std::string::npos) << result->damage;
+    EXPECT_EQ(Size(result->input_width, result->input_height), Size(size.width, size.height));
+    ASSERT_EQ(result->outputs.size(), 2u);
+    for (const ResizedImage& out : result->outputs) {
+      const auto info = Inspect(out.data);
+      EXPECT_EQ(Size(info.width, info.height), FitWithin(size.width, size.height, out.box));
+      EXPECT_EQ(Size(out.width, out.height), Size(info.width, info.height));
+    }
+  }
+}
+
+// What was decoded is the photo, not a grey canvas of its size: the damage
+// is after the top-left quarter's data in a baseline JPEG, and a progressive
+// one cut at 60% has all of its coarse scans.
+TEST_F(ResizeTest, CutOffPhotoKeepsWhatDecoded) {
+  for (const std::string name : {"bridge.jpg", "umang.jpg"}) {
+    SCOPED_TRACE(name);
+    const std::string photo = ReadFile(SamplePhotoPath(name));
+    auto clean = Run(photo, {200});
+    auto cut = Run(photo.substr(0, photo.size() * 6 / 10), {200});
+    ASSERT_TRUE(clean.ok()) << clean.error().detail;
+    ASSERT_TRUE(cut.ok()) << cut.error().detail;
+    const auto want = MeanColorTopLeft(clean->outputs[0].data);
+    const auto got = MeanColorTopLeft(cut->outputs[0].data);
+    EXPECT_NEAR(got.r, want.r, 6);
+    EXPECT_NEAR(got.g, want.g, 6);
+    EXPECT_NEAR(got.b, want.b, 6);
+  }
+}
+
+TEST_F(ResizeTest, StrictDecodeFailsDamagedPhotos) {
+  for (const DamagedPhoto& photo : DamagedPhotos()) {
+    SCOPED_TRACE(photo.name);
+    auto result = Resize(photo.data, {{1000, 200}, std::nullopt, 85}, kStrict, StopCheck{});
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().reason, FailureReason::kCorruptImage);
+    EXPECT_NE(result.error().detail.find(photo.warning), std::string::npos)
+        << result.error().detail;
+  }
+}
+
+TEST_F(ResizeTest, StrictDecodePassesCleanPhotos) {
+  for (const std::string& name : sluice::testing::SamplePhotoNames()) {
+    SCOPED_TRACE(name);
+    auto result =
+        Resize(ReadFile(SamplePhotoPath(name)), {{200}, std::nullopt, 85}, kStrict, StopCheck{});
+    ASSERT_TRUE(result.ok()) << result.error().detail;
+    EXPECT_EQ(result->damage, "");
+  }
+}
+
+// No image comes out of these, so there is nothing to render in either mode:
+// the header cut off before the first scan, and garbage after the SOI marker.
+TEST_F(ResizeTest, NothingDecodableIsCorruptInEveryMode) {
+  std::string garbage = "\xFF\xD8\xFF";  // what tells a JPEG (image_format.h)
+  for (int i = 0; i < 5000; ++i) garbage.push_back(static_cast<char>('!' + i * 7 % 90));
+  const std::vector<std::pair<std::string, std::string>> inputs = {
+      {"bridge.jpg, first 200 bytes", Bridge().substr(0, 200)},
+      {"umang.jpg, first 200 bytes", ReadFile(SamplePhotoPath("umang.jpg")).substr(0, 200)},
+      {"garbage after the SOI marker", garbage},
+      {"SOI alone", "\xFF\xD8\xFF"}};
+  for (const auto& [name, input] : inputs) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(Failure(input), FailureReason::kCorruptImage);
+    EXPECT_EQ(Failure(input, kStrict), FailureReason::kCorruptImage);
+  }
+}
+
+// A decode the StopCheck cut short is the stop's failure, retried later,
+// even when the data was damaged too.
+TEST_F(ResizeTest, StopComesBeforeDamage) {
+  const StopCheck stop{.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1)};
+  for (const DamagedPhoto& photo : DamagedPhotos()) {
+    SCOPED_TRACE(photo.name);
+    EXPECT_EQ(Failure(photo.data, {}, stop), FailureReason::kTimedOut);
+    EXPECT_EQ(Failure(photo.data, kStrict, stop), FailureReason::kTimedOut);
+  }
 }
 
 TEST_F(ResizeTest, DecompressionBombIsTooLarge) {

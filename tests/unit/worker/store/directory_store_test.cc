@@ -1,7 +1,7 @@
-// BucketStore on a real directory: keys stay inside their bucket whatever
+// DirectoryStore on a real directory: keys stay inside their bucket whatever
 // symlinks the tree holds, reads refuse what is not a regular file, and
 // writes are whole or absent.
-#include "worker/bucket_store.h"
+#include "worker/store/directory_store.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -90,18 +90,18 @@ TEST(IsValidBucketNameTest, Names) {
 
 // A store over a fresh temporary directory holding the buckets "photos" and
 // "other-bucket", and "outside", a directory that is no bucket's.
-class BucketStoreTest : public ::testing::Test {
+class DirectoryStoreTest : public ::testing::Test {
  protected:
-  BucketStoreTest() {
+  DirectoryStoreTest() {
     std::string pattern = (fs::temp_directory_path() / "sluice-bucket-test-XXXXXX").string();
     EXPECT_NE(mkdtemp(pattern.data()), nullptr);
     root_ = pattern;
     fs::create_directories(root_ / "photos");
     fs::create_directories(root_ / "other-bucket");
     fs::create_directories(root_ / "outside");
-    store_ = std::make_unique<BucketStore>(root_.string());
+    store_ = std::make_unique<DirectoryStore>(root_.string());
   }
-  ~BucketStoreTest() override { fs::remove_all(root_); }
+  ~DirectoryStoreTest() override { fs::remove_all(root_); }
 
   fs::path Bucket() const { return root_ / "photos"; }
   fs::path Outside() const { return root_ / "outside"; }
@@ -128,12 +128,12 @@ class BucketStoreTest : public ::testing::Test {
   }
 
   fs::path root_;
-  std::unique_ptr<BucketStore> store_;
+  std::unique_ptr<DirectoryStore> store_;
 };
 
 // --- Read ---------------------------------------------------------------------
 
-TEST_F(BucketStoreTest, ReadsARegularFile) {
+TEST_F(DirectoryStoreTest, ReadsARegularFile) {
   const std::string data("bytes\0and more", 14);
   Put("pending/a/cat.jpg", data);
   auto got = store_->Read("photos", "pending/a/cat.jpg", kNoLimit);
@@ -141,26 +141,26 @@ TEST_F(BucketStoreTest, ReadsARegularFile) {
   EXPECT_EQ(*got, data);
 }
 
-TEST_F(BucketStoreTest, ReadsAnEmptyFile) {
+TEST_F(DirectoryStoreTest, ReadsAnEmptyFile) {
   Put("empty", "");
   auto got = store_->Read("photos", "empty", kNoLimit);
   ASSERT_TRUE(got.ok()) << got.error().detail;
   EXPECT_EQ(*got, "");
 }
 
-TEST_F(BucketStoreTest, MissingKeyIsNoSuchKey) {
+TEST_F(DirectoryStoreTest, MissingKeyIsNoSuchKey) {
   EXPECT_EQ(ReadFailure("pending/missing.jpg"), FailureReason::kNoSuchKey);
   Put("pending/there.jpg", "x");
   EXPECT_EQ(ReadFailure("pending/missing.jpg"), FailureReason::kNoSuchKey);
 }
 
-TEST_F(BucketStoreTest, MissingBucketIsNoSuchKey) {
+TEST_F(DirectoryStoreTest, MissingBucketIsNoSuchKey) {
   auto got = store_->Read("no-such-bucket", "cat.jpg", kNoLimit);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().reason, FailureReason::kNoSuchKey);
 }
 
-TEST_F(BucketStoreTest, InvalidBucketOrKeyIsInvalidKey) {
+TEST_F(DirectoryStoreTest, InvalidBucketOrKeyIsInvalidKey) {
   Put("cat.jpg", "x");
   auto bad_bucket = store_->Read("..", "photos/cat.jpg", kNoLimit);
   ASSERT_FALSE(bad_bucket.ok());
@@ -169,7 +169,7 @@ TEST_F(BucketStoreTest, InvalidBucketOrKeyIsInvalidKey) {
   EXPECT_EQ(ReadFailure(root_.string() + "/photos/cat.jpg"), FailureReason::kInvalidKey);
 }
 
-TEST_F(BucketStoreTest, SymlinkThatStaysInTheBucketIsFollowed) {
+TEST_F(DirectoryStoreTest, SymlinkThatStaysInTheBucketIsFollowed) {
   Put("pending/real.jpg", "real");
   Symlink("../pending/real.jpg", "aliases/alias.jpg");
   auto got = store_->Read("photos", "aliases/alias.jpg", kNoLimit);
@@ -177,7 +177,7 @@ TEST_F(BucketStoreTest, SymlinkThatStaysInTheBucketIsFollowed) {
   EXPECT_EQ(*got, "real");
 }
 
-TEST_F(BucketStoreTest, SymlinkToAnAbsolutePathOutsideIsInvalidKey) {
+TEST_F(DirectoryStoreTest, SymlinkToAnAbsolutePathOutsideIsInvalidKey) {
   Symlink("/etc/hostname", "hostname.jpg");
   EXPECT_EQ(ReadFailure("hostname.jpg"), FailureReason::kInvalidKey);
   WriteFile((Outside() / "secret").string(), "secret");
@@ -185,7 +185,7 @@ TEST_F(BucketStoreTest, SymlinkToAnAbsolutePathOutsideIsInvalidKey) {
   EXPECT_EQ(ReadFailure("secret.jpg"), FailureReason::kInvalidKey);
 }
 
-TEST_F(BucketStoreTest, SymlinkIntoAnotherBucketIsInvalidKey) {
+TEST_F(DirectoryStoreTest, SymlinkIntoAnotherBucketIsInvalidKey) {
   WriteFile((root_ / "other-bucket" / "x").string(), "theirs");
   Symlink("../other-bucket/x", "x.jpg");
   EXPECT_EQ(ReadFailure("x.jpg"), FailureReason::kInvalidKey);
@@ -193,7 +193,7 @@ TEST_F(BucketStoreTest, SymlinkIntoAnotherBucketIsInvalidKey) {
   EXPECT_EQ(ReadFailure("deeper/x.jpg"), FailureReason::kInvalidKey);
 }
 
-TEST_F(BucketStoreTest, DirectorySymlinkLeavingTheBucketIsInvalidKey) {
+TEST_F(DirectoryStoreTest, DirectorySymlinkLeavingTheBucketIsInvalidKey) {
   WriteFile((Outside() / "secret.jpg").string(), "secret");
   Symlink(Outside().string(), "pending/escape");
   EXPECT_EQ(ReadFailure("pending/escape/secret.jpg"), FailureReason::kInvalidKey);
@@ -201,25 +201,25 @@ TEST_F(BucketStoreTest, DirectorySymlinkLeavingTheBucketIsInvalidKey) {
   EXPECT_EQ(ReadFailure("pending/relative-escape/secret.jpg"), FailureReason::kInvalidKey);
 }
 
-TEST_F(BucketStoreTest, ReadingADirectoryIsInvalidKey) {
+TEST_F(DirectoryStoreTest, ReadingADirectoryIsInvalidKey) {
   Put("pending/dir/cat.jpg", "x");
   EXPECT_EQ(ReadFailure("pending/dir"), FailureReason::kInvalidKey);
 }
 
 // A FIFO would block an ordinary open (and a read) until a writer came.
-TEST_F(BucketStoreTest, ReadingAFifoIsInvalidKeyAndDoesNotBlock) {
+TEST_F(DirectoryStoreTest, ReadingAFifoIsInvalidKeyAndDoesNotBlock) {
   fs::create_directories(Bucket() / "pending");
   ASSERT_EQ(mkfifo((Bucket() / "pending" / "pipe.jpg").c_str(), 0644), 0);
   EXPECT_EQ(ReadFailure("pending/pipe.jpg"), FailureReason::kInvalidKey);
 }
 
-TEST_F(BucketStoreTest, KeyThroughAFileIsNotFoundOrInvalid) {
+TEST_F(DirectoryStoreTest, KeyThroughAFileIsNotFoundOrInvalid) {
   Put("pending/cat.jpg", "x");
   // "cat.jpg" is not a directory: ENOTDIR, which a job cannot fix.
   EXPECT_EQ(ReadFailure("pending/cat.jpg/inner"), FailureReason::kInvalidKey);
 }
 
-TEST_F(BucketStoreTest, OverTheByteLimitIsTooLarge) {
+TEST_F(DirectoryStoreTest, OverTheByteLimitIsTooLarge) {
   Put("big.jpg", std::string(100, 'b'));
   EXPECT_EQ(ReadFailure("big.jpg", 99), FailureReason::kTooLarge);
   auto exactly = store_->Read("photos", "big.jpg", 100);
@@ -228,7 +228,7 @@ TEST_F(BucketStoreTest, OverTheByteLimitIsTooLarge) {
 }
 
 // The temporary file's name must fit in a file name too.
-TEST_F(BucketStoreTest, WriteOfTheLongestFileName) {
+TEST_F(DirectoryStoreTest, WriteOfTheLongestFileName) {
   const std::string key = "resized/" + std::string(255, 'n');
   auto written = store_->Write("photos", key, "long");
   ASSERT_TRUE(written.ok()) << written.error().detail;
@@ -237,7 +237,7 @@ TEST_F(BucketStoreTest, WriteOfTheLongestFileName) {
 }
 
 // No retry can make a name fit: permanent, not a storage failure.
-TEST_F(BucketStoreTest, KeyWithAComponentLongerThanAFileNameIsInvalidKey) {
+TEST_F(DirectoryStoreTest, KeyWithAComponentLongerThanAFileNameIsInvalidKey) {
   const std::string key = "resized/" + std::string(256, 'n');
   EXPECT_EQ(ReadFailure(key), FailureReason::kInvalidKey);
   auto written = store_->Write("photos", key, "x");
@@ -245,34 +245,9 @@ TEST_F(BucketStoreTest, KeyWithAComponentLongerThanAFileNameIsInvalidKey) {
   EXPECT_EQ(written.error().reason, FailureReason::kInvalidKey);
 }
 
-// --- Exists -------------------------------------------------------------------
-
-TEST_F(BucketStoreTest, Exists) {
-  Put("pending/cat.jpg", "x");
-  auto yes = store_->Exists("photos", "pending/cat.jpg");
-  ASSERT_TRUE(yes.ok()) << yes.error().detail;
-  EXPECT_TRUE(*yes);
-  auto no = store_->Exists("photos", "pending/dog.jpg");
-  ASSERT_TRUE(no.ok()) << no.error().detail;
-  EXPECT_FALSE(*no);
-  auto no_dir = store_->Exists("photos", "nowhere/dog.jpg");
-  ASSERT_TRUE(no_dir.ok()) << no_dir.error().detail;
-  EXPECT_FALSE(*no_dir);
-  auto directory = store_->Exists("photos", "pending");
-  ASSERT_TRUE(directory.ok()) << directory.error().detail;
-  EXPECT_FALSE(*directory);
-}
-
-TEST_F(BucketStoreTest, ExistsThroughAnEscapingSymlinkIsInvalidKey) {
-  Symlink("/etc/hostname", "hostname.jpg");
-  auto got = store_->Exists("photos", "hostname.jpg");
-  ASSERT_FALSE(got.ok());
-  EXPECT_EQ(got.error().reason, FailureReason::kInvalidKey);
-}
-
 // --- Write --------------------------------------------------------------------
 
-TEST_F(BucketStoreTest, WriteCreatesDirectoriesAndLeavesNoTemporaryFiles) {
+TEST_F(DirectoryStoreTest, WriteCreatesDirectoriesAndLeavesNoTemporaryFiles) {
   constexpr char kBytes[] = "\xFF\xD8\xFF image \0 bytes";  // with a NUL inside
   const std::string data(kBytes, sizeof kBytes - 1);
   auto written = store_->Write("photos", "resized/a/b/cat-200.jpg", data);
@@ -283,7 +258,7 @@ TEST_F(BucketStoreTest, WriteCreatesDirectoriesAndLeavesNoTemporaryFiles) {
 }
 
 // Renaming over a directory can never work: the job's fault, not a retry.
-TEST_F(BucketStoreTest, WriteOverADirectoryIsInvalidKeyAndLeavesNoTemporaryFile) {
+TEST_F(DirectoryStoreTest, WriteOverADirectoryIsInvalidKeyAndLeavesNoTemporaryFile) {
   fs::create_directories(Bucket() / "resized/cat-200.jpg/inside");
   auto written = store_->Write("photos", "resized/cat-200.jpg", "data");
   ASSERT_FALSE(written.ok());
@@ -292,7 +267,7 @@ TEST_F(BucketStoreTest, WriteOverADirectoryIsInvalidKeyAndLeavesNoTemporaryFile)
                                                       "resized/cat-200.jpg/inside"}));
 }
 
-TEST_F(BucketStoreTest, WriteAtTheTopOfTheBucket) {
+TEST_F(DirectoryStoreTest, WriteAtTheTopOfTheBucket) {
   auto written = store_->Write("photos", "top.jpg", "top");
   ASSERT_TRUE(written.ok()) << written.error().detail;
   EXPECT_EQ(ReadFile((Bucket() / "top.jpg").string()), "top");
@@ -301,7 +276,7 @@ TEST_F(BucketStoreTest, WriteAtTheTopOfTheBucket) {
 
 // The new object is renamed over the old one: a reader that has the old one
 // open (here: a second link to it) keeps all of the old bytes.
-TEST_F(BucketStoreTest, WriteReplacesAtomically) {
+TEST_F(DirectoryStoreTest, WriteReplacesAtomically) {
   Put("resized/cat.jpg", "old contents");
   fs::create_hard_link(Bucket() / "resized/cat.jpg", Outside() / "old-link");
   auto written = store_->Write("photos", "resized/cat.jpg", "new");
@@ -311,7 +286,7 @@ TEST_F(BucketStoreTest, WriteReplacesAtomically) {
   EXPECT_EQ(List(Bucket()), (std::vector<std::string>{"resized", "resized/cat.jpg"}));
 }
 
-TEST_F(BucketStoreTest, WriteThroughADirectorySymlinkLeavingTheBucketIsInvalidKey) {
+TEST_F(DirectoryStoreTest, WriteThroughADirectorySymlinkLeavingTheBucketIsInvalidKey) {
   Symlink(Outside().string(), "resized");
   auto absolute = store_->Write("photos", "resized/cat.jpg", "x");
   ASSERT_FALSE(absolute.ok());
@@ -330,7 +305,7 @@ TEST_F(BucketStoreTest, WriteThroughADirectorySymlinkLeavingTheBucketIsInvalidKe
 }
 
 // A symlink at the key itself is replaced, not written through.
-TEST_F(BucketStoreTest, WriteReplacesASymlinkAtTheKey) {
+TEST_F(DirectoryStoreTest, WriteReplacesASymlinkAtTheKey) {
   WriteFile((Outside() / "victim").string(), "untouched");
   Symlink((Outside() / "victim").string(), "resized/cat.jpg");
   auto written = store_->Write("photos", "resized/cat.jpg", "new");
@@ -340,7 +315,7 @@ TEST_F(BucketStoreTest, WriteReplacesASymlinkAtTheKey) {
   EXPECT_EQ(ReadFile((Outside() / "victim").string()), "untouched");
 }
 
-TEST_F(BucketStoreTest, WriteOfAnInvalidKeyTouchesNothing) {
+TEST_F(DirectoryStoreTest, WriteOfAnInvalidKeyTouchesNothing) {
   auto written = store_->Write("photos", "../outside/cat.jpg", "x");
   ASSERT_FALSE(written.ok());
   EXPECT_EQ(written.error().reason, FailureReason::kInvalidKey);
@@ -348,7 +323,7 @@ TEST_F(BucketStoreTest, WriteOfAnInvalidKeyTouchesNothing) {
   EXPECT_TRUE(List(Bucket()).empty());
 }
 
-TEST_F(BucketStoreTest, WriteToAMissingBucketIsNoSuchKey) {
+TEST_F(DirectoryStoreTest, WriteToAMissingBucketIsNoSuchKey) {
   auto written = store_->Write("no-such-bucket", "cat.jpg", "x");
   ASSERT_FALSE(written.ok());
   EXPECT_EQ(written.error().reason, FailureReason::kNoSuchKey);
@@ -357,7 +332,7 @@ TEST_F(BucketStoreTest, WriteToAMissingBucketIsNoSuchKey) {
 
 // --- Move ---------------------------------------------------------------------
 
-TEST_F(BucketStoreTest, MoveCreatesDirectoriesAndRemovesTheSource) {
+TEST_F(DirectoryStoreTest, MoveCreatesDirectoriesAndRemovesTheSource) {
   Put("pending/a/cat.jpg", "original");
   auto moved = store_->Move("photos", "pending/a/cat.jpg", "originals/a/cat.jpg");
   ASSERT_TRUE(moved.ok()) << moved.error().detail;
@@ -365,7 +340,7 @@ TEST_F(BucketStoreTest, MoveCreatesDirectoriesAndRemovesTheSource) {
   EXPECT_EQ(ReadFile((Bucket() / "originals/a/cat.jpg").string()), "original");
 }
 
-TEST_F(BucketStoreTest, MoveReplacesTheDestination) {
+TEST_F(DirectoryStoreTest, MoveReplacesTheDestination) {
   Put("pending/cat.jpg", "new");
   Put("originals/cat.jpg", "old");
   auto moved = store_->Move("photos", "pending/cat.jpg", "originals/cat.jpg");
@@ -374,7 +349,7 @@ TEST_F(BucketStoreTest, MoveReplacesTheDestination) {
   EXPECT_FALSE(fs::exists(Bucket() / "pending/cat.jpg"));
 }
 
-TEST_F(BucketStoreTest, MoveOfAMissingKeyIsNoSuchKey) {
+TEST_F(DirectoryStoreTest, MoveOfAMissingKeyIsNoSuchKey) {
   Put("pending/other.jpg", "x");
   auto moved = store_->Move("photos", "pending/cat.jpg", "originals/cat.jpg");
   ASSERT_FALSE(moved.ok());
@@ -385,7 +360,7 @@ TEST_F(BucketStoreTest, MoveOfAMissingKeyIsNoSuchKey) {
   EXPECT_FALSE(fs::exists(Bucket() / "originals/cat.jpg"));
 }
 
-TEST_F(BucketStoreTest, MoveOutOfTheBucketIsInvalidKey) {
+TEST_F(DirectoryStoreTest, MoveOutOfTheBucketIsInvalidKey) {
   Put("pending/cat.jpg", "x");
   Symlink(Outside().string(), "originals");
   auto moved = store_->Move("photos", "pending/cat.jpg", "originals/cat.jpg");
@@ -398,7 +373,7 @@ TEST_F(BucketStoreTest, MoveOutOfTheBucketIsInvalidKey) {
 // A dangling symlink where a directory must be made is the key's fault; it
 // must not look like a missing source (JobRunner then takes the original as
 // moved by another delivery and leaves it where it is).
-TEST_F(BucketStoreTest, DanglingSymlinkInTheWayOfADirectoryIsInvalidKey) {
+TEST_F(DirectoryStoreTest, DanglingSymlinkInTheWayOfADirectoryIsInvalidKey) {
   Put("pending/cat.jpg", "x");
   Symlink("missing", "originals");
   auto moved = store_->Move("photos", "pending/cat.jpg", "originals/cat.jpg");
