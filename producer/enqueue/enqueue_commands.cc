@@ -14,8 +14,10 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
+#include <unordered_set>
 
 #include "common/backoff.h"
 #include "common/bucket_layout.h"
@@ -26,6 +28,8 @@
 #include "producer/enqueue/enqueuer.h"
 #include "producer/enqueue/metrics.h"
 #include "producer/enqueue/progress.h"
+#include "producer/enqueue/s3_sent_journal.h"
+#include "producer/enqueue/s3_uploads.h"
 #include "producer/enqueue/sent_journal.h"
 #include "producer/enqueue/upload_watcher.h"
 #include "producer/enqueue/uploads.h"
@@ -46,6 +50,10 @@ constexpr auto kRescanPeriod = std::chrono::seconds(30);
 constexpr auto kSettle = std::chrono::seconds(2);
 
 constexpr size_t kMaxFailuresListed = 100;
+// A --watch producer on S3 lists pending/ this often: S3 has no inotify (its
+// event notifications, sent to the broker, are the way to learn of uploads
+// at once; docs/producer.md).
+constexpr auto kS3ListPeriod = std::chrono::seconds(5);
 
 std::atomic<bool> g_stop{false};
 void OnStopSignal(int) { g_stop = true; }
@@ -53,6 +61,9 @@ void OnStopSignal(int) { g_stop = true; }
 struct JobFlags {
   std::string queue_name;
   std::string bucket_root;
+  bool s3 = false;
+  std::string s3_endpoint;
+  bool s3_path_style = false;
   std::string bucket;
   std::vector<uint32_t> sizes;
   std::string format;
@@ -62,9 +73,18 @@ struct JobFlags {
 
 void AddJobFlags(CLI::App* cmd, JobFlags* f) {
   cmd->add_option("--queue-name", f->queue_name, "The queue the jobs go to")->required();
-  cmd->add_option("--bucket-root", f->bucket_root, "The directory holding one directory per bucket")
-      ->required();
-  cmd->add_option("--bucket", f->bucket, "The bucket: the directory --bucket-root/NAME")
+  auto* root = cmd->add_option("--bucket-root", f->bucket_root,
+                               "The directory holding one directory per bucket");
+  auto* s3 = cmd->add_flag("--s3", f->s3,
+                           "The bucket is an S3 bucket (credentials and region from AWS_* "
+                           "variables), at AWS unless --s3-endpoint says otherwise");
+  auto* endpoint = cmd->add_option("--s3-endpoint", f->s3_endpoint,
+                                   "S3-compatible endpoint, http(s)://HOST[:PORT]; implies --s3");
+  cmd->add_flag("--s3-path-style", f->s3_path_style,
+                "Address S3 as http://HOST/BUCKET/KEY instead of http://BUCKET.HOST/KEY");
+  root->excludes(s3)->excludes(endpoint);
+  cmd->add_option("--bucket", f->bucket,
+                  "The bucket: the directory --bucket-root/NAME, or the S3 bucket NAME")
       ->required();
   cmd->add_option("--sizes", f->sizes, "Boxes to fit outputs within (default: the worker's)")
       ->delimiter(',')
@@ -82,21 +102,59 @@ void AddJobFlags(CLI::App* cmd, JobFlags* f) {
 
 // Everything an enqueue run needs once its flags are checked.
 struct Run {
+  // A directory bucket:
   std::unique_ptr<BucketUploads> uploads;
   std::unique_ptr<SentJournal> journal;
+  // An S3 bucket:
+  std::unique_ptr<s3::Client> s3;
+  std::unique_ptr<S3Uploads> s3_uploads;
+  std::unique_ptr<S3SentJournal> s3_journal;
+
   EnqueuerOptions options;
+
+  SentLog* log() const { return journal ? static_cast<SentLog*>(journal.get()) : s3_journal.get(); }
 };
+
+// Opens the S3 bucket of `f` into `run`: checks that it can be listed, and
+// reads its sent journal. An exit code when it cannot.
+std::optional<int> OpenS3Bucket(const JobFlags& f, Run* run) {
+  auto config = s3::ConfigFromEnvironment(f.s3_endpoint, f.s3_path_style);
+  if (!config.ok()) return ReportUsageError(config.error());
+  if (!s3::IsValidBucketName(f.bucket)) {
+    return ReportUsageError("--bucket: '" + f.bucket + "' is not an S3 bucket name");
+  }
+  run->s3 = std::make_unique<s3::Client>(std::move(*config));
+  auto listed = run->s3->List(f.bucket, layout::kPending, "", 1);
+  if (!listed.ok()) {
+    std::fprintf(stderr, "sluice-producer: error: bucket '%s': %s\n", f.bucket.c_str(),
+                 listed.error().message.c_str());
+    return listed.error().kind == s3::ErrorKind::kNotFound ? kExitNoBucket : kExitSomeFailed;
+  }
+  run->s3_uploads = std::make_unique<S3Uploads>(run->s3.get(), f.bucket);
+  auto journal = S3SentJournal::Open(run->s3.get(), f.bucket);
+  if (!journal.ok()) {
+    std::fprintf(stderr, "sluice-producer: error: cannot read the sent journal: %s\n",
+                 journal.error().message.c_str());
+    return kExitSomeFailed;
+  }
+  run->s3_journal = std::move(*journal);
+  return std::nullopt;
+}
 
 // Checks the bucket and the queue; an exit code when either is wrong. With
 // `wait`, an unreachable broker or a missing queue is waited for.
 Result<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f, bool wait) {
+  const bool on_s3 = f.s3 || !f.s3_endpoint.empty();
+  if (!on_s3 && f.bucket_root.empty()) {
+    return ReportUsageError("--bucket-root DIR or --s3 [--s3-endpoint URL] is required");
+  }
   if (f.bucket.empty() || f.bucket == "." || f.bucket == ".." ||
       f.bucket.find('/') != std::string::npos) {
     return ReportUsageError("--bucket: '" + f.bucket + "' is not a bucket name");
   }
   const std::string dir = f.bucket_root + "/" + f.bucket;
   struct stat st;
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  if (!on_s3 && (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
     std::fprintf(stderr, "sluice-producer: error: bucket '%s' not found: %s is not a directory\n",
                  f.bucket.c_str(), dir.c_str());
     return kExitNoBucket;
@@ -124,13 +182,17 @@ Result<Run, int> Prepare(const CommandContext& ctx, const JobFlags& f, bool wait
   if (!attributes.ok()) return ReportCallError(attributes.status(), "GetQueueAttributes");
 
   Run run;
-  run.uploads = std::make_unique<BucketUploads>(dir);
-  auto journal = SentJournal::Open(dir);
-  if (!journal.ok()) {
-    std::fprintf(stderr, "sluice-producer: error: %s\n", journal.status().detail().c_str());
-    return kExitSomeFailed;
+  if (on_s3) {
+    if (std::optional<int> code = OpenS3Bucket(f, &run)) return *code;
+  } else {
+    run.uploads = std::make_unique<BucketUploads>(dir);
+    auto journal = SentJournal::Open(dir);
+    if (!journal.ok()) {
+      std::fprintf(stderr, "sluice-producer: error: %s\n", journal.status().detail().c_str());
+      return kExitSomeFailed;
+    }
+    run.journal = std::move(*journal);
   }
-  run.journal = std::move(*journal);
   run.options.endpoint = ctx.endpoint;
   run.options.client_options = ctx.client_options;
   run.options.queue_name = f.queue_name;
@@ -259,6 +321,68 @@ int Watch(BucketUploads& uploads, const SentJournal& journal, Enqueuer& enqueuer
   return kExitOk;
 }
 
+// Sends the job of every upload in the S3 bucket's pending/ that no journal
+// names and that `submitted` (this run's sends) does not hold. Returns how
+// many it sent, or the listing's error. With `compact`, first merges the
+// journal's old segments given this listing.
+Result<uint64_t, s3::Error> ScanS3(Run& run, Enqueuer& enqueuer,
+                                   std::unordered_set<std::string>* submitted, bool compact) {
+  auto pending = run.s3_uploads->List(layout::kPending);
+  if (!pending.ok()) return pending.error();
+  if (compact) {
+    if (Status s = run.s3_journal->Compact(*pending); !s.ok()) {
+      spdlog::warn("event=journal_compaction_failed error=\"{}\"", s.detail());
+    }
+  }
+  uint64_t found = 0, already = 0;
+  std::unordered_set<std::string> listed;
+  for (const Upload& upload : *pending) {
+    std::string entry = S3SentJournal::Entry(upload);
+    listed.insert(entry);
+    if (run.s3_journal->Sent(upload)) {
+      ++already;
+    } else if (submitted->insert(std::move(entry)).second) {
+      enqueuer.Submit(upload);
+      ++found;
+    }
+  }
+  // What left pending/ (its worker is done) is forgotten.
+  std::erase_if(*submitted, [&](const std::string& e) { return listed.count(e) == 0; });
+  spdlog::debug("event=listed bucket={} objects={} already_enqueued={} new={}",
+                run.s3_uploads->bucket(), pending->size(), already, found);
+  return found;
+}
+
+int EnqueueS3(Run& run, Enqueuer& enqueuer, Progress& progress, bool watch) {
+  std::unordered_set<std::string> submitted;
+  auto found = ScanS3(run, enqueuer, &submitted, /*compact=*/true);
+  if (!found.ok()) {
+    std::fprintf(stderr, "sluice-producer: error: listing pending/: %s\n",
+                 found.error().message.c_str());
+    return kExitSomeFailed;
+  }
+  progress.SetTotal(*found);
+  if (!watch) return kExitOk;
+  spdlog::info("event=watching bucket={} every_seconds={}", run.s3_uploads->bucket(),
+               kS3ListPeriod.count());
+  auto next_list = std::chrono::steady_clock::now() + kS3ListPeriod;
+  while (!g_stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (Status s = run.s3_journal->Flush(); !s.ok()) {
+      spdlog::warn("event=journal_failed error=\"{}\"", s.detail());
+    }
+    if (std::chrono::steady_clock::now() < next_list) continue;
+    if (auto listed = ScanS3(run, enqueuer, &submitted, /*compact=*/false); !listed.ok()) {
+      spdlog::warn("event=list_failed bucket={} error=\"{}\" action=retry_next_period",
+                   run.s3_uploads->bucket(), listed.error().message);
+    }
+    next_list = std::chrono::steady_clock::now() + kS3ListPeriod;
+  }
+  spdlog::info("event=stopping");
+  enqueuer.Stop();
+  return kExitOk;
+}
+
 // Copies `source` to pending/<prefix><name> under a temporary name and then
 // renames it, so no producer sees it half-written; never replaces a file.
 Status Place(const BucketUploads& uploads, const std::string& prefix, const std::string& source,
@@ -310,10 +434,10 @@ void AddEnqueue(CommandSet& set) {
         if (!prepared.ok()) return prepared.error();
         Run& run = *prepared;
         run.options.retry_forever = f->watch;
-        if (f->watch) {
+        if (f->watch && run.uploads) {
           std::filesystem::create_directories(run.uploads->dir() + "/" + layout::kPending);
         }
-        Enqueuer enqueuer(run.options, run.journal.get());
+        Enqueuer enqueuer(run.options, run.log());
         ClaimCounts claims;
         // The exposer holds collectables weakly: the metrics must outlive it.
         std::shared_ptr<ProducerMetrics> metrics;
@@ -331,7 +455,11 @@ void AddEnqueue(CommandSet& set) {
         }
         {
           Progress progress(isatty(STDERR_FILENO) != 0, [&] { return enqueuer.counts().enqueued; });
-          if (f->watch) {
+          if (run.s3_uploads) {
+            if (int code = EnqueueS3(run, enqueuer, progress, f->watch); code != kExitOk) {
+              return code;
+            }
+          } else if (f->watch) {
             if (int code = Watch(*run.uploads, *run.journal, enqueuer, &claims); code != kExitOk) {
               return code;
             }
@@ -363,10 +491,22 @@ void AddUpload(CommandSet& set) {
         auto prepared = Prepare(ctx, *f, /*wait=*/false);
         if (!prepared.ok()) return prepared.error();
         Run& run = *prepared;
-        Enqueuer enqueuer(run.options, run.journal.get());
+        Enqueuer enqueuer(run.options, run.log());
         ClaimCounts claims;
         uint64_t uploaded = 0;
         for (const std::string& file : f->files) {
+          if (run.s3_uploads) {
+            // Nothing to claim: on S3 the journal alone tells what was sent.
+            const std::string name = file.substr(file.rfind('/') + 1);
+            auto placed = run.s3_uploads->Place(file, f->prefix + name);
+            if (!placed.ok()) {
+              claims.Failed(file + ": " + placed.error());
+              continue;
+            }
+            ++uploaded;
+            enqueuer.Submit(*placed);
+            continue;
+          }
           Upload placed;
           if (Status s = Place(*run.uploads, f->prefix, file, &placed); !s.ok()) {
             claims.Failed(file + ": " + s.detail());

@@ -13,7 +13,7 @@ constexpr size_t kBatch = 10;
 
 }  // namespace
 
-Enqueuer::Enqueuer(EnqueuerOptions options, SentJournal* journal)
+Enqueuer::Enqueuer(EnqueuerOptions options, SentLog* journal)
     : options_(std::move(options)), journal_(journal) {
   for (int i = 0; i < std::max(1, options_.senders); ++i) {
     senders_.push_back(std::make_unique<Sender>());

@@ -25,7 +25,7 @@
 
 #include "client/client.h"
 #include "producer/enqueue/job_message.h"
-#include "producer/enqueue/sent_journal.h"
+#include "producer/enqueue/sent_log.h"
 #include "producer/enqueue/uploads.h"
 
 namespace sluice {
@@ -46,7 +46,7 @@ struct EnqueueCounts {
 
 class Enqueuer {
  public:
-  Enqueuer(EnqueuerOptions options, SentJournal* journal);
+  Enqueuer(EnqueuerOptions options, SentLog* journal);
   ~Enqueuer();  // Finish()
 
   // Queues a claimed upload for sending.
@@ -78,7 +78,7 @@ class Enqueuer {
   void Fail(const Upload& upload, const std::string& why);
 
   const EnqueuerOptions options_;
-  SentJournal* journal_;
+  SentLog* journal_;
   std::vector<std::unique_ptr<Sender>> senders_;
   uint64_t next_sender_ = 0;
 

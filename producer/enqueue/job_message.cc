@@ -21,8 +21,10 @@ std::string GroupIdFrom(const std::string& text) {
 }  // namespace
 
 std::string DeduplicationId(const std::string& bucket, const Upload& upload) {
-  return Sha256Hex(bucket + '\n' + upload.path + '\n' + std::to_string(upload.size) + '\n' +
-                   std::to_string(upload.mtime_ns) + '\n' + std::to_string(upload.inode));
+  std::string identity = bucket + '\n' + upload.path + '\n' + std::to_string(upload.size) + '\n' +
+                         std::to_string(upload.mtime_ns) + '\n' + std::to_string(upload.inode);
+  if (!upload.etag.empty()) identity += '\n' + upload.etag;
+  return Sha256Hex(identity);
 }
 
 std::string MessageGroupId(const JobTemplate& job, const Upload& upload) {

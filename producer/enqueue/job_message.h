@@ -31,9 +31,9 @@ struct JobTemplate {
   GroupBy group_by = GroupBy::kFolder;
 };
 
-// SHA-256 of the bucket, path, size, modification time and inode: the same
-// for the same upload however often it is sent, different for a new upload
-// at the same path.
+// SHA-256 of the bucket, path, size, modification time and inode (on S3,
+// LastModified and the ETag): the same for the same upload however often it
+// is sent, different for a new upload at the same path.
 std::string DeduplicationId(const std::string& bucket, const Upload& upload);
 
 std::string MessageGroupId(const JobTemplate& job, const Upload& upload);

@@ -26,11 +26,12 @@
 #include <vector>
 
 #include "common/status.h"
+#include "producer/enqueue/sent_log.h"
 #include "producer/enqueue/uploads.h"
 
 namespace sluice {
 
-class SentJournal {
+class SentJournal : public SentLog {
  public:
   // Creates and locks this producer's journal in `bucket_dir`/queued/.sluice-sent/
   // and reads every journal there: what they name is Sent(). The journal of a
@@ -39,7 +40,7 @@ class SentJournal {
   // pile up. Starting producers take turns at this (a lock on the directory),
   // so none of them reads a journal half merged.
   static Result<std::unique_ptr<SentJournal>> Open(const std::string& bucket_dir);
-  ~SentJournal();  // closes the journal, which releases its lock
+  ~SentJournal() override;  // closes the journal, which releases its lock
 
   SentJournal(const SentJournal&) = delete;
   SentJournal& operator=(const SentJournal&) = delete;
@@ -49,7 +50,7 @@ class SentJournal {
   size_t recovered() const { return sent_.size(); }
 
   // Appends `uploads`, one write() (more only after a short write).
-  Status Append(const std::vector<Upload>& uploads);
+  Status Append(const std::vector<Upload>& uploads) override;
 
   const std::string& path() const { return path_; }
 

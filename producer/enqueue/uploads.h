@@ -27,8 +27,9 @@ namespace sluice {
 struct Upload {
   std::string path;  // relative to the state's prefix: "trip/cat.jpg"
   uint64_t size = 0;
-  int64_t mtime_ns = 0;
-  uint64_t inode = 0;
+  int64_t mtime_ns = 0;   // on S3, the object's LastModified
+  uint64_t inode = 0;     // 0 on S3
+  std::string etag = {};  // S3 only
 };
 
 bool IsTemporaryName(std::string_view name);
