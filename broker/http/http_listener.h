@@ -49,6 +49,9 @@ struct HttpOptions {
   // When set, every request must carry a valid SigV4 signature by one of
   // these keys; otherwise signatures are not checked.
   std::optional<CredentialStore> credentials;
+  // The secret a pusher of S3 event notifications must show at
+  // /s3-events/<queue> (s3_events.h); empty: that endpoint is off.
+  std::string s3_events_token;
 };
 
 // Runs a decoded call, as Server::Submit.

@@ -34,7 +34,14 @@ HttpMetrics::HttpMetrics(const std::shared_ptr<prometheus::Registry>& registry)
                    .Name("sluice_http_connections_refused_total")
                    .Help("HTTP connections refused at the connection cap")
                    .Register(*registry)
-                   .Add({})) {}
+                   .Add({})),
+      s3_records_(prometheus::BuildCounter()
+                      .Name("sluice_s3_event_records_total")
+                      .Help("Records of S3 event notifications pushed to /s3-events/: enqueued "
+                            "(ObjectCreated, once durable) or skipped (other kinds)")
+                      .Register(*registry)),
+      s3_records_enqueued_(s3_records_.Add({{"result", "enqueued"}})),
+      s3_records_skipped_(s3_records_.Add({{"result", "skipped"}})) {}
 
 void HttpMetrics::CountRequest(std::string_view protocol, std::string_view action,
                                std::string_view code, double seconds) {

@@ -4,6 +4,8 @@
 //   sluice_http_connections                             open connections
 //   sluice_http_connections_refused_total               refused at the connection cap
 //   sluice_http_bad_requests_total{reason}              requests that could not be read
+//   sluice_s3_event_records_total{result}               records of pushed S3 events:
+//                                                       enqueued or skipped
 // Used from the server's thread only; each label set is looked up once.
 #ifndef SLUICE_BROKER_HTTP_HTTP_METRICS_H_
 #define SLUICE_BROKER_HTTP_HTTP_METRICS_H_
@@ -34,6 +36,10 @@ class HttpMetrics {
   // A request that never reached an action: unreadable HTTP, too large,
   // timed out.
   void CountBadRequest(std::string_view reason);
+  void CountS3EventRecords(size_t enqueued, size_t skipped) {
+    s3_records_enqueued_.Increment(static_cast<double>(enqueued));
+    s3_records_skipped_.Increment(static_cast<double>(skipped));
+  }
 
  private:
   prometheus::Family<prometheus::Counter>& requests_;
@@ -41,6 +47,9 @@ class HttpMetrics {
   prometheus::Family<prometheus::Counter>& bad_requests_;
   prometheus::Gauge& connections_;
   prometheus::Counter& refused_;
+  prometheus::Family<prometheus::Counter>& s3_records_;
+  prometheus::Counter& s3_records_enqueued_;
+  prometheus::Counter& s3_records_skipped_;
   std::map<std::tuple<std::string, std::string, std::string>, prometheus::Counter*, std::less<>>
       request_counters_;
   std::map<std::pair<std::string, std::string>, prometheus::Histogram*, std::less<>>

@@ -11,6 +11,7 @@
 #include "broker/http/form.h"
 #include "broker/http/query_params.h"
 #include "broker/http/response_encoder.h"
+#include "broker/http/s3_events.h"
 #include "common/sigv4.h"
 #include "common/wire_error.h"
 
@@ -82,6 +83,45 @@ Result<FormParams> QueryCallParams(std::string_view target, const std::string& b
 }
 
 }  // namespace
+
+// Waits for the answers to the batches of one pushed S3 event, and answers
+// the push once all are in: 200 when every message was enqueued (durably),
+// else an error that makes the pusher retry (its retry is deduplicated).
+class HttpSession::S3EventCall : public ResponseSink {
+ public:
+  S3EventCall(std::shared_ptr<HttpSession> session, size_t batches, size_t skipped)
+      : session_(std::move(session)), remaining_(batches), skipped_(skipped) {}
+
+  void Answer(const pb::Response& resp) override {
+    if (resp.has_error() && resp.error().code() != pb::OK) {
+      if (!error_) error_ = Status(FromWire(resp.error().code()), resp.error().detail());
+    } else {
+      enqueued_ += static_cast<size_t>(resp.send_message_batch().successful_size());
+      for (const pb::BatchResultError& failed : resp.send_message_batch().failed()) {
+        if (!error_) error_ = Status(FromWire(failed.code()), failed.detail());
+      }
+    }
+    if (--remaining_ > 0) return;
+    session_->context_->metrics->CountS3EventRecords(enqueued_, skipped_);
+    if (!error_) {
+      return session_->RespondS3Events(200, "OK", {{"Enqueued", enqueued_}, {"Skipped", skipped_}});
+    }
+    const bool no_queue = error_->code() == StatusCode::kQueueDoesNotExist;
+    spdlog::warn("event=s3_event_failed enqueued={} error=\"{}\" action=pusher_retries", enqueued_,
+                 error_->ToString());
+    session_->RespondS3Events(no_queue ? 404 : 503, ErrorCodeName(error_->code()),
+                              {{"Code", std::string(ErrorCodeName(error_->code()))},
+                               {"Message", error_->detail()},
+                               {"Enqueued", enqueued_}});
+  }
+
+ private:
+  std::shared_ptr<HttpSession> session_;
+  size_t remaining_;
+  size_t skipped_;
+  size_t enqueued_ = 0;
+  std::optional<Status> error_;
+};
 
 HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<HttpContext> context)
     : stream_(std::move(socket)), context_(std::move(context)) {
@@ -190,6 +230,8 @@ void HttpSession::Handle(Request req) {
                                                                                 : Protocol::kQuery;
   action_.clear();
   identity_.clear();
+  // Pushers of S3 events cannot sign for SQS; they show a token instead.
+  if (target.starts_with(kS3EventsPath)) return HandleS3Events(req);
 
   if (context_->options.credentials) {
     sigv4::HttpRequestView view;
@@ -245,6 +287,59 @@ void HttpSession::Handle(Request req) {
   pb::Request request = std::move(call_.request);
   call_.request = WhatEncodingNeeds(request);
   context_->submit(Peer(shared_from_this()), std::move(request), started_);
+}
+
+void HttpSession::HandleS3Events(const Request& req) {
+  protocol_ = Protocol::kS3Events;
+  action_ = "S3Event";
+  const std::string_view target = req.target();
+  const std::string& token = context_->options.s3_events_token;
+  if (token.empty()) {
+    return RespondS3Events(404, "NotFound",
+                           {{"Code", "NotFound"},
+                            {"Message",
+                             "S3 event notifications are off: start the broker with "
+                             "--s3-events-token-file"}});
+  }
+  if (req.method() != bhttp::verb::post) {
+    return RespondS3Events(405, "MethodNotAllowed",
+                           {{"Code", "MethodNotAllowed"}, {"Message", "POST an S3 event"}});
+  }
+  if (!S3EventsTokenMatches(token, req[bhttp::field::authorization], target)) {
+    return RespondS3Events(
+        401, "Unauthorized",
+        {{"Code", "Unauthorized"},
+         {"Message", "no valid token: send Authorization: Bearer <token> or ?token=<token>"}});
+  }
+  const std::string queue = S3EventsQueue(target);
+  if (queue.empty()) {
+    return RespondS3Events(404, "NotFound",
+                           {{"Code", "NotFound"}, {"Message", "POST to /s3-events/<queue>"}});
+  }
+  auto batches = S3EventToBatches(queue, req.body());
+  if (!batches.ok()) {
+    return RespondS3Events(400, "MalformedEvent",
+                           {{"Code", "MalformedEvent"}, {"Message", batches.error()}});
+  }
+  if (batches->batches.empty()) {
+    context_->metrics->CountS3EventRecords(0, batches->skipped);
+    return RespondS3Events(200, "OK", {{"Enqueued", 0}, {"Skipped", batches->skipped}});
+  }
+  auto call =
+      std::make_shared<S3EventCall>(shared_from_this(), batches->batches.size(), batches->skipped);
+  for (pb::SendMessageBatchRequest& batch : batches->batches) {
+    pb::Request request;
+    *request.mutable_send_message_batch() = std::move(batch);
+    context_->submit(Peer(call), std::move(request), started_);
+  }
+}
+
+void HttpSession::RespondS3Events(unsigned status, std::string_view code,
+                                  const nlohmann::json& body) {
+  context_->metrics->CountRequest("s3-events", action_, code,
+                                  (context_->clock->Now() - started_) / 1000.0);
+  Respond(status, "application/json", body.dump());
+  Write();
 }
 
 void HttpSession::Answer(const pb::Response& resp) {

@@ -9,7 +9,9 @@
 // its long poll ends); the session encodes and writes the answer, then reads
 // the next request. Errors that need no engine are answered at once.
 // Unreadable requests are answered 400 (413 when too large) and the
-// connection is closed, as what follows them cannot be trusted.
+// connection is closed, as what follows them cannot be trusted. Pushed S3
+// event notifications (/s3-events/<queue>, s3_events.h) are answered 200
+// once every job they make is durably enqueued.
 #ifndef SLUICE_BROKER_HTTP_HTTP_SESSION_H_
 #define SLUICE_BROKER_HTTP_HTTP_SESSION_H_
 
@@ -17,8 +19,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "broker/http/api_error.h"
 #include "broker/http/http_listener.h"
@@ -36,7 +40,7 @@ class HttpSession : public ResponseSink, public std::enable_shared_from_this<Htt
   void Answer(const pb::Response& resp) override;
 
  private:
-  enum class Protocol { kQuery, kJson };
+  enum class Protocol { kQuery, kJson, kS3Events };
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   void WaitForRequest();
@@ -47,11 +51,17 @@ class HttpSession : public ResponseSink, public std::enable_shared_from_this<Htt
   // Ends the connection after a read failed (or the peer closed it).
   void OnReadFailed(const boost::beast::error_code& ec);
   void Handle(Request req);
+  // POST /s3-events/<queue> (s3_events.h).
+  void HandleS3Events(const Request& req);
+  // Answers an S3 event push: `status` with a JSON body.
+  void RespondS3Events(unsigned status, std::string_view code, const nlohmann::json& body);
   void RespondError(const ApiError& error);
   void Respond(unsigned status, const char* content_type, std::string body);
   void Write();
   // 400 or 413 for a request that cannot be read, then close.
   void RespondUnreadable(unsigned status, const std::string& message);
+
+  class S3EventCall;
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;

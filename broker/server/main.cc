@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <random>
@@ -45,6 +46,26 @@ void RaiseDescriptorLimit() {
 constexpr int kExitCannotStart = 1;
 constexpr int kExitStorageFailed = 3;
 
+// The secret in `path`: its first line, without surrounding white space, as
+// a Kubernetes Secret mounts it. An error when it is unreadable or empty.
+sluice::Result<std::string> ReadToken(const std::string& path) {
+  std::ifstream in(path);
+  std::string token;
+  if (!in || !std::getline(in, token)) {
+    return sluice::Status(sluice::StatusCode::kInvalidParameterValue,
+                          "--s3-events-token-file: cannot read " + path);
+  }
+  const size_t begin = token.find_first_not_of(" \t\r");
+  const size_t end = token.find_last_not_of(" \t\r");
+  token = begin == std::string::npos ? "" : token.substr(begin, end - begin + 1);
+  if (token.size() < 16) {
+    return sluice::Status(
+        sluice::StatusCode::kInvalidParameterValue,
+        "--s3-events-token-file: the token in " + path + " is shorter than 16 characters");
+  }
+  return token;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,6 +74,7 @@ int main(int argc, char** argv) {
   std::string http_listen = "127.0.0.1:9324";
   sluice::http::HttpOptions http_options;
   std::string credentials_file;
+  std::string s3_events_token_file;
   std::string region = "us-east-1";
   std::string metrics_listen = "127.0.0.1:9400";
   std::string data_dir = "./sluice-data";
@@ -73,6 +95,9 @@ int main(int argc, char** argv) {
   app.add_option("--credentials", credentials_file,
                  "AWS credentials file ([name] sections with aws_access_key_id and "
                  "aws_secret_access_key): HTTP calls must be signed (SigV4) by one of them");
+  app.add_option("--s3-events-token-file", s3_events_token_file,
+                 "file holding the token that pushers of S3 event notifications (Ceph RGW, "
+                 "MinIO) show at POST /s3-events/QUEUE; without it that endpoint is off");
   app.add_option("--http-max-connections", http_options.max_connections,
                  "open HTTP connections at most; more are answered 503")
       ->capture_default_str()
@@ -112,6 +137,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     http_options.credentials = std::move(*credentials);
+  }
+  if (!s3_events_token_file.empty()) {
+    auto token = ReadToken(s3_events_token_file);
+    if (!token.ok()) {
+      std::fprintf(stderr, "sluice-broker: %s\n", token.status().detail().c_str());
+      return 2;
+    }
+    http_options.s3_events_token = std::move(*token);
   }
   auto dir = sluice::DataDir::Open(data_dir);
   if (!dir.ok()) {
