@@ -20,7 +20,10 @@ BINARIES = {
 # What containers may run besides our binaries, and why.
 SYSTEM_COMMANDS = {"mkdir"}  # the producer's init container makes the bucket directory
 KUSTOMIZATIONS = ["deploy/k8s", "deploy/k8s/overlays/keda", "deploy/k8s/overlays/keda-sqs",
-                  "deploy/k8s/overlays/hpa", "deploy/k8s/overlays/prometheus-operator"]
+                  "deploy/k8s/overlays/hpa", "deploy/k8s/overlays/prometheus-operator",
+                  "deploy/k8s/overlays/s3"]
+# The kustomizations whose buckets are on S3: no bucket volume, no claim.
+S3_KUSTOMIZATIONS = ["deploy/k8s/overlays/s3"]
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 # What the broker's SQS HTTP API uses when the manifests leave a flag out: the
 # account id in its queue URLs and the region a request's signature is scoped to.
@@ -85,10 +88,36 @@ def subcommands(binary):
 
 
 def environment_read_by(binary):
-    """The SLUICE_* names in a binary: what getenv can be asked for."""
+    """The SLUICE_* and AWS_* names in a binary: what getenv can be asked for."""
     with open(BINARIES[binary], "rb") as f:
         data = f.read()
-    return {m.decode() for m in re.findall(rb"SLUICE_[A-Z_]+", data)}
+    return {m.decode() for m in re.findall(rb"(?:SLUICE|AWS)_[A-Z_]+", data)}
+
+
+def env_references(container):
+    """The $(NAME) references in a container's command and args, which
+    Kubernetes replaces with the value of the container's variable NAME
+    ($$ escapes a $)."""
+    text = "\n".join(container.get("command", []) + container.get("args", []))
+    return set(re.findall(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)", text))
+
+
+def expand_env_references(args, values):
+    """args with $(NAME) replaced by values[NAME], as Kubernetes does; an
+    unknown name stays as written, as Kubernetes leaves it."""
+    return [re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                   lambda m: "$" if m.group(0) == "$$" else values.get(m.group(1), m.group(0)),
+                   arg) for arg in args]
+
+
+def secrets_to_create(kustomization):
+    """The Secrets that a kustomization's comments tell the user to create,
+    `kubectl create secret generic NAME --from-literal=KEY=...`: {NAME: {KEY}}."""
+    with open(os.path.join(SOURCE_DIR, kustomization, "kustomization.yaml")) as f:
+        text = f.read()
+    text = re.sub(r"\\\n#\s*", " ", text)  # a command continued over comment lines
+    return {m.group(1): set(re.findall(r"--from-literal=(\w+)=", m.group(2)))
+            for m in re.finditer(r"kubectl create secret generic (\S+)([^\n]*)", text)}
 
 
 def flag_values(args):
