@@ -10,10 +10,13 @@ PACKAGES=(
   prometheus-cpp-dev libspdlog-dev libgtest-dev
   nlohmann-json3-dev libcli11-dev libssl-dev libjemalloc-dev libboost1.81-dev
   libsimdjson-dev
+  libcurl4-openssl-dev libpugixml-dev
   libmagick++-dev imagemagick
   jq clang-format
   python3 python3-yaml prometheus
   python3-boto3 awscli wrk
+  # The S3 tests' object store: Ceph's RGW on a monitor and a memstore OSD.
+  radosgw ceph-mon ceph-osd
 )
 # kubectl renders the Kubernetes manifests in the deploy tests. Any kubectl
 # will do; Debian's (kubernetes-client) only when none is installed, since
