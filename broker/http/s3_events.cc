@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "broker/http/form.h"
@@ -62,8 +63,11 @@ std::string S3EventsQueue(std::string_view target) {
 bool S3EventsTokenMatches(std::string_view token, std::string_view authorization,
                           std::string_view target) {
   if (token.empty()) return false;
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.starts_with(kBearer)) {
+  // The scheme's name is case-insensitive (RFC 9110).
+  constexpr std::string_view kBearer = "bearer ";
+  if (authorization.size() > kBearer.size() &&
+      std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
+                 [](char a, char b) { return a == (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b); })) {
     return SameSecret(authorization.substr(kBearer.size()), token);
   }
   const size_t q = target.find('?');

@@ -5,6 +5,39 @@
 #include "common/sigv4.h"
 
 namespace sluice::s3 {
+namespace {
+
+// "host", "host:9000", "[::1]:9000": a non-empty host, and a port of 1-65535
+// when there is one.
+bool IsHostPort(std::string_view s) {
+  std::string_view host = s, port;
+  if (s.starts_with('[')) {
+    const size_t close = s.find(']');
+    if (close == std::string_view::npos) return false;
+    host = s.substr(0, close + 1);
+    std::string_view rest = s.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+      if (port.empty()) return false;
+    }
+  } else if (const size_t colon = s.find(':'); colon != std::string_view::npos) {
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+    if (port.empty()) return false;
+  }
+  if (host.empty() || host == "[]") return false;
+  if (port.empty()) return true;
+  if (port.size() > 5) return false;
+  int value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  return value >= 1 && value <= 65535;
+}
+
+}  // namespace
 
 std::string ProcessEnv(const char* name) {
   const char* value = std::getenv(name);
@@ -32,6 +65,10 @@ Result<Config, std::string> ConfigFromEnvironment(std::string_view endpoint, boo
         rest.find_first_of("/?#@ ") != std::string_view::npos) {
       return "--s3-endpoint '" + std::string(endpoint) +
              "' is not http(s)://HOST[:PORT] (no path, no user)";
+    }
+    if (!IsHostPort(rest)) {
+      return "--s3-endpoint '" + std::string(endpoint) +
+             "' is not http(s)://HOST[:PORT] (a port is 1-65535)";
     }
     config.host = std::string(rest);
   }

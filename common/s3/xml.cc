@@ -1,7 +1,6 @@
 #include "common/s3/xml.h"
 
 #include <charconv>
-#include <cstdio>
 #include <ctime>
 #include <pugixml.hpp>
 
@@ -19,16 +18,27 @@ bool Load(pugi::xml_document& doc, std::string_view body) {
 }  // namespace
 
 std::optional<int64_t> ParseIsoTime(std::string_view time) {
-  int year, month, day, hour, minute, second;
-  int consumed = 0;
-  const std::string text(time);
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
-                  &second, &consumed) != 6 ||
-      month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
+  // YYYY-MM-DDTHH:MM:SS, digits exactly where the pattern has them.
+  constexpr std::string_view kPattern = "dddd-dd-ddTdd:dd:dd";
+  if (time.size() < kPattern.size()) return std::nullopt;
+  for (size_t i = 0; i < kPattern.size(); ++i) {
+    const bool digit = time[i] >= '0' && time[i] <= '9';
+    if (kPattern[i] == 'd' ? !digit : time[i] != kPattern[i]) return std::nullopt;
   }
+  const auto number = [&](size_t at, size_t n) {
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) v = v * 10 + (time[i] - '0');
+    return v;
+  };
+  std::tm tm{};
+  tm.tm_year = number(0, 4) - 1900;
+  tm.tm_mon = number(5, 2) - 1;
+  tm.tm_mday = number(8, 2);
+  tm.tm_hour = number(11, 2);
+  tm.tm_min = number(14, 2);
+  tm.tm_sec = number(17, 2);
   int64_t millis = 0;
-  std::string_view rest = time.substr(static_cast<size_t>(consumed));
+  std::string_view rest = time.substr(kPattern.size());
   if (rest.starts_with('.')) {
     rest.remove_prefix(1);
     int digits = 0;
@@ -37,17 +47,18 @@ std::optional<int64_t> ParseIsoTime(std::string_view time) {
       ++digits;
       rest.remove_prefix(1);
     }
+    if (digits == 0) return std::nullopt;
     for (; digits < 3; ++digits) millis *= 10;
   }
   if (rest != "Z") return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
+  const std::tm asked = tm;
+  const time_t seconds = timegm(&tm);
+  // timegm normalizes: 31 February comes back as March, and is refused.
+  if (tm.tm_year != asked.tm_year || tm.tm_mon != asked.tm_mon || tm.tm_mday != asked.tm_mday ||
+      tm.tm_hour != asked.tm_hour || tm.tm_min != asked.tm_min || tm.tm_sec != asked.tm_sec) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(seconds) * 1000 + millis;
 }
 
 std::string Unquote(std::string_view etag) {

@@ -60,11 +60,13 @@ std::string S3SentJournal::Entry(const Upload& upload) {
 bool S3SentJournal::ParseEntry(const std::string& entry, Upload* upload) {
   int consumed = 0;
   char etag[256];
-  if (std::sscanf(entry.c_str(), "%" SCNu64 " %" SCNd64 " %255s %n", &upload->size,
+  // The path starts after exactly one space: it may itself start with one.
+  if (std::sscanf(entry.c_str(), "%" SCNu64 " %" SCNd64 " %255s%n", &upload->size,
                   &upload->mtime_ns, etag, &consumed) != 3 ||
-      consumed == 0) {
+      static_cast<size_t>(consumed) >= entry.size() || entry[consumed] != ' ') {
     return false;
   }
+  ++consumed;
   upload->etag = std::string(etag) == "-" ? "" : etag;
   upload->inode = 0;
   upload->path.clear();

@@ -84,11 +84,13 @@ std::string SentJournal::Entry(const Upload& upload) {
 
 bool SentJournal::ParseEntry(const std::string& entry, Upload* upload) {
   int consumed = 0;
-  if (std::sscanf(entry.c_str(), "%" SCNu64 " %" SCNd64 " %" SCNu64 " %n", &upload->size,
+  // The path starts after exactly one space: it may itself start with one.
+  if (std::sscanf(entry.c_str(), "%" SCNu64 " %" SCNd64 " %" SCNu64 "%n", &upload->size,
                   &upload->mtime_ns, &upload->inode, &consumed) != 3 ||
-      consumed == 0) {
+      static_cast<size_t>(consumed) >= entry.size() || entry[consumed] != ' ') {
     return false;
   }
+  ++consumed;
   upload->path.clear();
   for (size_t i = static_cast<size_t>(consumed); i < entry.size(); ++i) {
     if (entry[i] != '\\') {

@@ -1,5 +1,5 @@
 """A real Ceph RGW (radosgw) on loopback for the S3 tests: one monitor and one
-memstore OSD, in a temporary directory, ready in a few seconds.
+memstore OSD, in a temporary directory, ready in about 1.5 s.
 
     with Rgw() as rgw:
         s3 = rgw.client()                  # boto3, path-style, SigV4
@@ -9,18 +9,40 @@ memstore OSD, in a temporary directory, ready in a few seconds.
             s3.put_object(Bucket="photos", Key="pending/a.jpg", Body=b"...")
             hook.wait_for(1)
 
-Rgw.start() writes a keyring and a ceph.conf (cephx, msgr v1 only, one replica, 8 PGs a
-pool, `paxos propose interval = 0.05`, which takes the start from ~45 s to ~3),
-makes the monitor's store, starts ceph-mon, registers and starts one memstore
-ceph-osd and radosgw (all in the foreground, as children of this process, with
-their logs in the temporary directory), waits until RGW answers HTTP, and
-creates an S3 user with a fixed key. stop() (or leaving the `with`) kills them
-all and removes the directory. A failed start raises RgwError with the tails
-of the daemons' logs.
+Rgw.start() writes a keyring and a ceph.conf (cephx, msgr v1 only, one
+replica, 8 PGs a pool, `paxos propose interval = 0.05`, which takes the start
+from ~45 s to ~1.5), makes the monitor's store, starts ceph-mon, registers and
+starts one memstore ceph-osd and radosgw (all in the foreground, as children
+of this process that die with it, with their logs in the temporary
+directory), waits until RGW answers HTTP, and creates an S3 user with a fixed
+key. stop() (or leaving the `with`) stops them all (SIGTERM, then SIGKILL)
+and removes the directory. A failed start raises RgwError with the tails of
+the daemons' logs.
 
 Attributes once started: endpoint (http://127.0.0.1:PORT), port, access_key,
 secret_key, region, dns_name ("localhost": virtual-host-style requests go to
-http://BUCKET.localhost:PORT), startup_seconds, dir.
+http://BUCKET.localhost:PORT, which curl resolves by itself),
+virtual_host_endpoint, startup_seconds, timings, dir.
+
+What RGW 16.2 does with bucket notifications (measured; see
+tests/unit/common/s3/testdata/README.md for the bodies):
+  - It POSTs to the push-endpoint exactly as given, path and query string
+    kept, with Content-Type: application/json and no other header of note;
+    one record per POST; eventSource "ceph:s3", eventName without "s3:"
+    ("ObjectCreated:Put", ":Copy", ":CompleteMultipartUpload"); the key
+    literally, not URL-encoded. No test event.
+  - A topic that is not persistent pushes once, during the upload (which
+    waits for it), and drops the event if the endpoint refuses or is down.
+  - A persistent topic queues the event and answers the upload at once. Its
+    queue is taken up only at RGW's next 30 s round (Pacific's fixed period),
+    so the first event of a new persistent topic arrives up to ~30 s late:
+    wait_topic_owned() waits for that. A topic created again under the same
+    name, with another endpoint say, stays taken up (and every bucket that
+    names it follows it): reuse one name, notify(..., persistent=True,
+    topic="events"), to wait only once per RGW. A refused push (non-2xx, or
+    no connection) is retried at once, without backoff (~1,000 tries a
+    second), until it succeeds; and now and then (3 of 7 tries here, after
+    1,000 to 10,000 refusals) the queue stops for good until RGW restarts.
 
 Python: Debian's /usr/bin/python3 with python3-boto3 (boto3 1.26); newer
 boto3 works too. Packages: radosgw ceph-mon ceph-osd (Ceph 16.2 Pacific).
@@ -39,6 +61,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -50,9 +73,11 @@ USER_ID = "sluice"
 # LocationConstraint, which boto3 leaves out for us-east-1).
 REGION = "us-east-1"
 DNS_NAME = "localhost"
-START_TIMEOUT = 60  # generous for a loaded CI machine; a healthy start is ~3 s
+START_TIMEOUT = 60  # generous for a loaded CI machine; a healthy start takes 1.5 s
 STOP_TIMEOUT = 5
-DAEMONS = ("ceph-mon", "ceph-osd", "radosgw")
+# How long a persistent topic's queue may wait for RGW to take it up: its
+# manager looks for new queues every 30 s (a constant in Pacific).
+QUEUE_OWNERSHIP_TIMEOUT = 45
 
 
 class RgwError(RuntimeError):
@@ -88,6 +113,16 @@ def _tail(path, lines=25):
             return "".join(f.readlines()[-lines:])
     except OSError:
         return "(no file)\n"
+
+
+def _connect_to_loopback(request, **_):
+    """botocore before-send: a request to *.localhost goes to 127.0.0.1 with
+    its Host header (what it was signed with) kept."""
+    url = urllib.parse.urlsplit(request.url)
+    if url.hostname and url.hostname.endswith(".localhost"):
+        request.headers["Host"] = url.netloc
+        request.url = urllib.parse.urlunsplit(
+            (url.scheme, f"127.0.0.1:{url.port}", url.path, url.query, url.fragment))
 
 
 def _boto_config(**kwargs):
@@ -155,7 +190,7 @@ class Rgw:
         try:
             self._start()
         except BaseException:
-            self.stop()
+            self.stop(keep_dir=bool(os.environ.get("SLUICE_RGW_KEEP")))
             raise
         self.startup_seconds = time.monotonic() - began
         return self
@@ -277,7 +312,9 @@ class Rgw:
         }
         conf.update(self.extra_conf)
         rgw = {
-            "rgw frontends": f"beast endpoint=127.0.0.1:{self.port}",
+            # tcp_nodelay: without it, Nagle's algorithm holds the end of
+            # every CopyObject answer until the client's delayed ACK, 40 ms.
+            "rgw frontends": f"beast endpoint=127.0.0.1:{self.port} tcp_nodelay=1",
             "rgw dns name": self.dns_name,
             "rgw thread pool size": "64",
             "rgw dynamic resharding": "false",
@@ -287,14 +324,13 @@ class Rgw:
         }
         if self.debug:
             rgw["debug rgw"] = "20"
-            rgw["debug rgw notification"] = "20"
         with open(self.conf_path, "w") as f:
             f.write("[global]\n")
             f.writelines(f"{k} = {v}\n" for k, v in conf.items())
             f.write("\n[client.rgw]\n")
             f.writelines(f"{k} = {v}\n" for k, v in rgw.items())
 
-    def stop(self):
+    def stop(self, keep_dir=False):
         """SIGTERM (radosgw, then the OSD, then the monitor), SIGKILL what is
         left after a few seconds; then removes the directory."""
         for name in reversed(list(self.processes)):
@@ -310,9 +346,9 @@ class Rgw:
         for f in self._log_files:
             f.close()
         self._log_files.clear()
-        if self.dir:
+        if self.dir and not keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
+        self.dir = None
 
     def stop_rgw(self, sig=signal.SIGTERM):
         """Stops radosgw alone (SIGKILL for `kill -9`); the cluster stays."""
@@ -335,6 +371,8 @@ class Rgw:
         self._wait(self._http_up, "radosgw to answer HTTP")
 
     def restart_rgw(self, sig=signal.SIGTERM):
+        """Note: the new radosgw takes up persistent topics' queues only once
+        the old one's locks have lapsed (30 s)."""
         self.stop_rgw(sig)
         self.start_rgw()
 
@@ -405,14 +443,17 @@ class Rgw:
             return ""
         parts = []
         for name in ("mon.a", "osd.0", "client.rgw"):
-            parts.append(f"--- {name}.log ---\n{_tail(os.path.join(self.dir, name + '.log'), lines)}")
+            log = os.path.join(self.dir, name + ".log")
+            parts.append(f"--- {name}.log ---\n{_tail(log, lines)}")
         for f in sorted(os.listdir(self.dir)):
             if f.endswith(".out") and os.path.getsize(os.path.join(self.dir, f)):
                 parts.append(f"--- {f} ---\n{_tail(os.path.join(self.dir, f), lines)}")
         return "".join(parts)
 
     def _error(self, message):
-        return RgwError(f"{message}\nlogs in {self.dir}:\n{self.logs()}")
+        keep = "" if os.environ.get("SLUICE_RGW_KEEP") else \
+            " (removed at stop; SLUICE_RGW_KEEP=1 keeps it after a failed start)"
+        return RgwError(f"{message}\nlogs in {self.dir}{keep}:\n{self.logs()}")
 
     # -- clients ------------------------------------------------------------
 
@@ -423,13 +464,17 @@ class Rgw:
                                      region_name=self.region)
 
     def client(self, addressing_style="path", service="s3", **config):
-        """A boto3 client for RGW, SigV4. addressing_style "virtual" sends to
-        http://BUCKET.localhost:PORT (needs a resolver that knows *.localhost;
-        glibc does with libnss-myhostname, curl always does)."""
+        """A boto3 client for RGW, SigV4; config: more botocore Config
+        options. addressing_style "virtual" sends to BUCKET.localhost:PORT,
+        signed for that host; since Python's resolver does not know
+        *.localhost, the connection goes to 127.0.0.1 with that Host header."""
         endpoint = self.endpoint if addressing_style == "path" else self.virtual_host_endpoint
         cfg = _boto_config(signature_version="s3v4", s3={"addressing_style": addressing_style},
                            retries={"max_attempts": 2}, **config)
-        return self.session().client(service, endpoint_url=endpoint, config=cfg)
+        client = self.session().client(service, endpoint_url=endpoint, config=cfg)
+        if addressing_style == "virtual":
+            client.meta.events.register("before-send", _connect_to_loopback)
+        return client
 
     def sns(self):
         """boto3's SNS client on RGW: topics for bucket notifications."""
@@ -450,10 +495,13 @@ class Rgw:
         return self.sns().create_topic(Name=name, Attributes=attrs)["TopicArn"]
 
     def notify(self, bucket, push_endpoint, prefix="pending/", events=("s3:ObjectCreated:*",),
-               persistent=False, topic=None, **attributes):
+               persistent=False, topic=None, wait=False, **attributes):
         """Sends bucket's events (ObjectCreated under prefix by default) to
-        push_endpoint through a new topic; returns the topic's ARN. Replaces
-        the bucket's notification configuration."""
+        push_endpoint through a new topic (or `topic`, created again with
+        this endpoint); returns the topic's ARN. Replaces the bucket's
+        notification configuration. wait (persistent topics):
+        returns only once RGW has taken up the topic's queue (up to ~30 s),
+        so that pushes start as soon as there are events."""
         self._topics += 1
         topic = topic or f"{bucket}-events-{self._topics}"
         arn = self.create_topic(topic, push_endpoint, persistent=persistent, **attributes)
@@ -462,16 +510,43 @@ class Rgw:
             config["Filter"] = {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}
         self.client().put_bucket_notification_configuration(
             Bucket=bucket, NotificationConfiguration={"TopicConfigurations": [config]})
+        if persistent and wait:
+            self.wait_topic_owned(topic)
         return arn
+
+    def topic_owned(self, topic):
+        """Whether a radosgw holds the lock on a persistent topic's queue
+        (the object TOPIC in the log pool's "notif" namespace), i.e. pushes
+        its events."""
+        topic = topic.rsplit(":", 1)[-1]  # a name or an ARN
+        out = self._run(["rados", "-c", self.conf_path, "-p", "default.rgw.log", "-N", "notif",
+                         "lock", "info", topic, f"{topic}_lock"])
+        return bool(json.loads(out).get("lockers"))
+
+    def wait_topic_owned(self, topic, timeout=QUEUE_OWNERSHIP_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while not self.topic_owned(topic):
+            if time.monotonic() >= deadline:
+                raise self._error(f"radosgw did not take up topic {topic}'s queue "
+                                  f"in {timeout} s")
+            time.sleep(0.25)
 
 
 class Webhook:
     """A loopback HTTP server that records every request (bucket notification
-    pushes) and answers `status` (200; set it to 500 to refuse)."""
+    pushes) and answers `status` (200; set it to 500 to refuse).
 
-    def __init__(self, status=200):
+    RGW keeps its connection open between pushes, and an open connection
+    outlives the server's listening socket: keep_alive=False closes each
+    connection after its answer, so that stopping the server (leaving the
+    `with`) really makes the endpoint unreachable."""
+
+    def __init__(self, status=200, keep_alive=True, port=0):
         self.status = status
-        self.requests = []  # dicts: method, path, version, headers [(k, v)], body (bytes), time
+        self.keep_alive = keep_alive
+        # dicts: method, path, version, headers [(k, v)], body (bytes), time,
+        # status (the answer), peer (the client's port: one per connection)
+        self.requests = []
         self._cond = threading.Condition()
         hook = self
 
@@ -486,10 +561,14 @@ class Webhook:
                         "method": self.command, "path": self.path,
                         "version": self.request_version,
                         "headers": list(self.headers.items()), "body": body,
-                        "time": time.monotonic(), "status": hook.status})
+                        "time": time.monotonic(), "status": hook.status,
+                        "peer": self.client_address[1]})
                     hook._cond.notify_all()
                 self.send_response(hook.status)
                 self.send_header("Content-Length", "0")
+                if not hook.keep_alive:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
 
             do_PUT = do_GET = do_POST
@@ -497,7 +576,7 @@ class Webhook:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -532,8 +611,60 @@ class Webhook:
         return [rec for b in bodies for rec in json.loads(b).get("Records", [])]
 
 
+def capture(out_dir):
+    """Records what RGW POSTs for the uploads the worker's tests care about
+    and writes each body, as sent (plus a newline), under out_dir; prints
+    each request's line and headers."""
+    os.makedirs(out_dir, exist_ok=True)
+    uploads = [("rgw_put.json", "pending/plain.jpg"),
+               # a space, "+", "%" and non-ASCII in one key
+               ("rgw_special_keys.json", "pending/\u00f1and\u00fa/\u6771\u4eac a b+c%.jpg"),
+               ("rgw_space_plus_percent.json", "pending/a b+c%.jpg"),
+               ("rgw_unicode_key.json", "pending/\u00f1and\u00fa/\u6771\u4eac.jpg")]
+    with Rgw() as rgw, Webhook() as hook:
+        s3 = rgw.client()
+        s3.create_bucket(Bucket="photos")
+        rgw.notify("photos", hook.url("/sluice/s3-events?token=abc"), prefix="pending/")
+        time.sleep(1)
+        if hook.requests:
+            uploads.insert(0, ("rgw_test_event.json", None))
+        for _, key in uploads:
+            if key:
+                s3.put_object(Bucket="photos", Key=key, Body=b"\xff\xd8 not really a JPEG")
+        s3.put_object(Bucket="photos", Key="other/not-notified.jpg", Body=b"x")
+        upload = s3.create_multipart_upload(Bucket="photos", Key="pending/multipart.jpg")
+        parts = []
+        for number, body in ((1, b"1" * (5 << 20)), (2, b"2" * 1000)):
+            etag = s3.upload_part(Bucket="photos", Key="pending/multipart.jpg",
+                                  PartNumber=number, UploadId=upload["UploadId"],
+                                  Body=body)["ETag"]
+            parts.append({"PartNumber": number, "ETag": etag})
+        s3.complete_multipart_upload(Bucket="photos", Key="pending/multipart.jpg",
+                                     UploadId=upload["UploadId"],
+                                     MultipartUpload={"Parts": parts})
+        uploads.append(("rgw_multipart.json", "pending/multipart.jpg"))
+        requests = hook.wait_for(len(uploads))
+        time.sleep(1)
+        assert len(hook.requests) == len(uploads), hook.requests
+        for (name, _), request in zip(uploads, requests):
+            print(f"{name}: {request['method']} {request['path']} {request['version']} "
+                  f"(connection from port {request['peer']})")
+            for k, v in request["headers"]:
+                print(f"  {k}: {v}")
+            with open(os.path.join(out_dir, name), "wb") as f:
+                f.write(request["body"] + b"\n")
+
+
 if __name__ == "__main__":
-    # A quick look: start, report the time, list buckets, stop.
+    import sys
+    if sys.argv[1:2] == ["capture"]:
+        # python3 rgw_fixture.py capture ../unit/common/s3/testdata
+        capture(sys.argv[2])
+        sys.exit(0)
+    # A quick look: start, report the time and its steps, list buckets, stop.
+    began = time.monotonic()
     with Rgw() as r:
-        print(f"RGW at {r.endpoint} ready in {r.startup_seconds:.2f} s (dir {r.dir})")
+        print(f"RGW at {r.endpoint} ready in {r.startup_seconds:.2f} s: "
+              + ", ".join(f"{step} {t:.2f}" for step, t in r.timings))
         print(r.client().list_buckets()["Buckets"])
+    print(f"stopped; {time.monotonic() - began:.2f} s in all")

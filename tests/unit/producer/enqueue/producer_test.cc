@@ -370,6 +370,9 @@ TEST_F(SentJournalTest, AppendsOneLinePerUploadAndReadsThemBack) {
   }
   Upload junk;
   EXPECT_FALSE(SentJournal::ParseEntry("not an entry", &junk));
+  // A path may start with a space: only the one separator is skipped.
+  ASSERT_TRUE(SentJournal::ParseEntry("1 2 3  lead.jpg", &junk));
+  EXPECT_EQ(junk.path, " lead.jpg");
 }
 
 TEST_F(SentJournalTest, ATornLastLineIsNotAnEntry) {
