@@ -17,6 +17,7 @@ Result<JobReport, JobError> JobRunner::Run(const Job& job, const StopCheck& stop
   // The first place the original is found; then its done key, where a
   // previous delivery of this job left it.
   bool found = false;
+  std::string found_at;
   Result<std::string, JobError> original =
       JobError{FailureReason::kNoSuchKey, "no such key: " + job.key};
   for (const std::string& key : SourceKeys(job.key, options_.defaults)) {
@@ -24,6 +25,7 @@ Result<JobReport, JobError> JobRunner::Run(const Job& job, const StopCheck& stop
     if (read.ok() || read.error().reason != FailureReason::kNoSuchKey) {
       original = std::move(read);
       found = true;
+      found_at = key;
       break;
     }
   }
@@ -41,11 +43,22 @@ Result<JobReport, JobError> JobRunner::Run(const Job& job, const StopCheck& stop
   report.bytes_read = original->size();
   if (metrics_ != nullptr) metrics_->BytesRead(report.bytes_read);
 
+  // The original's move begins now, so that its waiting (S3's copy) overlaps
+  // the resize; it ends once the outputs are written.
+  std::unique_ptr<PendingMove> move;
+  if (!report.already_done && !done_key.empty()) {
+    move = store_->StartMove(job.bucket, found_at, done_key);
+  }
+  const auto fail = [&move](const JobError& error) {
+    if (move) move->Abandon();
+    return error;
+  };
+
   const auto started = std::chrono::steady_clock::now();
   auto resized = Resize(*original, {job.sizes, job.format, job.quality}, options_.limits, stop);
   report.resize_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (!resized.ok()) return resized.error();
+  if (!resized.ok()) return fail(resized.error());
   report.damage = resized->damage;
   if (metrics_ != nullptr) {
     metrics_->Resized(report.resize_seconds);
@@ -57,7 +70,7 @@ Result<JobReport, JobError> JobRunner::Run(const Job& job, const StopCheck& stop
     const std::string key =
         OutputKey(job, options_.defaults, image.box, resized->input_format, image.format);
     auto written = store_->Write(job.bucket, key, image.data);
-    if (!written.ok()) return written.error();
+    if (!written.ok()) return fail(written.error());
     report.bytes_written += image.data.size();
     if (!report.outputs.empty()) report.outputs += ",";
     report.outputs += Dimensions(image.width, image.height);
@@ -66,13 +79,17 @@ Result<JobReport, JobError> JobRunner::Run(const Job& job, const StopCheck& stop
       metrics_->ImageWritten(image.box);
     }
   }
-  if (!report.already_done && !done_key.empty()) {
-    // A producer may have moved it on (claimed/ to queued/) since we read it;
-    // or another delivery of this job moved it to done a moment ago.
-    for (const std::string& key : SourceKeys(job.key, options_.defaults)) {
-      auto moved = store_->Move(job.bucket, key, done_key);
-      if (moved.ok()) break;
-      if (moved.error().reason != FailureReason::kNoSuchKey) return moved.error();
+  if (move) {
+    auto moved = move->Finish();
+    if (!moved.ok() && moved.error().reason != FailureReason::kNoSuchKey) return moved.error();
+    if (!moved.ok()) {
+      // A producer may have moved it on (claimed/ to queued/) since we read
+      // it; or another delivery of this job moved it to done a moment ago.
+      for (const std::string& key : SourceKeys(job.key, options_.defaults)) {
+        auto again = store_->Move(job.bucket, key, done_key);
+        if (again.ok()) break;
+        if (again.error().reason != FailureReason::kNoSuchKey) return again.error();
+      }
     }
   }
   return report;

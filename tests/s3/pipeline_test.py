@@ -237,18 +237,24 @@ class WorkerFailureTest(S3Case):
         rgw().client().upload_fileobj(__import__("io").BytesIO(big), self.bucket,
                                       "pending/huge.jpg")
         self.send_job("pending/huge.jpg")
-        wait_for(lambda: worker.total("sluice_worker_jobs_total", result="dead_lettered") == 2,
-                 JOB_TIMEOUT, "both jobs dead-lettered")
+        # Nothing decodes: the copy to originals/ that the move began while
+        # the image was decoded is undone.
+        self.put("pending/corrupt.jpg", b"\xff\xd8\xff" + b"not a photo" * 100)
+        self.send_job("pending/corrupt.jpg")
+        wait_for(lambda: worker.total("sluice_worker_jobs_total", result="dead_lettered") == 3,
+                 JOB_TIMEOUT, "the three jobs dead-lettered")
         reasons = sorted(m["MessageAttributes"]["SluiceFailureReason"]["StringValue"]
                          for m in self.dead_letters())
-        self.assertEqual(reasons, ["no_such_key", "too_large"])
+        self.assertEqual(reasons, ["corrupt_image", "no_such_key", "too_large"])
+        self.assertEqual(self.keys("originals/"), [])
+        self.assertEqual(self.keys("resized/"), [])
         # Refused from its Content-Length, not read.
         self.assertLess(worker.total("sluice_worker_read_bytes_total"), 1 << 20)
         # The worker keeps serving.
         self.put("pending/after.jpg", photo("picture-1a.jpg"))
         self.send_job("pending/after.jpg")
         self.wait_resized({"pending/after.jpg": None}, "a good job after the failures")
-        self.assertIn("huge.jpg", self.keys("pending/")[0])
+        self.assertEqual(self.keys("pending/"), ["pending/corrupt.jpg", "pending/huge.jpg"])
 
 
 if __name__ == "__main__":

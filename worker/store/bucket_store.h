@@ -11,12 +11,24 @@
 #define SLUICE_WORKER_STORE_BUCKET_STORE_H_
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "worker/job_error.h"
 
 namespace sluice::worker {
+
+// A move begun before a job's outputs are written (BucketStore::StartMove).
+class PendingMove {
+ public:
+  virtual ~PendingMove() = default;
+  // Completes the move, once the outputs are written: as Move().
+  virtual Result<bool, JobError> Finish() = 0;
+  // The job failed: the object stays at `from`, and `to` is as if the move
+  // had not begun.
+  virtual void Abandon() = 0;
+};
 
 class BucketStore {
  public:
@@ -36,6 +48,13 @@ class BucketStore {
   // to repeat after a crash part way: the object ends at `to`, once.
   virtual Result<bool, JobError> Move(const std::string& bucket, const std::string& from,
                                       const std::string& to) const = 0;
+
+  // Begins moving `from` to `to` while the job still works, so that what a
+  // move costs in waiting overlaps the resize. The object stays at `from`
+  // until Finish(). This one does all of the move in Finish(); S3 starts its
+  // copy at once.
+  virtual std::unique_ptr<PendingMove> StartMove(const std::string& bucket, const std::string& from,
+                                                 const std::string& to) const;
 };
 
 }  // namespace sluice::worker

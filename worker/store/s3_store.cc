@@ -1,5 +1,8 @@
 #include "worker/store/s3_store.h"
 
+#include <future>
+#include <system_error>
+
 namespace sluice::worker {
 namespace {
 
@@ -44,6 +47,48 @@ std::string_view ContentTypeOf(std::string_view key) {
   return "application/octet-stream";
 }
 
+// The copy sent at StartMove, on a thread of its own.
+class S3PendingMove : public PendingMove {
+ public:
+  S3PendingMove(s3::Client* client, std::string bucket, std::string from, std::string to)
+      : client_(client), bucket_(std::move(bucket)), from_(std::move(from)), to_(std::move(to)) {
+    try {
+      copied_ =
+          std::async(std::launch::async, [this] { return client_->Copy(bucket_, from_, to_); });
+    } catch (const std::system_error&) {
+      // No thread to be had: the copy is made in Finish().
+    }
+  }
+  ~S3PendingMove() override {
+    if (copied_.valid()) copied_.wait();
+  }
+
+  Result<bool, JobError> Finish() override {
+    auto copied = Copied();
+    if (!copied.ok()) return FromS3(copied.error());
+    auto deleted = client_->Delete(bucket_, from_);
+    if (!deleted.ok()) return FromS3(deleted.error());
+    return true;
+  }
+
+  void Abandon() override {
+    // The object is still at `from`; the copy is undone so that a failed job
+    // leaves nothing behind. If this delete fails, a copy stays at `to`; the
+    // job's next delivery writes over it.
+    if (Copied().ok()) (void)client_->Delete(bucket_, to_);
+  }
+
+ private:
+  Result<bool, s3::Error> Copied() {
+    if (copied_.valid()) return copied_.get();
+    return client_->Copy(bucket_, from_, to_);
+  }
+
+  s3::Client* const client_;
+  const std::string bucket_, from_, to_;
+  std::future<Result<bool, s3::Error>> copied_;
+};
+
 }  // namespace
 
 Result<std::string, JobError> S3Store::Read(const std::string& bucket, const std::string& key,
@@ -60,6 +105,12 @@ Result<bool, JobError> S3Store::Write(const std::string& bucket, const std::stri
   auto put = client_->Put(bucket, key, data, ContentTypeOf(key));
   if (!put.ok()) return FromS3(put.error());
   return true;
+}
+
+std::unique_ptr<PendingMove> S3Store::StartMove(const std::string& bucket, const std::string& from,
+                                                const std::string& to) const {
+  if (Invalid(bucket, from) || Invalid(bucket, to)) return BucketStore::StartMove(bucket, from, to);
+  return std::make_unique<S3PendingMove>(client_.get(), bucket, from, to);
 }
 
 Result<bool, JobError> S3Store::Move(const std::string& bucket, const std::string& from,

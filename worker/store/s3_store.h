@@ -3,10 +3,12 @@
 // each of which reuses its own connection.
 //
 // A job costs one GET, a PUT per output, and the move of its original: S3 has
-// no rename, so Move is a CopyObject and then a DeleteObject. A crash between
-// the two leaves the object at both keys; the job's next delivery finds it
-// at `from` again, copies it again over `to` and deletes it, so the move is
-// safe to repeat. S3 errors become JobErrors: 404 kNoSuchKey, 403
+// no rename, so Move is a CopyObject and then a DeleteObject. StartMove sends
+// the copy at once, from a thread of its own, so that it overlaps the resize;
+// Finish() waits for it and deletes, and Abandon() deletes the copy. A crash
+// between the copy and the delete leaves the object at both keys; the job's
+// next delivery finds it at `from` again, copies it again over `to` and
+// deletes it, so the move is safe to repeat. S3 errors become JobErrors: 404 kNoSuchKey, 403
 // kAccessDenied, an object over the cap kTooLarge (refused from its
 // Content-Length), and the rest, after the client's retries, kStorage.
 #ifndef SLUICE_WORKER_STORE_S3_STORE_H_
@@ -32,6 +34,8 @@ class S3Store : public BucketStore {
                                std::string_view data) const override;
   Result<bool, JobError> Move(const std::string& bucket, const std::string& from,
                               const std::string& to) const override;
+  std::unique_ptr<PendingMove> StartMove(const std::string& bucket, const std::string& from,
+                                         const std::string& to) const override;
 
  private:
   std::unique_ptr<s3::Client> client_;
