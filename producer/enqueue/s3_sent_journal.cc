@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/bucket_layout.h"
+#include "producer/enqueue/journal_path.h"
 
 namespace sluice {
 namespace {
@@ -45,16 +46,7 @@ std::string S3SentJournal::Entry(const Upload& upload) {
   char head[64];
   std::snprintf(head, sizeof head, "%" PRIu64 " %" PRId64 " ", upload.size, upload.mtime_ns);
   std::string entry = head + (etag.empty() ? "-" : etag) + " ";
-  for (char c : upload.path) {
-    if (c == '\\') {
-      entry += "\\\\";
-    } else if (c == '\n') {
-      entry += "\\n";
-    } else {
-      entry += c;
-    }
-  }
-  return entry;
+  return entry + EscapeJournalPath(upload.path);
 }
 
 bool S3SentJournal::ParseEntry(const std::string& entry, Upload* upload) {
@@ -69,14 +61,7 @@ bool S3SentJournal::ParseEntry(const std::string& entry, Upload* upload) {
   ++consumed;
   upload->etag = std::string(etag) == "-" ? "" : etag;
   upload->inode = 0;
-  upload->path.clear();
-  for (size_t i = static_cast<size_t>(consumed); i < entry.size(); ++i) {
-    if (entry[i] != '\\') {
-      upload->path += entry[i];
-    } else if (++i < entry.size()) {
-      upload->path += entry[i] == 'n' ? '\n' : entry[i];
-    }
-  }
+  upload->path = UnescapeJournalPath(std::string_view(entry).substr(consumed));
   return !upload->path.empty();
 }
 

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "common/bucket_layout.h"
+#include "producer/enqueue/journal_path.h"
 
 namespace sluice {
 namespace {
@@ -70,16 +71,7 @@ std::string SentJournal::Entry(const Upload& upload) {
   std::snprintf(head, sizeof head, "%" PRIu64 " %" PRId64 " %" PRIu64 " ", upload.size,
                 upload.mtime_ns, upload.inode);
   std::string entry = head;
-  for (char c : upload.path) {
-    if (c == '\\') {
-      entry += "\\\\";
-    } else if (c == '\n') {
-      entry += "\\n";
-    } else {
-      entry += c;
-    }
-  }
-  return entry;
+  return entry + EscapeJournalPath(upload.path);
 }
 
 bool SentJournal::ParseEntry(const std::string& entry, Upload* upload) {
@@ -91,14 +83,7 @@ bool SentJournal::ParseEntry(const std::string& entry, Upload* upload) {
     return false;
   }
   ++consumed;
-  upload->path.clear();
-  for (size_t i = static_cast<size_t>(consumed); i < entry.size(); ++i) {
-    if (entry[i] != '\\') {
-      upload->path += entry[i];
-    } else if (++i < entry.size()) {
-      upload->path += entry[i] == 'n' ? '\n' : entry[i];
-    }
-  }
+  upload->path = UnescapeJournalPath(std::string_view(entry).substr(consumed));
   return !upload->path.empty();
 }
 

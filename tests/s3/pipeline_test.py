@@ -3,6 +3,7 @@ become resized outputs, through RGW's own bucket notifications pushed to
 the broker and through the producer's listing; a worker killed between the
 copy and the delete of a move; and the failures a worker must survive.
 """
+import concurrent.futures
 import json
 import unittest
 import urllib.error
@@ -140,6 +141,19 @@ class ProducerListingTest(S3Case):
         self.assertEqual((code, summary["Enqueued"]), (0, 1), err)
         wait_for(lambda: image_size(self.get("originals/bridge.jpg")) == (3840, 2160),
                  JOB_TIMEOUT, "the new upload done")
+
+    def test_producer_pages_through_a_long_listing(self):
+        # ListObjectsV2 answers 1,000 keys a page: 1,234 uploads take two.
+        keys = [f"pending/many/{i:05}.jpg" for i in range(1234)]
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda k: self.put(k, b"\xff\xd8 not resized here"), keys))
+        args = ["enqueue", "--queue-name", QUEUE, "--s3-endpoint", rgw().endpoint,
+                "--s3-path-style", "--bucket", self.bucket]
+        summary, code, err = self.producer(*args)
+        self.assertEqual((code, summary["Enqueued"]), (0, len(keys)), err)
+        self.assertEqual(self.queue_counts(), (len(keys), 0))
+        summary, code, err = self.producer(*args)
+        self.assertEqual((code, summary["Enqueued"]), (0, 0), err)
 
     def test_virtual_host_addressing(self):
         # http://BUCKET.localhost:PORT/KEY: RGW's DNS name is "localhost", and
