@@ -387,9 +387,11 @@ class RenderedManifestsTest(unittest.TestCase):
             self.assertIs(c["securityContext"]["allowPrivilegeEscalation"], False, where)
             self.assertIs(c["securityContext"]["readOnlyRootFilesystem"], True, where)
             self.assertEqual(c["securityContext"]["capabilities"]["drop"], ["ALL"], where)
-            if c in pod_spec(w)["containers"] and w["kind"] != "Job":
-                self.assertIn("requests", c["resources"], where)
-                self.assertIn("memory", c["resources"]["limits"], where)
+            # Every container, init containers and Jobs' included: a
+            # namespace with a ResourceQuota admits no pod without them.
+            self.assertIn("cpu", c["resources"]["requests"], where)
+            self.assertIn("memory", c["resources"]["requests"], where)
+            self.assertIn("memory", c["resources"]["limits"], where)
 
     def test_autoscalers_target_the_workers_on_a_broker_metric(self):
         keda = next(o for o in self.rendered["deploy/k8s/overlays/keda"]
