@@ -234,10 +234,15 @@ TEST_F(BrokerTest, MetricsReportQueueDepthByStateAndCounters) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->messages_size(), 1);
   std::string text;
+  // A scrape can show the depth before the counters (seen once under ASan):
+  // wait for both.
   ASSERT_TRUE(WaitFor(
       [&] {
         text = broker_.ScrapeMetrics();
-        return MetricValue(text, R"(sluice_queue_messages{queue="metered",state="visible"})") == 2;
+        return MetricValue(text, R"(sluice_queue_messages{queue="metered",state="visible"})") ==
+                   2 &&
+               MetricValue(text, R"(sluice_queue_messages_sent_total{queue="metered"})") == 3 &&
+               MetricValue(text, R"(sluice_queue_messages_received_total{queue="metered"})") == 1;
       },
       seconds(10)))
       << text;
