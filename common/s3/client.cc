@@ -174,8 +174,8 @@ Result<Client::Response, Error> Client::Attempt(void* handle, const Request& req
   sigv4::SigningParams params{
       config_.access_key_id,      config_.secret_access_key, config_.region, "s3", amz_date,
       sigv4::UriEncoding::kAsSent};
-  const std::string authorization = sigv4::AuthorizationHeader(
-      {request.method, target, views, request.body.empty() ? "" : request.body}, params);
+  const std::string authorization =
+      sigv4::AuthorizationHeader({request.method, target, views, request.body}, params);
 
   curl_slist* list = nullptr;
   for (const auto& [name, value] : headers)

@@ -30,4 +30,13 @@ std::string UnescapeJournalPath(std::string_view escaped) {
   return out;
 }
 
+std::vector<std::string> JournalLines(const std::string& data) {
+  std::vector<std::string> lines;
+  size_t at = 0;
+  for (size_t nl; (nl = data.find('\n', at)) != std::string::npos; at = nl + 1) {
+    lines.push_back(data.substr(at, nl - at));
+  }
+  return lines;
+}
+
 }  // namespace sluice

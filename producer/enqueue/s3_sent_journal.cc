@@ -19,15 +19,6 @@ constexpr std::string_view kSuffix = ".journal";
 // A merged segment of a million waiting uploads is about 100 MB.
 constexpr uint64_t kMaxSegmentBytes = 1ull << 30;
 
-std::vector<std::string> Lines(const std::string& data) {
-  std::vector<std::string> lines;
-  size_t at = 0;
-  for (size_t nl; (nl = data.find('\n', at)) != std::string::npos; at = nl + 1) {
-    lines.push_back(data.substr(at, nl - at));
-  }
-  return lines;
-}
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -85,7 +76,7 @@ Result<std::unique_ptr<S3SentJournal>, s3::Error> S3SentJournal::Open(s3::Client
         if (segment.error().kind == s3::ErrorKind::kNotFound) continue;
         return segment.error();
       }
-      Segment read{object.key, Lines(segment->data),
+      Segment read{object.key, JournalLines(segment->data),
                    object.last_modified_ms != 0 && now - object.last_modified_ms > kCompactAgeMs};
       for (const std::string& entry : read.entries) journal->sent_.insert(entry);
       journal->read_.push_back(std::move(read));
@@ -121,17 +112,16 @@ Status S3SentJournal::Append(const std::vector<Upload>& uploads) {
   if (buffered_ < kMaxBuffered && std::chrono::steady_clock::now() - oldest_ < kMaxBufferAge) {
     return Status::Ok();
   }
-  Status s = PutSegment(buffer_);
-  if (s.ok()) {
-    buffer_.clear();
-    buffered_ = 0;
-  }
-  return s;
+  return PutBuffer();
 }
 
 Status S3SentJournal::Flush() {
   std::lock_guard lock(mu_);
   if (buffered_ == 0) return Status::Ok();
+  return PutBuffer();
+}
+
+Status S3SentJournal::PutBuffer() {
   Status s = PutSegment(buffer_);
   if (s.ok()) {
     buffer_.clear();

@@ -64,6 +64,8 @@ class S3SentJournal : public SentLog {
   S3SentJournal(s3::Client* client, std::string bucket, std::string run)
       : client_(client), bucket_(std::move(bucket)), run_(std::move(run)) {}
   Status PutSegment(const std::string& lines);  // mu_ held
+  // Puts the buffer as a segment and empties it; kept when the put fails.
+  Status PutBuffer();  // mu_ held
 
   s3::Client* const client_;
   const std::string bucket_;

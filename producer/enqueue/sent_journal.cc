@@ -50,16 +50,6 @@ std::string ReadAll(int fd) {
   }
 }
 
-// The complete lines of `data`.
-std::vector<std::string> Lines(const std::string& data) {
-  std::vector<std::string> lines;
-  size_t at = 0;
-  for (size_t nl; (nl = data.find('\n', at)) != std::string::npos; at = nl + 1) {
-    lines.push_back(data.substr(at, nl - at));
-  }
-  return lines;
-}
-
 bool SameUpload(const Upload& a, const Upload& b) {
   return a.path == b.path && a.size == b.size && a.mtime_ns == b.mtime_ns && a.inode == b.inode;
 }
@@ -91,7 +81,7 @@ std::vector<std::string> SentJournal::ReadEntries(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {};
   FdCloser closer{fd};
-  return Lines(ReadAll(fd));
+  return JournalLines(ReadAll(fd));
 }
 
 Result<std::unique_ptr<SentJournal>> SentJournal::Open(const std::string& bucket_dir) {
@@ -137,7 +127,7 @@ Result<std::unique_ptr<SentJournal>> SentJournal::Open(const std::string& bucket
     // Its lock can be taken only if its producer is gone.
     const bool dead = flock(other_fd, LOCK_EX | LOCK_NB) == 0;
     std::string kept;
-    for (std::string& entry : Lines(ReadAll(other_fd))) {
+    for (std::string& entry : JournalLines(ReadAll(other_fd))) {
       Upload named, now;
       // What a worker has taken on from queued/ (or replaced by a new upload
       // of the same path) needs no entry any more.
