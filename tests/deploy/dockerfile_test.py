@@ -1,13 +1,15 @@
 """The container image matches the binaries (issue #7): its runtime stage
 installs a package for every shared library the three binaries load, runs as
-a non-root user, and holds ImageMagick to the worker's own policy. (No image
-is built here: this machine has no container daemon.)"""
+a non-root user, and holds ImageMagick to the worker's own policy; its
+default command is the broker as the manifests run it, authenticated (issue
+#18). (No image is built here: this machine has no container daemon.)"""
+import json
 import os
 import re
 import subprocess
 import unittest
 
-from deploy_support import BINARIES, SOURCE_DIR
+from deploy_support import BINARIES, SOURCE_DIR, find, flag_values, pod_spec, render
 
 DOCKERFILE = os.path.join(SOURCE_DIR, "deploy/docker/Dockerfile")
 
@@ -88,6 +90,19 @@ class DockerfileTest(unittest.TestCase):
         for rule in rules:
             self.assertIn(rule, image)
         self.assertIn("policy.xml /etc/ImageMagick-6/policy.xml", runtime_stage())
+
+    def test_default_command_is_the_broker_of_the_manifests_authenticated(self):
+        [command] = re.findall(r"^CMD (\[.*\])$", runtime_stage(), re.M)
+        command = json.loads(command)
+        self.assertEqual(command[0], "sluice-broker")
+        args = flag_values(command[1:])
+        broker = pod_spec(find(render("deploy/k8s"), "StatefulSet", "sluice-broker"))
+        manifest = flag_values(broker["containers"][0]["args"])
+        # The same files at the same paths, so that the Secrets' directories
+        # of make-secrets.sh --out mount as they do in a pod.
+        for flag in ("--principals", "--secret-key-file", "--data-dir"):
+            self.assertEqual(args.get(flag), manifest[flag], flag)
+        self.assertNotIn("--insecure", args)
 
 
 if __name__ == "__main__":

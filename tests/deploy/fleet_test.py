@@ -11,14 +11,15 @@ while jobs flow, as `kubectl scale` does; every photo must come out whole and
 nothing may be left behind. A real Prometheus scrapes every pod meanwhile and
 then evaluates every dashboard panel's query and every rule's expression.
 
-A second test starts the broker as overlays/keda-sqs runs it (--credentials
-from its Secret) and sends it KEDA's aws-sqs-queue request, SigV4-signed with
-the ScaledObject's credentials, as KEDA's operator would.
+Every pod's Secrets are those `deploy/k8s/make-secrets.sh` makes: the broker
+runs with its principals file, and each process connects with its own key.
+
+A second test starts the broker as overlays/keda-sqs runs it and sends it
+KEDA's aws-sqs-queue request, SigV4-signed with the access key of the
+TriggerAuthentication's Secret, as KEDA's operator would; and a call the
+scaler's role does not allow, which is refused.
 """
-import datetime
 import glob
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -31,12 +32,12 @@ import time
 import unittest
 import urllib.parse
 import urllib.request
-import xml.etree.ElementTree
 
 import yaml
 
 from deploy_support import (BINARIES, BROKER_HTTP_DEFAULTS, SOURCE_DIR, SYSTEM_COMMANDS,
-                            containers, find, flag_values, pod_spec, render, secret_value)
+                            containers, find, flag_values, get_queue_attributes, localize,
+                            make_secrets, mount_locally, pod_spec, render, sqs_call)
 
 PHOTOS = sorted(glob.glob(os.path.join(SOURCE_DIR, "examples/pending/*.jpg")))
 COPIES = 3  # of each photo, in folders, so that jobs are still flowing when scaling
@@ -63,63 +64,6 @@ def http_get(port, path):
             return r.status, r.read().decode()
     except OSError:
         return None, ""
-
-
-def sigv4_headers(url, region, key_id, secret, headers, body, now=None):
-    """headers plus Host, X-Amz-Date and an AWS Signature Version 4 Authorization
-    for a POST of body to url, for service sqs (docs.aws.amazon.com, "Signature
-    Version 4 signing process")."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-    target = urllib.parse.urlsplit(url)
-    signed = {k.lower(): v.strip() for k, v in headers.items()}
-    signed.update({"host": target.netloc, "x-amz-date": amz_date})
-    names = ";".join(sorted(signed))
-    canonical = "\n".join(["POST", target.path or "/", ""]
-                          + [f"{k}:{signed[k]}" for k in sorted(signed)]
-                          + ["", names, hashlib.sha256(body).hexdigest()])
-    scope = f"{day}/{region}/sqs/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
-                         hashlib.sha256(canonical.encode()).hexdigest()])
-    key = ("AWS4" + secret).encode()
-    for part in (day, region, "sqs", "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    return dict(headers, **{
-        "Host": target.netloc, "X-Amz-Date": amz_date,
-        "Authorization": f"AWS4-HMAC-SHA256 Credential={key_id}/{scope}, "
-                         f"SignedHeaders={names}, Signature={signature}"})
-
-
-def get_queue_attributes(endpoint, protocol, queue_url, names, region, key_id, secret):
-    """GetQueueAttributes as an AWS SDK sends it, in the JSON 1.0 protocol (KEDA's
-    aws-sdk-go-v2) or the query protocol (older SDKs): (HTTP status, attributes)."""
-    if protocol == "json":
-        body = json.dumps({"QueueUrl": queue_url, "AttributeNames": names}).encode()
-        headers = {"Content-Type": "application/x-amz-json-1.0",
-                   "X-Amz-Target": "AmazonSQS.GetQueueAttributes"}
-    else:
-        form = {"Action": "GetQueueAttributes", "Version": "2012-11-05", "QueueUrl": queue_url}
-        form.update({f"AttributeName.{i}": n for i, n in enumerate(names, 1)})
-        body = urllib.parse.urlencode(form).encode()
-        headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
-    request = urllib.request.Request(
-        endpoint + "/", data=body, method="POST",
-        headers=sigv4_headers(endpoint + "/", region, key_id, secret, headers, body))
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            status, text = r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, {}
-    if protocol == "json":
-        return status, json.loads(text).get("Attributes", {})
-    root = xml.etree.ElementTree.fromstring(text)
-    attributes = {}
-    for a in root.iter():
-        if a.tag.rsplit("}", 1)[-1] == "Attribute":
-            fields = {f.tag.rsplit("}", 1)[-1]: f.text for f in a}
-            attributes[fields["Name"]] = fields["Value"]
-    return status, attributes
 
 
 def metric_samples(text, name):
@@ -151,16 +95,7 @@ class Pod:
         self.process = None
 
     def localize(self, text):
-        if text.startswith("--") and "=" in text:
-            flag, value = text.split("=", 1)
-            return flag + "=" + self.localize(value)
-        for path, local in sorted(self.mounts.items(), key=lambda m: -len(m[0])):
-            if text == path or text.startswith(path + "/"):
-                text = local + text[len(path):]
-                break  # once: a local path may itself start with a mount path (/tmp)
-        for port, local in self.ports.items():
-            text = text.replace(f"0.0.0.0:{port}", f"127.0.0.1:{local}")
-        return text
+        return localize(text, self.mounts, self.ports)
 
     def command(self, c):
         argv = [self.localize(a) for a in c["command"] + c.get("args", [])]
@@ -168,10 +103,10 @@ class Pod:
             argv[0] = BINARIES[argv[0]]
         else:
             self.fleet.test.assertIn(argv[0], SYSTEM_COMMANDS)
-        env = dict(os.environ)
-        env.pop("SLUICE_BROKER", None)
+        # Nothing of this machine's own Sluice settings (a broker, keys).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SLUICE_")}
         for e in c.get("env", []):
-            env[e["name"]] = self.fleet.resolve_service_address(e["value"])
+            env[e["name"]] = self.fleet.resolve_service_address(self.localize(e["value"]))
         return argv, env
 
     def run_init_containers(self):
@@ -224,12 +159,14 @@ class Pod:
 
 
 class Fleet:
-    def __init__(self, test, objects, directory):
+    def __init__(self, test, objects, directory, secrets=None):
         self.test = test
         self.objects = objects
         self.dir = directory
         self.pods = {}
         self.claims = {}  # PVC name -> local directory, shared like a real volume
+        # The Secrets, as `make-secrets.sh` makes them for a namespace.
+        self.secrets = secrets or make_secrets(os.path.join(directory, "secrets"))
 
     def workload(self, name):
         return next(o for o in self.objects
@@ -237,25 +174,16 @@ class Fleet:
                     and o["metadata"]["name"] == name)
 
     def mounts_for(self, workload, pod_name):
-        spec = pod_spec(workload)
-        volumes = {v["name"]: v for v in spec.get("volumes", [])}
-        mounts = {}
-        for c in containers(workload):
-            for m in c.get("volumeMounts", []):
-                v = volumes.get(m["name"], {})
-                if "persistentVolumeClaim" in v:
-                    claim = v["persistentVolumeClaim"]["claimName"]
-                    local = self.claims.setdefault(claim, os.path.join(self.dir, "pvc-" + claim))
-                else:  # a volumeClaimTemplate, an emptyDir or a Secret: the pod's own
-                    local = os.path.join(self.dir, f"{pod_name}-{m['name']}")
-                os.makedirs(local, exist_ok=True)
-                if "secret" in v:  # as the kubelet does: a file per item
-                    name = v["secret"]["secretName"]
-                    for item in v["secret"]["items"]:  # (all keys without items: not needed yet)
-                        with open(os.path.join(local, item["path"]), "w") as f:
-                            f.write(secret_value(self.objects, name, item["key"]))
-                mounts[m["mountPath"]] = local
-        return mounts
+        return mount_locally(workload, self.secrets, os.path.join(self.dir, pod_name),
+                             self.claims)
+
+    def client_environment(self, workload_name, container_name):
+        """The environment of a container of a workload, for a command of ours
+        run beside the fleet with that container's keys."""
+        workload = self.workload(workload_name)
+        pod = Pod(self, workload, "client")
+        c = next(c for c in containers(workload) if c["name"] == container_name)
+        return pod.command(c)[1]
 
     def resolve_service_address(self, value):
         """tcp://SERVICE:PORT -> tcp://127.0.0.1:<the selected pod's local port>."""
@@ -418,13 +346,14 @@ class FleetTest(unittest.TestCase):
         self.assertEqual(glob.glob(os.path.join(resized, "**", ".*"), recursive=True), [],
                          "no temporary files left")
 
-        # The queue is empty and nothing was dead-lettered.
-        broker_address = fleet.resolve_service_address("tcp://sluice-broker:7400")
+        # The queue is empty and nothing was dead-lettered. Asked as the
+        # queue-setup Job asks, as principal admin.
+        admin = fleet.client_environment("sluice-queue-setup", "queue")
         for queue in ("photos", "photos-dlq"):
             out = subprocess.run(
                 [BINARIES["sluice-producer"], "get-queue-attributes", "--queue-name", queue,
-                 "--attribute-names", "All", "--broker", broker_address],
-                capture_output=True, text=True, check=True)
+                 "--attribute-names", "All"], env=admin, capture_output=True, text=True,
+                check=True)
             attributes = json.loads(out.stdout)["Attributes"]
             self.assertEqual(attributes["ApproximateNumberOfMessages"], "0", queue)
             self.assertEqual(attributes["ApproximateNumberOfMessagesNotVisible"], "0", queue)
@@ -468,16 +397,16 @@ class FleetTest(unittest.TestCase):
 
     def test_broker_answers_the_keda_sqs_scalers_signed_request(self):
         objects = render("deploy/k8s/overlays/keda-sqs")
-        self.fleet = fleet = Fleet(self, objects, self.dir)
+        self.fleet = fleet = Fleet(self, objects, self.dir, self.fleet.secrets)
         broker = fleet.start("sluice-broker", 0)
         fleet.run_job("sluice-queue-setup")
         args = flag_values(broker.container["args"])
-        self.assertIn("--credentials", args, "this broker verifies signatures")
+        self.assertIn("--principals", args, "this broker verifies signatures")
         [trigger] = find(objects, "ScaledObject", "sluice-worker")["spec"]["triggers"]
         metadata = trigger["metadata"]
         auth = find(objects, "TriggerAuthentication", trigger["authenticationRef"]["name"])
         refs = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
-        key_id, secret = (secret_value(objects, refs[p]["name"], refs[p]["key"])
+        key_id, secret = (fleet.secrets[refs[p]["name"]][refs[p]["key"]]
                           for p in ("awsAccessKeyID", "awsSecretAccessKey"))
         names = ["ApproximateNumberOfMessages"]
         if metadata.get("scaleOnInFlight", "true") == "true":
@@ -499,6 +428,13 @@ class FleetTest(unittest.TestCase):
                              protocol)
             wrong, _ = ask(protocol, secret + "-not")
             self.assertTrue(400 <= wrong < 500, f"{protocol}: a bad signature answered {wrong}")
+        # The scaler's key may ask for the depth of the queue and nothing else.
+        for action, params in (("ReceiveMessage", {"QueueUrl": metadata["queueURL"]}),
+                               ("PurgeQueue", {"QueueUrl": metadata["queueURL"]})):
+            status, answer = sqs_call(endpoint, action, params, metadata["awsRegion"], key_id,
+                                      secret)
+            self.assertEqual(status, 403, f"{action}: {answer}")
+            self.assertIn("AccessDenied", answer.get("__type", ""), action)
 
         # The dashboard's and the alert's metrics, as the broker exports them.
         status, text = http_get(broker.metrics_port(), "/metrics")

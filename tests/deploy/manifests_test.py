@@ -2,28 +2,38 @@
 environment variable and reference in what `kubectl kustomize` renders is one
 that exists (issue #7). The fleet test runs them; this one reads them, and
 runs only the S3 overlay's producer and worker, on a local broker and a fake
-S3 endpoint, to see its flags and environment reach the binaries (issue #17)."""
-import configparser
+S3 endpoint, to see its flags and environment reach the binaries (issue #17).
+
+Authentication (issue #18): the broker runs with a principals file and its
+key, every client with its key, all from the Secrets that
+deploy/k8s/make-secrets.sh makes; every container has requests and limits.
+The broker and the clients' calls run with their args and environment as
+rendered, on those Secrets: each role may do what its process needs and no
+more."""
 import http.server
 import json
 import os
 import posixpath
 import re
+import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.parse
+import urllib.request
 
 import yaml
 
-from deploy_support import (BINARIES, BROKER_HTTP_DEFAULTS, KUSTOMIZATIONS, S3_KUSTOMIZATIONS,
-                            SOURCE_DIR, SYSTEM_COMMANDS, accepted_flags, binary_contains,
-                            containers, env_references, environment_read_by,
-                            expand_env_references, find, flag_values, listen_ports, metrics_port,
-                            pod_spec, render, secret_value, secrets_to_create, subcommands,
+from deploy_support import (BINARIES, BROKER_HTTP_DEFAULTS, KUSTOMIZATIONS, MAKE_SECRETS,
+                            S3_KUSTOMIZATIONS, SOURCE_DIR, SYSTEM_COMMANDS, accepted_flags,
+                            binary_contains, containers, env_references, environment_read_by,
+                            expand_env_references, find, flag_values, listen_ports, localize,
+                            make_secrets, metrics_port, mount_locally, pod_spec, read_secrets,
+                            render, secret_value, secrets_to_create, sqs_call, subcommands,
                             workloads)
 
 S3_OVERLAY = "deploy/k8s/overlays/s3"
@@ -156,6 +166,51 @@ class FakeS3Handler(http.server.BaseHTTPRequestHandler):
         self.reply(204)
 
 
+# The clients of the broker, and how each takes its two keys: the broker's
+# public key and its own secret key, each as a value (a flag, a variable) or
+# as a file holding it (the same).
+CLIENTS = {"sluice-producer", "sluice-worker"}
+CLIENT_KEYS = {
+    "the broker's public key": {
+        "value": ("--broker-public-key", "SLUICE_BROKER_PUBLIC_KEY"),
+        "file": ("--broker-public-key-file", "SLUICE_BROKER_PUBLIC_KEY_FILE")},
+    "its secret key": {
+        "value": ("--secret-key", "SLUICE_SECRET_KEY"),
+        "file": ("--secret-key-file", "SLUICE_SECRET_KEY_FILE")},
+}
+
+
+def secret_file(workload, container, path):
+    """What a file of a container is, if it is a key of a mounted Secret
+    volume: (volume, mount, key); else None."""
+    volumes = {v["name"]: v for v in pod_spec(workload).get("volumes", [])}
+    for m in container.get("volumeMounts", []):
+        root = m["mountPath"].rstrip("/") + "/"
+        volume = volumes.get(m["name"], {})
+        if not path.startswith(root) or "secret" not in volume:
+            continue
+        relative = posixpath.relpath(path, m["mountPath"])
+        items = {i["path"]: i["key"] for i in volume["secret"].get("items", [])}
+        if items and relative not in items:
+            return None  # the volume has only its items
+        return volume, m, items.get(relative, relative)
+    return None
+
+
+def cli(env, *args):
+    """sluice-producer with a client's environment."""
+    return subprocess.run([BINARIES["sluice-producer"], *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def keygen():
+    """A new CURVE key pair from sluice-broker keygen: (public, secret)."""
+    out = subprocess.run([BINARIES["sluice-broker"], "keygen"], capture_output=True, text=True,
+                         check=True, timeout=30).stdout
+    pair = json.loads(out)
+    return pair["PublicKey"], pair["SecretKey"]
+
+
 def queues_created(objects):
     """The queues the queue-setup Job's containers create."""
     job = find(objects, "Job", "sluice-queue-setup")
@@ -164,40 +219,78 @@ def queues_created(objects):
 
 
 class LocalBroker:
-    """A broker on loopback with the queues of the queue-setup Job, made by
-    that Job's own containers."""
+    """The broker as a kustomization runs it, on loopback: its args as rendered,
+    with its mounts on local directories holding secrets ({name: {key:
+    value}}), its listening addresses on free local ports, and --fsync=never
+    for speed. Entering runs the queue-setup Job's containers against it, with
+    their own environment and keys, so that its queues exist."""
 
-    def __init__(self, objects):
+    def __init__(self, objects, secrets):
         self.objects = objects
+        self.secrets = secrets
 
     def __enter__(self):
         self.dir = tempfile.TemporaryDirectory()
-        port = free_port()
-        self.address = f"tcp://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [BINARIES["sluice-broker"], f"--listen={self.address}",
-             f"--metrics-listen=127.0.0.1:{free_port()}",
-             f"--http-listen=127.0.0.1:{free_port()}", f"--data-dir={self.dir.name}/broker",
-             "--fsync=never"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.broker_set = broker_set = find(self.objects, "StatefulSet", "sluice-broker")
+        c = pod_spec(broker_set)["containers"][0]
+        self.ports = {p["containerPort"]: free_port() for p in c["ports"]}
+        mounts = mount_locally(broker_set, self.secrets, os.path.join(self.dir.name, "broker"))
+        self.args = [localize(a, mounts, self.ports) for a in c["args"]] + ["--fsync=never"]
+        named = {p["name"]: self.ports[p["containerPort"]] for p in c["ports"]}
+        self.address = f"tcp://127.0.0.1:{named['zmq']}"
+        self.http = f"http://127.0.0.1:{named['http']}"
+        self.log = open(os.path.join(self.dir.name, "broker.log"), "w+")
+        self.process = subprocess.Popen([BINARIES["sluice-broker"], *self.args],
+                                        stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                socket.create_connection(("127.0.0.1", named["zmq"]), timeout=1).close()
                 break
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
+                    log = self.output()
                     self.__exit__()
-                    raise AssertionError("the broker did not start")
+                    raise AssertionError(f"the broker did not start: {self.args}\n{log}")
                 time.sleep(0.05)
-        for c in containers(find(self.objects, "Job", "sluice-queue-setup")):
-            subprocess.run([BINARIES[c["command"][0]], *c["args"]], check=True,
-                           capture_output=True, timeout=60,
-                           env={"SLUICE_BROKER": self.address, "PATH": os.environ["PATH"]})
+        job = find(self.objects, "Job", "sluice-queue-setup")
+        for c in containers(job):
+            result = subprocess.run([BINARIES[c["command"][0]], *c["args"]],
+                                    capture_output=True, text=True, timeout=60,
+                                    env=self.environment(job, c))
+            if result.returncode != 0:
+                log = self.output()
+                self.__exit__()
+                raise AssertionError(f"sluice-queue-setup/{c['name']}: {result}\n{log}")
         return self
+
+    def environment(self, workload, container, secrets=None):
+        """A container's environment for a process on this machine talking to
+        this broker: its variables (Secret references from secrets, else this
+        broker's), the paths in them mapped to its pod's mounts, made here."""
+        mounts = mount_locally(workload, self.secrets,
+                               os.path.join(self.dir.name, workload["metadata"]["name"]))
+        values = env_values(self.objects, container,
+                            self.secrets if secrets is None else secrets)
+        env = {name: localize(value, mounts, {}) for name, value in values.items()}
+        return dict(env, SLUICE_BROKER=self.address, PATH=os.environ["PATH"])
+
+    def reload(self, secrets):
+        """New Secrets in the broker's mounts, and SIGHUP, as after `kubectl
+        exec sluice-broker-0 -- sh -c 'kill -HUP 1'` once the kubelet wrote them."""
+        self.secrets = secrets
+        mount_locally(self.broker_set, secrets, os.path.join(self.dir.name, "broker"))
+        self.process.send_signal(signal.SIGHUP)
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
     def __exit__(self, *exc):
         self.process.kill()
         self.process.wait()
+        self.log.close()
         self.dir.cleanup()
 
 
@@ -206,6 +299,28 @@ class RenderedManifestsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.rendered = {k: render(k) for k in KUSTOMIZATIONS}
         cls.base = cls.rendered["deploy/k8s"]
+        cls.secrets_dir = tempfile.TemporaryDirectory()
+        cls.made = None
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.secrets_dir.cleanup()
+
+    def made_secrets(self):
+        """The Secrets make-secrets.sh makes (once for all tests)."""
+        cls = type(self)
+        if cls.made is None:
+            cls.made = make_secrets(os.path.join(cls.secrets_dir.name, "made"))
+        return cls.made
+
+    def all_secrets(self, kustomization):
+        """make-secrets.sh's Secrets, and those the kustomization's comments
+        tell the user to create, with a made-up value (hex, 32 characters) for
+        each key."""
+        secrets = dict(self.made_secrets())
+        for name, keys in secrets_to_create(kustomization).items():
+            secrets[name] = {k: "0123456789abcdef" * 2 for k in keys}
+        return secrets
 
     def each_container(self):
         for name, objects in self.rendered.items():
@@ -360,11 +475,15 @@ class RenderedManifestsTest(unittest.TestCase):
                             self.assert_secret_key(name, objects, ref["name"], ref["key"])
 
     def assert_secret_key(self, kustomization, objects, secret, key):
-        """The key is in a Secret the kustomization renders, or in one its
-        comments tell the user to create (and so that applying it again
-        never overwrites)."""
+        """The key is in a Secret the kustomization renders, or in one that
+        make-secrets.sh makes or the kustomization's comments tell the user to
+        create (and so that applying it again never overwrites)."""
         if any(o["kind"] == "Secret" and o["metadata"]["name"] == secret for o in objects):
             secret_value(objects, secret, key)
+            return
+        if secret in self.made_secrets():
+            self.assertIn(key, self.made_secrets()[secret],
+                          f"{kustomization}: make-secrets.sh makes Secret {secret} without {key}")
             return
         to_create = secrets_to_create(kustomization)
         self.assertIn(secret, to_create, f"{kustomization}: nothing creates Secret {secret}")
@@ -392,6 +511,350 @@ class RenderedManifestsTest(unittest.TestCase):
             self.assertIn("cpu", c["resources"]["requests"], where)
             self.assertIn("memory", c["resources"]["requests"], where)
             self.assertIn("memory", c["resources"]["limits"], where)
+
+    # Authentication (issue #18).
+
+    def key_source(self, where, workload, container, names):
+        """The (Secret, key) a client's key comes from, given the flag and
+        variable that take it (names["value"]) or a file of it
+        (names["file"]). Exactly one is set, from a Secret that is there
+        (not optional), never a value written in the manifest."""
+        args = flag_values(container.get("args", []))
+        env = {e["name"]: e for e in container.get("env", [])}
+        (value_flag, value_variable), (file_flag, file_variable) = names["value"], names["file"]
+        self.assertNotIn(value_flag, args, f"{where}: a key written in the manifest")
+        sources = []
+        if value_variable in env:
+            ref = env[value_variable].get("valueFrom", {}).get("secretKeyRef")
+            self.assertIsNotNone(ref, f"{where}: {value_variable} is written in the manifest")
+            self.assertFalse(ref.get("optional", False), f"{where}: {value_variable}")
+            sources.append((ref["name"], ref["key"]))
+        paths = [args[file_flag]] if file_flag in args else []
+        if file_variable in env:
+            self.assertIn("value", env[file_variable], f"{where}: {file_variable}")
+            paths.append(env[file_variable]["value"])
+        for path in paths:
+            found = secret_file(workload, container, path)
+            self.assertIsNotNone(found, f"{where}: {path} is in no mounted Secret")
+            volume, mount, key = found
+            self.assertIs(mount.get("readOnly"), True, f"{where}: {path}")
+            # Optional, a missing Secret would start the process without its key.
+            self.assertFalse(volume["secret"].get("optional", False), f"{where}: {path}")
+            sources.append((volume["secret"]["secretName"], key))
+        self.assertEqual(len(sources), 1, f"{where}: {names} given {len(sources)} times")
+        return sources[0]
+
+    def test_every_client_of_the_broker_gets_its_keys_from_a_secret(self):
+        made = self.made_secrets()
+        principals = json.loads(made["sluice-principals"]["principals.json"])["principals"]
+        listed = {k for p in principals.values() for k in p.get("curve_public_keys", [])}
+        clients = 0
+        for name, w, c in self.each_container():
+            if c["command"][0] not in CLIENTS:
+                self.assertIn(c["command"][0], SYSTEM_COMMANDS | {"sluice-broker"})
+                continue
+            clients += 1
+            where = f"{name}: {w['metadata']['name']}/{c['name']}"
+            objects = self.rendered[name]
+            broker_key, secret_key = (self.key_source(where, w, c, CLIENT_KEYS[k])
+                                      for k in ("the broker's public key", "its secret key"))
+            for secret, key in (broker_key, secret_key):
+                self.assert_secret_key(name, objects, secret, key)
+            # One Secret per client role: its key pair, whose public key the
+            # principals file lists, and the broker's public key.
+            self.assertEqual(broker_key[0], secret_key[0], where)
+            client = made[secret_key[0]]
+            self.assertEqual(client[broker_key[1]], made["sluice-broker-key"]["public-key"], where)
+            self.assertIn(client["public-key"], listed, where)
+        self.assertGreaterEqual(clients, 4 * len(self.rendered))  # Job (2), producer, worker
+
+    def test_broker_runs_with_a_principals_file_and_its_key_from_secrets(self):
+        for name, objects in self.rendered.items():
+            broker_set = find(objects, "StatefulSet", "sluice-broker")
+            c = pod_spec(broker_set)["containers"][0]
+            args = flag_values(c["args"])
+            # No way around the principals file: not --insecure, and not the
+            # HTTP-only credentials file it replaces; no key in the manifest.
+            for flag in ("--insecure", "--credentials", "--secret-key"):
+                self.assertNotIn(flag, args, f"{name}: {flag}")
+            self.assertNotIn("SLUICE_SECRET_KEY", {e["name"] for e in c.get("env", [])}, name)
+            made = {}
+            for flag in ("--principals", "--secret-key-file"):
+                self.assertIn(flag, args, name)
+                found = secret_file(broker_set, c, args[flag])
+                self.assertIsNotNone(found, f"{name}: {flag} {args[flag]} is in no mounted Secret")
+                volume, mount, key = found
+                self.assertIs(mount.get("readOnly"), True, f"{name}: {flag}")
+                # Not optional: the broker refuses to start without the file,
+                # so the pod waits for the Secret rather than crash.
+                self.assertFalse(volume["secret"].get("optional", False), f"{name}: {flag}")
+                # No subPath: a subPath mount never sees the Secret's updates,
+                # and the principals file is reloaded on SIGHUP.
+                self.assertNotIn("subPath", mount, f"{name}: {flag}")
+                secret = volume["secret"]["secretName"]
+                self.assert_secret_key(name, objects, secret, key)
+                made[flag] = self.made_secrets()[secret], key
+            secret, key = made["--secret-key-file"]
+            self.assertEqual(key, "secret-key", name)
+            self.assertIn("public-key", secret, "the clients' copy of the public key is beside it")
+            secret, key = made["--principals"]
+            self.assertIn("principals", json.loads(secret[key]), name)
+
+    def test_mounted_secrets_are_readable_by_the_pods_group_only(self):
+        for name, w, c in self.each_container():
+            spec = pod_spec(w)
+            volumes = {v["name"]: v for v in spec.get("volumes", [])}
+            for m in c.get("volumeMounts", []):
+                secret = volumes.get(m["name"], {}).get("secret")
+                if secret is None:
+                    continue
+                where = f"{name}: {w['metadata']['name']}/{c['name']}: {m['name']}"
+                modes = {secret.get("defaultMode", 0o644)}
+                modes |= {i["mode"] for i in secret.get("items", []) if "mode" in i}
+                for mode in modes:
+                    self.assertEqual(mode & 0o007, 0, f"{where}: mode {mode:o}")
+                    self.assertEqual(mode & 0o040, 0o040, f"{where}: mode {mode:o}")
+                # The kubelet gives the files to fsGroup, a group of the pod's
+                # processes: without it they would be root's, unreadable.
+                self.assertIn("fsGroup", spec["securityContext"], where)
+
+    def test_make_secrets_gives_each_principal_its_keys_and_its_role(self):
+        made = self.made_secrets()
+        principals_file = json.loads(made["sluice-principals"]["principals.json"])
+        roles, principals = principals_file["roles"], principals_file["principals"]
+        for secret, keys in made.items():
+            for key, value in keys.items():
+                # Taken whole, as a variable takes it: no newline.
+                self.assertEqual(value, value.strip(), f"{secret}/{key}")
+        broker = made["sluice-broker-key"]
+        self.assertEqual([len(broker["public-key"]), len(broker["secret-key"])], [40, 40])
+        self.assertEqual(set(principals), {"producer", "worker", "scaler", "admin", "s3-events"})
+        # The pusher of bucket notifications: its token is its credential.
+        self.assertEqual(principals.pop("s3-events"), {"roles": ["s3-events"]})
+        self.assertEqual(roles["s3-events"], [{"actions": ["SendMessage"], "queues": ["photos"]}])
+        for name, principal in principals.items():
+            keys = made[f"sluice-{name}-key"]
+            self.assertEqual(principal["roles"], [name])
+            self.assertIn(name, roles)
+            if "secret-key" in keys:
+                self.assertEqual(principal["curve_public_keys"], [keys["public-key"]], name)
+                self.assertEqual(keys["broker-public-key"], broker["public-key"], name)
+                self.assertEqual(len(keys["secret-key"]), 40, name)
+            else:
+                self.assertFalse(principal.get("curve_public_keys"), name)
+            if "AWS_ACCESS_KEY_ID" in keys:
+                self.assertEqual(principal["access_keys"], [
+                    {"access_key_id": keys["AWS_ACCESS_KEY_ID"],
+                     "secret_access_key": keys["AWS_SECRET_ACCESS_KEY"]}], name)
+            else:
+                self.assertFalse(principal.get("access_keys"), name)
+        # The scaler only speaks SigV4 (KEDA), and only asks for a depth.
+        self.assertNotIn("secret-key", made["sluice-scaler-key"])
+        self.assertEqual(roles["scaler"], [{"actions": ["GetQueueAttributes"],
+                                            "queues": ["photos"]}])
+        self.assertEqual(roles["admin"], [{"actions": ["*"], "queues": ["*"]}])
+        # No other principal may create, delete or purge queues.
+        for name in ("producer", "worker", "scaler", "s3-events"):
+            actions = {a for grant in roles[name] for a in grant["actions"]}
+            self.assertFalse(actions & {"*", "CreateQueue", "DeleteQueue", "PurgeQueue",
+                                        "SetQueueAttributes"}, name)
+
+    def test_make_secrets_rotates_a_key_beside_the_old_then_retires_the_old(self):
+        env = dict(os.environ, SLUICE_BIN=os.path.dirname(BINARIES["sluice-broker"]))
+
+        def run(*args):
+            return subprocess.run([MAKE_SECRETS, *args, "--out", out], capture_output=True,
+                                  text=True, env=env, timeout=60)
+
+        def principal(secrets, name):
+            return json.loads(secrets["sluice-principals"]["principals.json"])["principals"][name]
+
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "secrets")
+            first = make_secrets(out)
+            # create again would replace every key: refused without --force.
+            self.assertNotEqual(run("create").returncode, 0)
+            self.assertEqual(read_secrets(out), first)
+            for name, curve, sigv4 in (("worker", True, False), ("scaler", False, True),
+                                       ("admin", True, True)):
+                old = read_secrets(out)[f"sluice-{name}-key"]
+                result = run("rotate", name)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                rotated = read_secrets(out)
+                new = rotated[f"sluice-{name}-key"]
+                if curve:
+                    self.assertNotEqual(new["secret-key"], old["secret-key"])
+                    self.assertEqual(principal(rotated, name)["curve_public_keys"],
+                                     [old["public-key"], new["public-key"]])
+                if sigv4:
+                    self.assertNotEqual(new["AWS_ACCESS_KEY_ID"], old["AWS_ACCESS_KEY_ID"])
+                    self.assertEqual([k["access_key_id"] for k in
+                                      principal(rotated, name)["access_keys"]],
+                                     [old["AWS_ACCESS_KEY_ID"], new["AWS_ACCESS_KEY_ID"]])
+                result = run("retire", name)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                retired = read_secrets(out)
+                self.assertEqual(retired[f"sluice-{name}-key"], new)
+                if curve:
+                    self.assertEqual(principal(retired, name)["curve_public_keys"],
+                                     [new["public-key"]])
+                if sigv4:
+                    self.assertEqual(principal(retired, name)["access_keys"], [
+                        {"access_key_id": new["AWS_ACCESS_KEY_ID"],
+                         "secret_access_key": new["AWS_SECRET_ACCESS_KEY"]}])
+            # The broker's key: one at a time, copied into every client's Secret.
+            before = read_secrets(out)
+            result = run("rotate", "broker")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            after = read_secrets(out)
+            self.assertNotEqual(after["sluice-broker-key"], before["sluice-broker-key"])
+            for name in ("producer", "worker", "admin"):
+                self.assertEqual(after[f"sluice-{name}-key"]["broker-public-key"],
+                                 after["sluice-broker-key"]["public-key"])
+            self.assertEqual(after["sluice-principals"], before["sluice-principals"])
+
+    def role_environments(self, broker):
+        """The environments of the producer, the worker, and the queue-setup
+        Job (admin), as deployed, for clients of a LocalBroker."""
+        objects = broker.objects
+        envs = {}
+        for kind, name, container in (("Deployment", "sluice-producer", "producer"),
+                                      ("Deployment", "sluice-worker", "worker"),
+                                      ("Job", "sluice-queue-setup", "queue")):
+            w = find(objects, kind, name)
+            c = next(c for c in containers(w) if c["name"] == container)
+            envs[container if container != "queue" else "admin"] = broker.environment(w, c)
+        return envs
+
+    def assert_allowed(self, result, what):
+        self.assertEqual(result.returncode, 0, f"{what}: {result.stdout}{result.stderr}")
+
+    def assert_denied(self, result, what):
+        self.assertNotEqual(result.returncode, 0, f"{what} was allowed")
+        self.assertIn("AccessDenied", result.stdout + result.stderr, what)
+
+    def assert_depths(self, admin, expected):
+        """The queues' messages, visible and in flight: {queue: (n, n)}."""
+        for queue, depth in expected.items():
+            result = cli(admin, "get-queue-attributes", "--queue-name", queue,
+                         "--attribute-names", "All")
+            self.assert_allowed(result, f"admin: get-queue-attributes {queue}")
+            attributes = json.loads(result.stdout)["Attributes"]
+            self.assertEqual((int(attributes["ApproximateNumberOfMessages"]),
+                              int(attributes["ApproximateNumberOfMessagesNotVisible"])), depth,
+                             queue)
+
+    def test_each_role_as_deployed_may_do_what_its_process_needs_and_no_more(self):
+        # The broker with its args as rendered, its principals file and key
+        # from make-secrets.sh; the queue-setup Job made the queues, as admin.
+        objects = self.base
+        with LocalBroker(objects, self.made_secrets()) as broker:
+            env = self.role_environments(broker)
+            producer, worker, admin = env["producer"], env["worker"], env["admin"]
+            worker_set = find(objects, "Deployment", "sluice-worker")
+            queue = flag_values(pod_spec(worker_set)["containers"][0]["args"])["--queue-name"]
+            [dead_letters] = queues_created(objects) - {queue}
+
+            # The producer sends jobs and reads the queue's attributes.
+            self.assert_allowed(cli(producer, "send-message", "--queue-name", queue,
+                                    "--message-body", "job"), "producer: send")
+            self.assert_allowed(cli(producer, "get-queue-attributes", "--queue-name", queue),
+                                "producer: get-queue-attributes")
+            for what in (["receive-message", "--queue-name", queue],
+                         ["purge-queue", "--queue-name", queue],
+                         ["send-message", "--queue-name", dead_letters, "--message-body", "x"],
+                         ["create-queue", "--queue-name", "other"]):
+                self.assert_denied(cli(producer, *what), f"producer: {what}")
+
+            # The worker receives, extends, dead-letters and deletes.
+            result = cli(worker, "receive-message", "--queue-name", queue)
+            self.assert_allowed(result, "worker: receive")
+            [message] = json.loads(result.stdout)["Messages"]
+            self.assertEqual(message["Body"], "job")
+            handle = message["ReceiptHandle"]
+            for what in (["change-message-visibility", "--queue-name", queue,
+                          "--receipt-handle", handle, "--visibility-timeout", "60"],
+                         ["get-queue-attributes", "--queue-name", queue],
+                         ["send-message", "--queue-name", dead_letters, "--message-body", "job"]):
+                self.assert_allowed(cli(worker, *what), f"worker: {what}")
+            for what in (["purge-queue", "--queue-name", queue],
+                         ["send-message", "--queue-name", queue, "--message-body", "x"],
+                         ["receive-message", "--queue-name", dead_letters],
+                         ["delete-queue", "--queue-name", queue],
+                         ["set-queue-attributes", "--queue-name", queue,
+                          "--attributes", '{"VisibilityTimeout": "1"}']):
+                self.assert_denied(cli(worker, *what), f"worker: {what}")
+            self.assert_depths(admin, {queue: (0, 1), dead_letters: (1, 0)})
+            self.assert_allowed(cli(worker, "delete-message", "--queue-name", queue,
+                                    "--receipt-handle", handle), "worker: delete")
+
+            # Without a key, or with one of no principal: refused, and the
+            # queues are untouched.
+            keyless = {k: v for k, v in worker.items() if not k.startswith("SLUICE_")
+                       or k == "SLUICE_BROKER"}
+            stranger = dict(worker, SLUICE_SECRET_KEY=keygen()[1])
+            del stranger["SLUICE_SECRET_KEY_FILE"]
+            for who, env in (("no key", keyless), ("an unknown key", stranger)):
+                result = cli(env, "--timeout-ms", "3000", "purge-queue", "--queue-name",
+                             dead_letters)
+                self.assertNotEqual(result.returncode, 0, f"{who}: {result}")
+            self.assert_denied(cli(stranger, "--timeout-ms", "3000", "get-queue-attributes",
+                                   "--queue-name", queue), "an unknown key")
+            self.assert_depths(admin, {queue: (0, 0), dead_letters: (1, 0)})
+
+            # Over HTTP: the admin's and the scaler's access keys, SigV4.
+            url = f"{broker.http}/000000000000/{queue}"
+            region = BROKER_HTTP_DEFAULTS["--region"]
+            made = self.made_secrets()
+            for name in ("admin", "scaler"):
+                keys = made[f"sluice-{name}-key"]
+                status, answer = sqs_call(broker.http, "GetQueueAttributes",
+                                          {"QueueUrl": url, "AttributeNames": ["All"]}, region,
+                                          keys["AWS_ACCESS_KEY_ID"], keys["AWS_SECRET_ACCESS_KEY"])
+                self.assertEqual(status, 200, f"{name}: {answer}")
+            keys = made["sluice-scaler-key"]
+            status, answer = sqs_call(broker.http, "PurgeQueue", {"QueueUrl": url}, region,
+                                      keys["AWS_ACCESS_KEY_ID"], keys["AWS_SECRET_ACCESS_KEY"])
+            self.assertEqual(status, 403, answer)
+            self.assertIn("AccessDenied", answer.get("__type", ""))
+
+    def test_a_rotated_key_works_beside_the_old_until_retired_and_reloaded(self):
+        # make-secrets.sh rotate, then retire, on a copy of the Secrets; the
+        # broker rereads its mounted principals file on SIGHUP, as after
+        # `kubectl exec sluice-broker-0 -- sh -c 'kill -HUP 1'`.
+        objects = self.base
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "secrets")
+            make_secrets(out)
+            env = dict(os.environ, SLUICE_BIN=os.path.dirname(BINARIES["sluice-broker"]))
+
+            def make(*args):
+                subprocess.run([MAKE_SECRETS, *args, "--out", out], check=True,
+                               capture_output=True, env=env, timeout=60)
+
+            with LocalBroker(objects, read_secrets(out)) as broker:
+                old = self.role_environments(broker)["worker"]
+                worker_set = find(objects, "Deployment", "sluice-worker")
+                queue = flag_values(pod_spec(worker_set)["containers"][0]["args"])["--queue-name"]
+                ask = ["--timeout-ms", "3000", "get-queue-attributes", "--queue-name", queue]
+                make("rotate", "worker")
+                new = dict(old, SLUICE_SECRET_KEY=read_secrets(out)["sluice-worker-key"]
+                           ["secret-key"])
+                del new["SLUICE_SECRET_KEY_FILE"]
+                self.assertNotEqual(cli(new, *ask).returncode, 0, "not before the reload")
+                broker.reload(read_secrets(out))
+                self.wait_until(lambda: cli(new, *ask).returncode == 0, "the new key works")
+                self.assert_allowed(cli(old, *ask), "the old key, until retired")
+                make("retire", "worker")
+                broker.reload(read_secrets(out))
+                self.wait_until(lambda: cli(old, *ask).returncode != 0, "the old key refused")
+                self.assert_allowed(cli(new, *ask), "the new key")
+
+    def wait_until(self, condition, what, timeout=20):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            self.assertLess(time.monotonic(), deadline, f"timed out waiting: {what}")
+            time.sleep(0.2)
 
     def test_autoscalers_target_the_workers_on_a_broker_metric(self):
         keda = next(o for o in self.rendered["deploy/k8s/overlays/keda"]
@@ -467,33 +930,39 @@ class RenderedManifestsTest(unittest.TestCase):
         worker = pod_spec(find(objects, "Deployment", "sluice-worker"))["containers"][0]
         self.assertEqual(queue, flag_values(worker["args"])["--queue-name"])
 
-    def test_sqs_scaler_signs_with_an_entry_of_the_brokers_credentials_file(self):
+    def test_sqs_scaler_signs_with_an_access_key_of_principal_scaler(self):
         objects = self.rendered["deploy/k8s/overlays/keda-sqs"]
-        [trigger] = find(objects, "ScaledObject", "sluice-worker")["spec"]["triggers"]
+        scaled = find(objects, "ScaledObject", "sluice-worker")
+        [trigger] = scaled["spec"]["triggers"]
         auth = find(objects, "TriggerAuthentication", trigger["authenticationRef"]["name"])
         refs = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
         self.assertLessEqual({"awsAccessKeyID", "awsSecretAccessKey"}, set(refs))
-        key_id, secret = (secret_value(objects, refs[p]["name"], refs[p]["key"])
-                          for p in ("awsAccessKeyID", "awsSecretAccessKey"))
+        for ref in refs.values():
+            self.assert_secret_key("deploy/k8s/overlays/keda-sqs", objects, ref["name"], ref["key"])
+        made = self.made_secrets()
+        key = {"access_key_id": made[refs["awsAccessKeyID"]["name"]][refs["awsAccessKeyID"]["key"]],
+               "secret_access_key": made[refs["awsSecretAccessKey"]["name"]]
+               [refs["awsSecretAccessKey"]["key"]]}
 
-        # The broker verifies signatures against --credentials, a file from a
-        # Secret mounted read-only.
+        # The broker verifies signatures against the access keys of its
+        # principals file (test_broker_runs_with_a_principals_file_...): KEDA's
+        # is principal scaler's, whose roles allow GetQueueAttributes on the
+        # scaled queue and nothing else.
         broker_set = find(objects, "StatefulSet", "sluice-broker")
         broker = pod_spec(broker_set)["containers"][0]
-        path = flag_values(broker["args"])["--credentials"]
-        mount = next(m for m in broker["volumeMounts"]
-                     if path.startswith(m["mountPath"].rstrip("/") + "/"))
-        self.assertIs(mount.get("readOnly"), True)
-        volume = next(v for v in pod_spec(broker_set)["volumes"] if v["name"] == mount["name"])
-        relative = posixpath.relpath(path, mount["mountPath"])
-        items = {i["path"]: i["key"] for i in volume["secret"].get("items", [])}
-        text = secret_value(objects, volume["secret"]["secretName"], items.get(relative, relative))
-
-        credentials = configparser.ConfigParser(interpolation=None)
-        credentials.read_string(text)
-        entries = {(credentials[s]["aws_access_key_id"], credentials[s]["aws_secret_access_key"])
-                   for s in credentials.sections()}
-        self.assertIn((key_id, secret), entries, "KEDA's key pair is one the broker accepts")
+        volume, _, file_key = secret_file(broker_set, broker,
+                                          flag_values(broker["args"])["--principals"])
+        principals = json.loads(made[volume["secret"]["secretName"]][file_key])
+        [name] = [n for n, p in principals["principals"].items() if key in p.get("access_keys", [])]
+        self.assertEqual(name, "scaler")
+        queue = trigger["metadata"]["queueURL"].rsplit("/", 1)[1]
+        grants = [g for r in principals["principals"][name]["roles"]
+                  for g in principals["roles"][r]] + principals["principals"][name].get("grants", [])
+        self.assertEqual(grants, [{"actions": ["GetQueueAttributes"], "queues": [queue]}])
+        # Nowhere else: the TriggerAuthentication is in the namespace of the
+        # ScaledObject, which is the broker's.
+        self.assertEqual(auth["metadata"].get("namespace"), scaled["metadata"].get("namespace"))
+        self.assertNotIn("Secret", {o["kind"] for o in objects}, "the overlay holds no Secret")
 
     # The S3 overlay: buckets on S3-compatible storage, credentials from a
     # Secret, bucket notifications into the broker.
@@ -569,18 +1038,42 @@ class RenderedManifestsTest(unittest.TestCase):
         self.assertIn("--http-listen", flag_values(broker["args"]))
         service_port_to(objects, "sluice-broker", broker, "http")
 
+    def test_s3_events_pushed_with_the_token_are_enqueued(self):
+        # The broker as the overlay runs it, with its principals file: a push
+        # with the token is principal s3-events, whose role may send to the
+        # job queue; a push without it, or with another, is refused.
+        objects = self.rendered[S3_OVERLAY]
+        secrets = self.all_secrets(S3_OVERLAY)
+        token = secrets["sluice-s3-events"]["token"]
+        with open(os.path.join(SOURCE_DIR, "tests/unit/common/s3/testdata/rgw_put.json"),
+                  "rb") as f:
+            event = f.read()
+        with LocalBroker(objects, secrets) as broker:
+            env = self.role_environments(broker)
+            queue = flag_values(pod_spec(find(objects, "Deployment", "sluice-worker"))
+                                ["containers"][0]["args"])["--queue-name"]
+
+            def push(query):
+                request = urllib.request.Request(
+                    f"{broker.http}/s3-events/{queue}{query}", data=event, method="POST",
+                    headers={"Content-Type": "application/json"})
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as r:
+                        return r.status
+                except urllib.error.HTTPError as e:
+                    return e.code
+
+            for query in ("", "?token=" + "f" * len(token)):
+                self.assertIn(push(query), (401, 403), query)
+            self.assert_depths(env["admin"], {queue: (0, 0)})
+            self.assertEqual(push(f"?token={token}"), 200)
+            self.assert_depths(env["admin"], {queue: (1, 0)})
+
     def test_s3_every_container_has_requests_and_limits(self):
         objects = self.rendered[S3_OVERLAY]
         for w in workloads(objects):
             for c in containers(w):
                 where = f"{w['metadata']['name']}/{c['name']}"
-                if w["kind"] == "Job":
-                    # The queue-setup Job is the base's, unchanged (its
-                    # containers have no resources there either).
-                    base = find(self.base, "Job", w["metadata"]["name"])
-                    same = next(b for b in containers(base) if b["name"] == c["name"])
-                    self.assertEqual(c.get("resources"), same.get("resources"), where)
-                    continue
                 self.assertTrue(c.get("resources", {}).get("requests"), where)
                 self.assertTrue(c.get("resources", {}).get("limits"), where)
 
@@ -590,19 +1083,18 @@ class RenderedManifestsTest(unittest.TestCase):
         # binaries must get as far as asking for them: the flags parsed, the
         # endpoint valid.
         objects = self.rendered[S3_OVERLAY]
-        with LocalBroker(objects) as broker:
+        with LocalBroker(objects, self.all_secrets(S3_OVERLAY)) as broker:
             for overrides in ({}, {"S3_ENDPOINT": "http://rgw.example:7480",
                                    "S3_PATH_STYLE": "true"}):
                 for w in self.s3_workloads():
                     c = pod_spec(w)["containers"][0]
-                    values = dict(env_values(objects, c, {}), **overrides)
+                    values = dict(broker.environment(w, c, {}), **overrides)
                     self.assertFalse({v for v in values if v.startswith("AWS_") and
                                       v != "AWS_REGION"})
                     args = expand_env_references(local_args(c["args"]), values)
                     result = subprocess.run(
                         [BINARIES[c["command"][0]], *args], capture_output=True, text=True,
-                        timeout=60, env=dict(values, SLUICE_BROKER=broker.address,
-                                             PATH=os.environ["PATH"]))
+                        timeout=60, env=values)
                     where = f"{w['metadata']['name']} {args}"
                     self.assertNotEqual(result.returncode, 0, where)
                     self.assertIn("needs AWS_ACCESS_KEY_ID", result.stderr, where)
@@ -627,16 +1119,15 @@ class RenderedManifestsTest(unittest.TestCase):
                      "S3_PATH_STYLE": "true", "S3_BUCKET": "photos", "AWS_REGION": "eu-test-1"}
         processes = []
         try:
-            with LocalBroker(objects) as broker:
+            with LocalBroker(objects, self.all_secrets(S3_OVERLAY)) as broker:
                 for w in self.s3_workloads():
                     c = pod_spec(w)["containers"][0]
-                    values = dict(env_values(objects, c, secrets))
+                    values = broker.environment(w, c, secrets)
                     values.update({k: v for k, v in overrides.items() if k in values})
                     args = expand_env_references(local_args(c["args"]), values)
                     processes.append(subprocess.Popen(
                         [BINARIES[c["command"][0]], *args], stdout=subprocess.DEVNULL,
-                        stderr=subprocess.PIPE, text=True,
-                        env=dict(values, SLUICE_BROKER=broker.address, PATH=os.environ["PATH"])))
+                        stderr=subprocess.PIPE, text=True, env=values))
                 upload = f"/photos/{FakeS3.UPLOAD}"
                 deadline = time.monotonic() + 30
                 while (time.monotonic() < deadline and
