@@ -19,10 +19,11 @@ const char* ProtocolName(Protocol protocol) {
 }
 
 std::unique_ptr<BenchClient> NewBenchClient(Protocol protocol, const std::string& endpoint,
-                                            const std::string& queue) {
+                                            const std::string& queue,
+                                            const ClientOptions& zmq_options) {
   switch (protocol) {
     case Protocol::kZmq:
-      return NewZmqClient(endpoint, queue);
+      return NewZmqClient(endpoint, queue, zmq_options);
     case Protocol::kJson:
       return NewJsonClient(endpoint, queue);
     case Protocol::kQuery:

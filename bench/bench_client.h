@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "client/client.h"
 #include "common/status.h"
 
 namespace sluice::bench {
@@ -58,9 +59,11 @@ class BenchClient {
 };
 
 // A client of `queue` at `endpoint`: tcp://HOST:PORT for kZmq, http://HOST:PORT
-// for kJson and kQuery. It connects at its first call.
+// for kJson and kQuery. It connects at its first call; `zmq_options` (CURVE
+// keys) are kZmq's.
 std::unique_ptr<BenchClient> NewBenchClient(Protocol protocol, const std::string& endpoint,
-                                            const std::string& queue);
+                                            const std::string& queue,
+                                            const ClientOptions& zmq_options);
 
 }  // namespace sluice::bench
 

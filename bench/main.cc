@@ -19,6 +19,7 @@
 #include "bench/latency.h"
 #include "bench/workload.h"
 #include "client/client.h"
+#include "client/curve_flags.h"
 #include "common/status.h"
 
 namespace sluice::bench {
@@ -44,7 +45,7 @@ const char* WorkloadName(Workload w) {
 
 // Creates the queue with default attributes unless it exists.
 Status EnsureQueue(const WorkloadOptions& o) {
-  return NewBenchClient(o.protocol, o.endpoint, o.queue)->CreateQueue();
+  return NewBenchClient(o.protocol, o.endpoint, o.queue, o.zmq_options)->CreateQueue();
 }
 
 // The results line; `messages` is what defines the workload's end.
@@ -124,11 +125,19 @@ int Main(int argc, char** argv) {
   app.add_option("--max-seconds", o.max_seconds, "the run fails when it takes longer")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  CurveFlags curve_flags;
+  AddCurveFlags(&app, &curve_flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitUsage;
   }
+  auto curve = ResolveCurveFlags(curve_flags);
+  if (!curve.ok()) {
+    std::fprintf(stderr, "sluice-bench: %s\n", curve.status().detail().c_str());
+    return kExitUsage;
+  }
+  o.zmq_options.curve = *curve;
   if (o.workload == Workload::kMixed && o.threads < 2) {
     std::fprintf(stderr, "sluice-bench: --workload mixed needs --threads 2 or more\n");
     return kExitUsage;

@@ -5,10 +5,10 @@
 namespace sluice::bench {
 namespace {
 
-// The SQS error names of StatusCode, kInternalError through kStorageFull.
+// The SQS error names of StatusCode, kInternalError through kAccessDenied.
 StatusCode CodeOfName(std::string_view name) {
   for (int c = static_cast<int>(StatusCode::kInternalError);
-       c <= static_cast<int>(StatusCode::kStorageFull); ++c) {
+       c <= static_cast<int>(StatusCode::kAccessDenied); ++c) {
     const auto code = static_cast<StatusCode>(c);
     if (ErrorCodeName(code) == name) return code;
   }

@@ -201,7 +201,8 @@ void ReceiveLoop(Run* run, BenchClient* client, LatencyLog* log) {
 // waits for the others, then runs its loop.
 void ClientThread(Run* run, bool sender, LatencyLog* log, std::latch* ready, std::latch* go) {
   const WorkloadOptions& o = run->options();
-  std::unique_ptr<BenchClient> client = NewBenchClient(o.protocol, o.endpoint, o.queue);
+  std::unique_ptr<BenchClient> client =
+      NewBenchClient(o.protocol, o.endpoint, o.queue, o.zmq_options);
   const Status opened = client->OpenQueue();
   ready->count_down();
   go->wait();

@@ -29,6 +29,7 @@ enum class Workload { kSend, kReceive, kMixed };
 struct WorkloadOptions {
   Protocol protocol = Protocol::kZmq;
   std::string endpoint;  // as NewBenchClient takes it for `protocol`
+  ClientOptions zmq_options;
   std::string queue;
   Workload workload = Workload::kSend;
   int threads = 8;

@@ -29,8 +29,8 @@ Status CheckEntries(const BatchResponse& r, int count) {
 
 class ZmqClient : public BenchClient {
  public:
-  ZmqClient(const std::string& endpoint, const std::string& queue)
-      : client_(endpoint), queue_(queue) {}
+  ZmqClient(const std::string& endpoint, const std::string& queue, const ClientOptions& options)
+      : client_(endpoint, options), queue_(queue) {}
 
   Status CreateQueue() override {
     pb::CreateQueueRequest req;
@@ -114,8 +114,9 @@ class ZmqClient : public BenchClient {
 
 }  // namespace
 
-std::unique_ptr<BenchClient> NewZmqClient(const std::string& endpoint, const std::string& queue) {
-  return std::make_unique<ZmqClient>(endpoint, queue);
+std::unique_ptr<BenchClient> NewZmqClient(const std::string& endpoint, const std::string& queue,
+                                          const ClientOptions& options) {
+  return std::make_unique<ZmqClient>(endpoint, queue, options);
 }
 
 }  // namespace sluice::bench

@@ -6,11 +6,13 @@
 #include <string>
 
 #include "bench/bench_client.h"
+#include "client/client.h"
 
 namespace sluice::bench {
 
 // `endpoint` is tcp://HOST:PORT.
-std::unique_ptr<BenchClient> NewZmqClient(const std::string& endpoint, const std::string& queue);
+std::unique_ptr<BenchClient> NewZmqClient(const std::string& endpoint, const std::string& queue,
+                                          const ClientOptions& options);
 
 }  // namespace sluice::bench
 

@@ -1,12 +1,16 @@
 #include "client/client.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <utility>
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include "common/wire_error.h"
 
@@ -75,6 +79,46 @@ Result<typename Op::Response> CallOperation(Client& client, const typename Op::R
   return std::move(*Op::MutableResponse(&*r));
 }
 
+constexpr int kHandshakeEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_DISCONNECTED;
+
+// What a failed handshake means to the caller. `value` is the event's: the
+// broker's ZAP status code, or ZeroMQ's protocol error.
+Status HandshakeFailure(uint16_t event, uint32_t value, const std::string& endpoint,
+                        const ClientOptions& options) {
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 400) {
+    return Status(StatusCode::kAccessDenied,
+                  endpoint + " refused this client's CURVE key " +
+                      (options.curve ? options.curve->public_key : std::string()) +
+                      ": no principal of its principals file holds it");
+  }
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+    return Status(StatusCode::kUnavailable,
+                  endpoint +
+                      " refused the connection: it is at its connection limit "
+                      "(--max-connections)");
+  }
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+      value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+    return Status(StatusCode::kUnavailable,
+                  options.curve ? endpoint + " does not use CURVE, and this client does"
+                                : endpoint +
+                                      " requires CURVE: give the broker's public key and this "
+                                      "client's secret key (--broker-public-key-file, "
+                                      "--secret-key-file)");
+  }
+  // The broker drops a handshake it cannot decrypt without a word, so a
+  // wrong public key shows up here, as a handshake that failed or ended.
+  return Status(StatusCode::kUnavailable,
+                "the handshake with " + endpoint + " failed (ZeroMQ event " +
+                    std::to_string(event) + ", " + std::to_string(value) + ")" +
+                    (options.curve ? ": is --broker-public-key this broker's public key?"
+                                   : ": if the broker requires CURVE, give its public key and "
+                                     "this client's secret key (--broker-public-key-file, "
+                                     "--secret-key-file)"));
+}
+
 std::shared_ptr<zmq::context_t> SharedContext() {
   static std::mutex mu;
   static std::weak_ptr<zmq::context_t> shared;
@@ -107,20 +151,67 @@ Client::Client(std::string endpoint, ClientOptions options)
 // the context (reverse member order), as ZeroMQ requires.
 Client::~Client() = default;
 
-Status Client::Connect() {
+void Client::Disconnect() {
+  monitor_.reset();
   socket_.reset();
+}
+
+Status Client::Connect() {
+  Disconnect();
+  // Each socket's monitor needs an endpoint of its own in the context.
+  static std::atomic<uint64_t> monitors{0};
+  const std::string monitor_endpoint =
+      "inproc://sluice-client-monitor-" + std::to_string(++monitors);
   try {
     auto socket = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer);
     // Requests still queued when the client goes away are abandoned, not
     // kept: closing must never block on a broker that is down.
     socket->set(zmq::sockopt::linger, 0);
+    if (options_.curve) {
+      socket->set(zmq::sockopt::curve_serverkey, options_.curve->broker_public_key);
+      socket->set(zmq::sockopt::curve_publickey, options_.curve->public_key);
+      socket->set(zmq::sockopt::curve_secretkey, options_.curve->secret_key);
+    }
+    if (zmq_socket_monitor(socket->handle(), monitor_endpoint.c_str(), kHandshakeEvents) != 0) {
+      throw zmq::error_t();
+    }
+    auto monitor = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::pair);
+    monitor->set(zmq::sockopt::linger, 0);
+    monitor->connect(monitor_endpoint);
     socket->connect(endpoint_);
     socket_ = std::move(socket);
+    monitor_ = std::move(monitor);
   } catch (const zmq::error_t& e) {
     return Status(StatusCode::kInvalidParameterValue,
                   "invalid broker endpoint \"" + endpoint_ + "\": " + e.what());
   }
   return Status::Ok();
+}
+
+Result<bool> Client::AwaitHandshake(Millis timeout_ms) {
+  std::array<zmq::pollitem_t, 2> items{
+      {{socket_->handle(), 0, ZMQ_POLLIN, 0}, {monitor_->handle(), 0, ZMQ_POLLIN, 0}}};
+  zmq::poll(items.data(), items.size(), std::chrono::milliseconds(timeout_ms));
+  std::vector<zmq::message_t> event;
+  while (zmq::recv_multipart(*monitor_, std::back_inserter(event), zmq::recv_flags::dontwait)) {
+    if (event.empty() || event[0].size() < 6) {
+      event.clear();
+      continue;
+    }
+    uint16_t id = 0;
+    uint32_t value = 0;
+    std::memcpy(&id, event[0].data(), sizeof id);
+    std::memcpy(&value, static_cast<const char*>(event[0].data()) + sizeof id, sizeof value);
+    event.clear();
+    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      // Watched no more: later reconnections are ZeroMQ's to retry quietly.
+      zmq_socket_monitor(socket_->handle(), nullptr, 0);
+      monitor_.reset();
+      break;
+    }
+    return HandshakeFailure(id, value, endpoint_, options_);
+  }
+  return (items[0].revents & ZMQ_POLLIN) != 0;
 }
 
 Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
@@ -143,12 +234,20 @@ Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
     // The socket was just connected or has answered every earlier call, so
     // its queue has room; dontwait makes sure a full queue cannot block us.
     if (!socket_->send(frame, zmq::send_flags::dontwait)) {
-      socket_.reset();
+      Disconnect();
       return Status(StatusCode::kUnavailable, "cannot queue a request to " + endpoint_);
     }
     for (;;) {
       const Millis left = MillisUntil(deadline);
       if (left == 0) break;
+      if (monitor_ != nullptr) {
+        Result<bool> readable = AwaitHandshake(left);
+        if (!readable.ok()) {
+          Disconnect();
+          return readable.status();
+        }
+        if (!*readable) continue;
+      }
       pb::Response resp;
       switch (ReadAnswer(*socket_, id, left, &resp)) {
         case Answer::kNothing:
@@ -166,12 +265,12 @@ Result<pb::Response> Client::Call(pb::Request req, Millis timeout_ms) {
       }
     }
   } catch (const zmq::error_t& e) {
-    socket_.reset();
+    Disconnect();
     return Status(StatusCode::kUnavailable, "talking to " + endpoint_ + ": " + e.what());
   }
   // Lazy Pirate: the request may still be queued or in flight on this
   // socket, so it is dropped and the next call starts on a fresh one.
-  socket_.reset();
+  Disconnect();
   return Status(StatusCode::kUnavailable,
                 "no answer from " + endpoint_ + " within " + std::to_string(timeout_ms) + " ms");
 }

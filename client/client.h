@@ -9,11 +9,18 @@
 // call (the Lazy Pirate pattern of the ZeroMQ guide). The socket is connected
 // at the first call, so an endpoint ZeroMQ cannot parse is reported by that
 // call as InvalidParameterValue. Calls never throw.
+//
+// With CurveCredentials the connection is encrypted and authenticated with
+// CURVE. Until its first handshake succeeds, a client watches it, so that a
+// broker's refusal is reported at once and plainly: an unknown key as
+// AccessDenied, the broker's connection limit and a mismatch of keys or of
+// encryption as Unavailable, each saying what to check.
 #ifndef SLUICE_CLIENT_CLIENT_H_
 #define SLUICE_CLIENT_CLIENT_H_
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -37,10 +44,19 @@ constexpr const char* kDefaultBrokerEndpoint = "tcp://127.0.0.1:7400";
 // their Result's status; with this, callers read no wire codes themselves.
 Status EntryStatus(const pb::BatchResultError& entry);
 
+// A client's CURVE keys, Z85: the broker's public key and the client's own
+// pair (client/curve_flags.h reads them from flags, variables and files).
+struct CurveCredentials {
+  std::string broker_public_key;
+  std::string public_key;
+  std::string secret_key;
+};
+
 struct ClientOptions {
   // How long a call waits for its answer. A receive waits its long-poll time
   // (WaitTimeSeconds, or 20 s when it leaves the queue's default) on top.
   Millis call_timeout_ms = 10'000;
+  std::optional<CurveCredentials> curve = std::nullopt;  // none: unencrypted
 };
 
 class Client {
@@ -68,6 +84,10 @@ class Client {
   // Replaces the socket with a fresh one connected to endpoint_. Fails with
   // InvalidParameterValue when ZeroMQ cannot parse the endpoint.
   Status Connect();
+  // Waits up to `timeout_ms` for the socket to be readable or the handshake
+  // to end; true when the socket is readable. A failed handshake is an error.
+  Result<bool> AwaitHandshake(Millis timeout_ms);
+  void Disconnect();
 
   std::string endpoint_;
   ClientOptions options_;
@@ -76,6 +96,7 @@ class Client {
   // thread of their own. Shared so that it outlives every client.
   std::shared_ptr<zmq::context_t> context_;
   std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<zmq::socket_t> monitor_;  // until the first handshake succeeds
   uint64_t next_request_id_ = 1;
 };
 

@@ -75,8 +75,7 @@ Result<CredentialStore> CredentialStore::Parse(std::string_view text, std::strin
       return error(open->key_id_line,
                    "the aws_access_key_id of " + section + " is already [" + other->name + "]'s");
     }
-    store.by_access_key_id_.emplace(c.access_key_id, store.credentials_.size());
-    store.credentials_.push_back(std::move(c));
+    store.Add(std::move(c));
     open.reset();
     return Status::Ok();
   };
@@ -128,6 +127,17 @@ Result<CredentialStore> CredentialStore::Parse(std::string_view text, std::strin
   Status s = close();
   if (!s.ok()) return s;
   return store;
+}
+
+Status CredentialStore::Add(Credential credential) {
+  auto [it, added] = by_access_key_id_.emplace(credential.access_key_id, credentials_.size());
+  if (!added) {
+    return Status(StatusCode::kInvalidArgument, "access key id " + credential.access_key_id +
+                                                    " is already " + credentials_[it->second].name +
+                                                    "'s");
+  }
+  credentials_.push_back(std::move(credential));
+  return Status::Ok();
 }
 
 const Credential* CredentialStore::Find(std::string_view access_key_id) const {

@@ -38,6 +38,9 @@ class CredentialStore {
   // `text`, a file's contents; errors name it `origin`.
   static Result<CredentialStore> Parse(std::string_view text, std::string_view origin);
 
+  // Adds `credential`; InvalidArgument when its access key id is taken.
+  Status Add(Credential credential);
+
   // The credential with this access key id, or null. Valid while the store is.
   const Credential* Find(std::string_view access_key_id) const;
   size_t size() const { return credentials_.size(); }

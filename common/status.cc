@@ -89,6 +89,8 @@ std::string_view ErrorCodeName(StatusCode code) {
       return "BrokerUnavailable";
     case StatusCode::kStorageFull:
       return "StorageFull";
+    case StatusCode::kAccessDenied:
+      return "AccessDenied";
   }
   return "UnknownError";  // not a StatusCode: a cast went wrong
 }

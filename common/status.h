@@ -47,6 +47,7 @@ enum class StatusCode {
   kUnsupportedOperation,
   kUnavailable,  // set by the client: the broker did not answer in time
   kStorageFull,
+  kAccessDenied,  // no grant of the caller's principal allows the call
   // Internal failures, for the module's caller and the logs.
   kIOError,          // a system call failed
   kNoSpace,          // a write found the disk full

@@ -57,6 +57,8 @@ pb::ErrorCode ToWire(StatusCode code) {
       return pb::UNAVAILABLE;
     case StatusCode::kStorageFull:
       return pb::STORAGE_FULL;
+    case StatusCode::kAccessDenied:
+      return pb::ACCESS_DENIED;
   }
   return pb::INTERNAL_ERROR;  // not a StatusCode: a cast went wrong
 }
@@ -111,6 +113,8 @@ StatusCode FromWire(pb::ErrorCode code) {
       return StatusCode::kUnavailable;
     case pb::STORAGE_FULL:
       return StatusCode::kStorageFull;
+    case pb::ACCESS_DENIED:
+      return StatusCode::kAccessDenied;
     default:
       return StatusCode::kInternalError;
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "client/client.h"
+#include "client/curve_flags.h"
 #include "common/clock.h"
 #include "producer/cli/command.h"
 #include "producer/cli/exit_codes.h"
@@ -34,6 +35,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(Millis{1}, Millis{std::numeric_limits<int32_t>::max()}))
       ->capture_default_str();
 
+  CurveFlags curve_flags;
+  AddCurveFlags(&app, &curve_flags);
+
   CommandSet commands(&app);
   AddSqsCommands(commands);
   AddEnqueueCommands(commands);
@@ -48,6 +52,9 @@ int Main(int argc, char** argv) {
   CommandContext context;
   context.endpoint = ResolveBrokerEndpoint(broker);
   context.client_options.call_timeout_ms = timeout_ms;
+  auto curve = ResolveCurveFlags(curve_flags);
+  if (!curve.ok()) return ReportUsageError(curve.status().detail());
+  context.client_options.curve = *curve;
   if (Status s = CheckBrokerEndpoint(context.endpoint); !s.ok()) {
     return ReportUsageError((broker.empty() ? "$SLUICE_BROKER: " : "--broker: ") + s.detail());
   }

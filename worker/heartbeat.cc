@@ -12,9 +12,9 @@ constexpr size_t kBatch = 10;
 
 }  // namespace
 
-Heartbeat::Heartbeat(std::string endpoint, std::string queue_name, int visibility_timeout_seconds,
-                     WorkerMetrics* metrics)
-    : client_(std::move(endpoint), {.call_timeout_ms = 5'000}),
+Heartbeat::Heartbeat(std::string endpoint, std::optional<CurveCredentials> curve,
+                     std::string queue_name, int visibility_timeout_seconds, WorkerMetrics* metrics)
+    : client_(std::move(endpoint), {.call_timeout_ms = 5'000, .curve = std::move(curve)}),
       queue_name_(std::move(queue_name)),
       visibility_timeout_seconds_(visibility_timeout_seconds),
       interval_(std::chrono::milliseconds(visibility_timeout_seconds * 1000 / 3)),

@@ -23,8 +23,8 @@ namespace sluice::worker {
 
 class Heartbeat {
  public:
-  Heartbeat(std::string endpoint, std::string queue_name, int visibility_timeout_seconds,
-            WorkerMetrics* metrics);
+  Heartbeat(std::string endpoint, std::optional<CurveCredentials> curve, std::string queue_name,
+            int visibility_timeout_seconds, WorkerMetrics* metrics);
   ~Heartbeat();  // stops the thread
 
   // Returns an id for Remove.

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "client/client.h"
+#include "client/curve_flags.h"
 #include "common/logging.h"
 #include "common/metrics_server.h"
 #include "common/s3/metrics.h"
@@ -111,6 +112,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
+  sluice::CurveFlags curve_flags;
+  sluice::AddCurveFlags(&app, &curve_flags);
   CLI11_PARSE(app, argc, argv);
 
   if (!sluice::InitLogging("worker", log_level)) {
@@ -131,6 +134,12 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   options.endpoint = sluice::ResolveBrokerEndpoint(broker_flag);
+  auto curve = sluice::ResolveCurveFlags(curve_flags);
+  if (!curve.ok()) {
+    std::fprintf(stderr, "sluice-worker: %s\n", curve.status().detail().c_str());
+    return kExitUsage;
+  }
+  options.curve = *curve;
   options.job_timeout = std::chrono::seconds(job_timeout_seconds);
 
   s3 = s3 || !s3_endpoint.empty();

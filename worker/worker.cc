@@ -55,7 +55,7 @@ Worker::~Worker() {
 }
 
 void Worker::Start() {
-  heartbeat_ = std::make_unique<Heartbeat>(options_.endpoint, options_.queue_name,
+  heartbeat_ = std::make_unique<Heartbeat>(options_.endpoint, options_.curve, options_.queue_name,
                                            options_.visibility_timeout_seconds, metrics_);
   running_threads_ = options_.concurrency;
   for (int slot = 0; slot < options_.concurrency; ++slot) {
@@ -84,7 +84,7 @@ bool Worker::Pause(std::chrono::milliseconds wait) {
 }
 
 void Worker::JobLoop(int slot) {
-  Client client(options_.endpoint, {.call_timeout_ms = kCallTimeoutMs});
+  Client client(options_.endpoint, {.call_timeout_ms = kCallTimeoutMs, .curve = options_.curve});
   Backoff backoff(100, 10'000);
   StatusCode last_error = StatusCode::kOk;
   while (!draining_) {

@@ -30,6 +30,7 @@ namespace sluice::worker {
 
 struct WorkerOptions {
   std::string endpoint;
+  std::optional<CurveCredentials> curve = std::nullopt;  // the broker's and this worker's keys
   std::string queue_name;
   int concurrency = 1;
   int visibility_timeout_seconds = 60;

@@ -107,6 +107,10 @@ Status Engine::CreateQueue(const pb::CreateQueueRequest& req, pb::CreateQueueRes
     return {StatusCode::kQueueNameExists,
             "a queue named '" + name + "' already exists with other attributes"};
   }
+  if (queues_.size() >= options_.max_queues) {
+    return {StatusCode::kOverLimit, "the broker holds " + std::to_string(queues_.size()) +
+                                        " queues, its limit (--max-queues): delete one first"};
+  }
   if (Status s = CheckRedrivePolicy(name, config); !s.ok()) return s;
   Result<TagMap> tags = MergeTags({}, req.tags());
   if (!tags.ok()) return tags.status();

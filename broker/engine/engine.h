@@ -37,6 +37,7 @@ namespace sluice {
 
 struct EngineOptions {
   int inflight_limit = limits::kDefaultInflightLimit;  // per queue; the broker's --max-inflight
+  size_t max_queues = limits::kDefaultMaxQueues;       // the broker's --max-queues
   uint64_t seed = 0;  // message ids, and the receipt handle seal when none is given
   // The key that seals receipt handles; a durable broker keeps it so handles
   // stay valid across restarts. 0: drawn from the seed.

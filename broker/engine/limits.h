@@ -116,6 +116,11 @@ inline std::string FifoIdLengthDetail(std::string_view id_name) {
   return std::string(id_name) + " must be 1-" + std::to_string(kMaxFifoIdLength) + " characters";
 }
 
+// Queues a broker holds at most; the broker's --max-queues flag. Each queue
+// costs memory and a metrics series, so a client must not create them
+// without bound.
+constexpr size_t kDefaultMaxQueues = 10'000;
+
 // SQS's in-flight limit per queue; the broker's --max-inflight flag.
 constexpr int kDefaultInflightLimit = 120'000;
 inline std::string InflightDetail(size_t in_flight) {

@@ -61,6 +61,8 @@ Names NamesOf(StatusCode code) {
       return {400, "AWS.SimpleQueueService.MessageNotInflight", "MessageNotInflight"};
     case StatusCode::kOverLimit:
       return {403, "OverLimit", "OverLimit"};
+    case StatusCode::kAccessDenied:
+      return {403, "AccessDenied", "AccessDenied"};
     case StatusCode::kResourceNotFound:
       return {400, "ResourceNotFoundException", "ResourceNotFoundException"};
     case StatusCode::kUnsupportedOperation:

@@ -75,6 +75,10 @@ unsigned short HttpListener::port() const {
   return acceptor_.local_endpoint(ec).port();
 }
 
+void HttpListener::SetCredentials(std::shared_ptr<const CredentialStore> credentials) {
+  context_->options.credentials = std::move(credentials);
+}
+
 void HttpListener::Close() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);

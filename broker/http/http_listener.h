@@ -47,8 +47,9 @@ struct HttpOptions {
   std::string account_id = "000000000000";
   size_t max_connections = 4096;
   // When set, every request must carry a valid SigV4 signature by one of
-  // these keys; otherwise signatures are not checked.
-  std::optional<CredentialStore> credentials;
+  // these keys, and acts as the key's principal; otherwise signatures are
+  // not checked.
+  std::shared_ptr<const CredentialStore> credentials;
   // The secret a pusher of S3 event notifications must show at
   // /s3-events/<queue> (s3_events.h); empty: that endpoint is off.
   std::string s3_events_token;
@@ -76,6 +77,9 @@ class HttpListener {
   // Binds HOST:PORT ("127.0.0.1:9324", "0.0.0.0:9324", "[::1]:9324") and
   // starts accepting.
   Status Listen(const std::string& host_port);
+  // The keys that requests are verified with from now on (after a reload
+  // of the principals file). Call on the loop's thread.
+  void SetCredentials(std::shared_ptr<const CredentialStore> credentials);
   // Stops accepting; open connections finish their calls.
   void Close();
   // Whether an answer is still being written.

@@ -286,7 +286,9 @@ void HttpSession::Handle(Request req) {
   call_ = std::move(*decoded);
   pb::Request request = std::move(call_.request);
   call_.request = WhatEncodingNeeds(request);
-  context_->submit(Peer(shared_from_this()), std::move(request), started_);
+  Peer peer(shared_from_this());
+  peer.principal = identity_;
+  context_->submit(std::move(peer), std::move(request), started_);
 }
 
 void HttpSession::HandleS3Events(const Request& req) {
@@ -330,7 +332,9 @@ void HttpSession::HandleS3Events(const Request& req) {
   for (pb::SendMessageBatchRequest& batch : batches->batches) {
     pb::Request request;
     *request.mutable_send_message_batch() = std::move(batch);
-    context_->submit(Peer(call), std::move(request), started_);
+    Peer peer(call);
+    peer.principal = std::string(kS3EventsPrincipal);
+    context_->submit(std::move(peer), std::move(request), started_);
   }
 }
 

@@ -405,10 +405,11 @@ Decoded DecodeRequest(std::string_view action, std::string_view params,
   DecodedRequest d;
   if (!SetOperation(action, &d.request)) {
     if (action == "AddPermission" || action == "RemovePermission") {
-      return ToApiError({StatusCode::kUnsupportedOperation,
-                         std::string(action) +
-                             " is not supported: Sluice has no queue permissions yet; grant "
-                             "access by who can reach the broker"});
+      return ToApiError(
+          {StatusCode::kUnsupportedOperation,
+           std::string(action) +
+               " is not supported: Sluice's grants are in the broker's principals file "
+               "(--principals), which it reloads on SIGHUP"});
     }
     return InvalidAction(std::string(action));
   }

@@ -12,7 +12,8 @@
 //
 // The pusher proves itself with a token: `Authorization: Bearer <token>`
 // (MinIO's auth_token), or `?token=<token>` in the URL, since RGW cannot add
-// headers to its pushes.
+// headers to its pushes. With a principals file, the token stands for the
+// principal named "s3-events", which needs SendMessage on the queue.
 #ifndef SLUICE_BROKER_HTTP_S3_EVENTS_H_
 #define SLUICE_BROKER_HTTP_S3_EVENTS_H_
 
@@ -27,6 +28,7 @@
 namespace sluice::http {
 
 inline constexpr std::string_view kS3EventsPath = "/s3-events/";
+inline constexpr std::string_view kS3EventsPrincipal = "s3-events";
 
 struct S3EventBatches {
   std::vector<pb::SendMessageBatchRequest> batches;  // of up to 10 messages

@@ -37,6 +37,32 @@ BrokerMetrics::BrokerMetrics(std::shared_ptr<prometheus::Registry> registry)
                             .Help("Frames that were not a valid request")
                             .Register(*registry_)
                             .Add({})),
+      access_denied_(BuildCounter()
+                         .Name("sluice_access_denied_total")
+                         .Help("Requests refused for want of a grant, by principal and action")
+                         .Register(*registry_)),
+      limit_refusals_(BuildCounter()
+                          .Name("sluice_broker_limit_refusals_total")
+                          .Help("Requests refused at one of the broker's caps, by cap")
+                          .Register(*registry_)),
+      zmq_connections_(BuildGauge()
+                           .Name("sluice_broker_zmq_connections")
+                           .Help("ZeroMQ connections open")
+                           .Register(*registry_)
+                           .Add({})),
+      connections_refused_(BuildCounter()
+                               .Name("sluice_broker_zmq_connections_refused_total")
+                               .Help("ZeroMQ connections refused at their handshake, by reason")
+                               .Register(*registry_)),
+      answer_bytes_held_(BuildGauge()
+                             .Name("sluice_broker_answer_bytes_held")
+                             .Help("Bytes of answers queued for ZeroMQ clients, not yet written")
+                             .Register(*registry_)
+                             .Add({})),
+      principals_reloads_(BuildCounter()
+                              .Name("sluice_broker_principals_reloads_total")
+                              .Help("Reloads of the principals file on SIGHUP, by result")
+                              .Register(*registry_)),
       queues_(
           BuildGauge().Name("sluice_broker_queues").Help("Queues").Register(*registry_).Add({})),
       waiting_receives_(BuildGauge()
@@ -96,6 +122,33 @@ void BrokerMetrics::CountRequest(std::string_view operation, pb::ErrorCode code,
 }
 
 void BrokerMetrics::CountMalformedFrame() { malformed_frames_.Increment(); }
+
+void BrokerMetrics::CountAccessDenied(std::string_view principal, std::string_view action) {
+  access_denied_
+      .Add({{"principal", principal.empty() ? "(unauthenticated)" : std::string(principal)},
+            {"action", std::string(action)}})
+      .Increment();
+}
+
+void BrokerMetrics::CountLimitRefusal(std::string_view limit) {
+  limit_refusals_.Add({{"limit", std::string(limit)}}).Increment();
+}
+
+void BrokerMetrics::SetZmqConnections(int64_t open) {
+  zmq_connections_.Set(static_cast<double>(open));
+}
+
+void BrokerMetrics::CountConnectionRefused(std::string_view reason) {
+  connections_refused_.Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void BrokerMetrics::SetAnswerBytesHeld(int64_t bytes) {
+  answer_bytes_held_.Set(static_cast<double>(bytes));
+}
+
+void BrokerMetrics::CountPrincipalsReload(std::string_view result) {
+  principals_reloads_.Add({{"result", std::string(result)}}).Increment();
+}
 
 BrokerMetrics::QueueSeries& BrokerMetrics::SeriesFor(const Queue& q) {
   QueueSeries& s = queue_series_[q.name()];

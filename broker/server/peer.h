@@ -30,6 +30,9 @@ struct Peer {
 
   std::string zmq_identity;
   std::shared_ptr<ResponseSink> sink;  // set for every transport but ZeroMQ
+  // The principal the transport authenticated (a CURVE key's or a SigV4
+  // access key's); empty when none was.
+  std::string principal;
 };
 
 }  // namespace sluice

@@ -9,6 +9,7 @@
 #include <vector>
 #include <zmq_addon.hpp>
 
+#include "broker/auth/access.h"
 #include "broker/engine/limits.h"
 #include "broker/server/dispatch.h"
 #include "common/wire_error.h"
@@ -26,6 +27,11 @@ constexpr int kMaxFramesPerTurn = 256;
 // Entries of purged messages freed after each turn: a few milliseconds'
 // work (Engine::FreeDroppedMessages).
 constexpr size_t kDroppedFreedPerTurn = 20'000;
+// Where the ROUTER's monitor tells the ZapHandler of connections.
+constexpr const char* kMonitorEndpoint = "inproc://sluice-router-monitor";
+// A ZAP domain makes ZeroMQ consult the handler for unencrypted (NULL)
+// connections too, so that the connection cap holds for them.
+constexpr const char* kZapDomain = "sluice";
 
 // The queue a request names, or "" for those that name none.
 std::string QueueOf(const pb::Request& req) {
@@ -60,26 +66,45 @@ bool AddsMessages(const pb::Request& req) {
 
 }  // namespace
 
-Server::Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics)
+Server::Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics,
+               ServerOptions options)
     : engine_(engine),
       storage_(storage),
       clock_(clock),
       metrics_(metrics),
+      options_(std::move(options)),
       work_(io_.get_executor()),
       context_(1),
       socket_(context_, zmq::socket_type::router),
+      zap_handler_(&context_, kMonitorEndpoint, options_.max_connections, metrics),
+      answer_memory_(options_.max_answer_bytes),
       long_polls_(engine) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, limits::kMaxFrameBytes);
+  socket_.set(zmq::sockopt::zap_domain, kZapDomain);
+  if (!options_.curve_secret_key.empty()) {
+    socket_.set(zmq::sockopt::curve_server, true);
+    socket_.set(zmq::sockopt::curve_secretkey, options_.curve_secret_key);
+  }
 }
 
 Status Server::Bind(const std::string& endpoint) {
   try {
+    if (zmq_socket_monitor(socket_.handle(), kMonitorEndpoint,
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+      throw zmq::error_t();
+    }
+    if (Status s = zap_handler_.Start(); !s.ok()) return s;
     socket_.bind(endpoint);
   } catch (const zmq::error_t& e) {
     return {StatusCode::kIOError, "cannot listen on " + endpoint + ": " + e.what()};
   }
   return Status::Ok();
+}
+
+void Server::SetPrincipals(std::shared_ptr<const auth::Principals> principals) {
+  principals_ = principals;
+  zap_handler_.SetPrincipals(std::move(principals));
 }
 
 // Each watch fires once and is renewed by the loop, not by its handler: a
@@ -152,6 +177,8 @@ Status Server::Run(const std::atomic<bool>& stop) {
       // and keeps a syscall off every turn.
       storage_->RefreshDiskSpace();
       metrics_->Update(*engine_, now, long_polls_.size());
+      answer_memory_.ForgetIdleClients();
+      metrics_->SetAnswerBytesHeld(answer_memory_.total());
       next_tick_ = now + (engine_->HasRunningMoveTasks() ? kMoveTaskTickMs : kTickMs);
       // A tick may have made messages visible anywhere.
       long_polls_.TouchAll();
@@ -250,7 +277,7 @@ void Server::Send(const Peer& peer, const pb::Response& resp) {
   zmq_may_be_ready_ = true;  // a send may take in what the descriptor signalled
   // Serialized straight into the frame ZeroMQ sends: a receive's answer
   // carries up to ten bodies, and this saves a copy of them.
-  zmq::message_t bytes(resp.ByteSizeLong());
+  zmq::message_t bytes = answer_memory_.NewFrame(peer.zmq_identity, resp.ByteSizeLong());
   resp.SerializeWithCachedSizesToArray(static_cast<uint8_t*>(bytes.data()));
   // A peer that went away is silently skipped by the ROUTER; its answer is
   // lost but nothing else is affected.
@@ -287,10 +314,54 @@ void Server::HandleMessage(const std::string& peer, const zmq::message_t& payloa
     Reply(peer, std::move(resp));
     return;
   }
-  Submit(peer, std::move(req), started);
+  Peer from(peer);
+  if (principals_ != nullptr) from.principal = PrincipalOf(payload);
+  Submit(std::move(from), std::move(req), started);
+}
+
+std::string Server::PrincipalOf(const zmq::message_t& payload) const {
+  // zmq_msg_gets takes a non-const message but only reads it.
+  auto* msg = const_cast<zmq_msg_t*>(payload.handle());
+  const char* user = zmq_msg_gets(msg, "User-Id");
+  const char* key = zmq_msg_gets(msg, kCurveKeyProperty);
+  if (user == nullptr || key == nullptr) return "";
+  const auth::Principal* principal = principals_->FindByCurveKey(key);
+  return principal != nullptr && principal->name == user ? principal->name : "";
+}
+
+bool Server::Refused(const Peer& peer, const pb::Request& req, Millis started) {
+  Status refusal;
+  if (principals_ != nullptr) {
+    if (auto denial = auth::FindDenial(principals_->Find(peer.principal), req)) {
+      metrics_->CountAccessDenied(peer.principal, denial->action);
+      spdlog::warn("event=access_denied principal={} action={} queue={} transport={}",
+                   peer.principal.empty() ? "-" : peer.principal, denial->action, denial->queue,
+                   peer.sink != nullptr ? "http" : "zmq");
+      refusal = auth::DeniedStatus(peer.principal, *denial);
+    }
+  }
+  if (refusal.ok() && peer.sink == nullptr && req.op_case() == pb::Request::kReceiveMessage &&
+      answer_memory_.OverCapFor(peer.zmq_identity)) {
+    metrics_->CountLimitRefusal("answer_memory");
+    refusal = Status(StatusCode::kOverLimit,
+                     "the broker holds " + std::to_string(answer_memory_.total() >> 20) +
+                         " MiB of answers that its clients have not read, over its cap of " +
+                         std::to_string(answer_memory_.cap() >> 20) +
+                         " MiB, and this client's earlier answers are still waiting: read them "
+                         "before receiving more");
+  }
+  if (refusal.ok()) return false;
+  pb::Response resp;
+  resp.set_request_id(req.request_id());
+  SetError(refusal, &resp);
+  metrics_->CountRequest(OperationName(req.op_case()), resp.error().code(),
+                         (clock_->Now() - started) / 1000.0);
+  Reply(peer, std::move(resp));
+  return true;
 }
 
 void Server::Submit(Peer peer, pb::Request req, Millis started) {
+  if (Refused(peer, req, started)) return;
   pb::Response resp;
   if (storage_->DiskLow() && AddsMessages(req)) {
     resp.set_request_id(req.request_id());
@@ -300,6 +371,13 @@ void Server::Submit(Peer peer, pb::Request req, Millis started) {
              &resp);
   } else {
     Dispatch(*engine_, req, &resp);
+    if (principals_ != nullptr && resp.has_list_queues()) {
+      auth::FilterListQueues(*principals_->Find(peer.principal), resp.mutable_list_queues());
+    }
+    if (resp.has_error() && resp.error().code() == pb::OVER_LIMIT &&
+        req.op_case() == pb::Request::kCreateQueue) {
+      metrics_->CountLimitRefusal("queues");
+    }
   }
   if (long_polls_.MaybePark(peer, &req, resp, started)) return;
   metrics_->CountRequest(OperationName(req.op_case()),

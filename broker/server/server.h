@@ -15,6 +15,13 @@
 // arrives for its queue, a timer of that queue runs out, or its wait ends;
 // other clients are served meanwhile.
 //
+// Who may connect and what each may do: with a CURVE secret key the socket is
+// a CURVE server whose clients the ZapHandler admits by their keys, and with
+// principals every request is checked against its principal's grants
+// (broker/auth/access.h) before the engine sees it. A refusal is AccessDenied
+// and is counted and logged. The caps of ServerOptions refuse what is beyond
+// them with a clear error to the client that hit them (docs/auth.md).
+//
 // Answers wait until the end of the loop's turn, when the Storage commits
 // every change the turn made in one write: no answer leaves before what it
 // acknowledges is durable, and concurrent requests share one fsync. If a
@@ -34,23 +41,41 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "broker/auth/principals.h"
 #include "broker/engine/engine.h"
+#include "broker/server/answer_memory.h"
 #include "broker/server/long_polls.h"
 #include "broker/server/metrics.h"
 #include "broker/server/peer.h"
+#include "broker/server/zap_handler.h"
 #include "broker/storage/storage.h"
 #include "common/clock.h"
 #include "common/status.h"
 
 namespace sluice {
 
+struct ServerOptions {
+  // The broker's CURVE secret key (Z85); empty: clients connect unencrypted.
+  std::string curve_secret_key;
+  size_t max_connections = 4096;  // ZeroMQ connections
+  // Bytes of answers waiting to be written to ZeroMQ clients (AnswerMemory).
+  int64_t max_answer_bytes = int64_t{1} << 30;
+};
+
 class Server {
  public:
   // `storage` is the engine's journal, committed at the end of each turn.
-  Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics);
+  Server(Engine* engine, Storage* storage, const Clock* clock, BrokerMetrics* metrics,
+         ServerOptions options = {});
 
-  // Binds the ROUTER socket, e.g. "tcp://127.0.0.1:7400".
+  // Starts the connection handler and binds the ROUTER socket, e.g.
+  // "tcp://127.0.0.1:7400".
   Status Bind(const std::string& endpoint);
+
+  // From now on requests are checked against these principals' grants, and
+  // CURVE keys against their keys; null: nothing is checked. Call on the
+  // server's thread (or before Run).
+  void SetPrincipals(std::shared_ptr<const auth::Principals> principals);
 
   // Serves until `stop` becomes true (set by a handler run on io(), such as
   // a signal set's), then answers every parked receive with no messages and
@@ -72,6 +97,12 @@ class Server {
   // Answers one client message; `multi_frame` when it had more than the
   // one payload frame a request may have.
   void HandleMessage(const std::string& peer, const zmq::message_t& payload, bool multi_frame);
+  // The principal a ZeroMQ message comes from: the User-Id its connection
+  // was admitted with, while its key is still that principal's; else "".
+  std::string PrincipalOf(const zmq::message_t& payload) const;
+  // Refuses `req` when its principal lacks a grant or it meets a cap,
+  // answering it; returns whether it did.
+  bool Refused(const Peer& peer, const pb::Request& req, Millis started);
   // Queues an answer for the end of the turn.
   void Reply(Peer peer, pb::Response resp);
   // Wait (on io_), once each, for the ZeroMQ socket and the syncer to signal.
@@ -98,10 +129,14 @@ class Server {
   Storage* storage_;
   const Clock* clock_;
   BrokerMetrics* metrics_;
+  ServerOptions options_;
+  std::shared_ptr<const auth::Principals> principals_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   zmq::context_t context_;
   zmq::socket_t socket_;
+  ZapHandler zap_handler_;  // after the socket it serves; before the context ends
+  AnswerMemory answer_memory_;
   // Watch the descriptors of the ZeroMQ socket and of the syncer's eventfd,
   // which they own (released, not closed, at the end).
   std::optional<boost::asio::posix::stream_descriptor> zmq_fd_;
