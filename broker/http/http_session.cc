@@ -106,10 +106,14 @@ class HttpSession::S3EventCall : public ResponseSink {
     if (!error_) {
       return session_->RespondS3Events(200, "OK", {{"Enqueued", enqueued_}, {"Skipped", skipped_}});
     }
-    const bool no_queue = error_->code() == StatusCode::kQueueDoesNotExist;
+    // 404 and 403 are the operator's to fix (create the queue, grant the
+    // s3-events principal); 503 asks the pusher to retry.
+    const int status = error_->code() == StatusCode::kQueueDoesNotExist ? 404
+                       : error_->code() == StatusCode::kAccessDenied    ? 403
+                                                                        : 503;
     spdlog::warn("event=s3_event_failed enqueued={} error=\"{}\" action=pusher_retries", enqueued_,
                  error_->ToString());
-    session_->RespondS3Events(no_queue ? 404 : 503, ErrorCodeName(error_->code()),
+    session_->RespondS3Events(status, ErrorCodeName(error_->code()),
                               {{"Code", std::string(ErrorCodeName(error_->code()))},
                                {"Message", error_->detail()},
                                {"Enqueued", enqueued_}});

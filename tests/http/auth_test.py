@@ -12,6 +12,8 @@ import signal
 import subprocess
 import tempfile
 import unittest
+import urllib.error
+import urllib.request
 
 import boto3
 import botocore.config
@@ -59,8 +61,13 @@ class AuthTest(unittest.TestCase):
                       for name in ("admin", "producer", "worker", "scaler", "nogrant")}
         cls.principals_path = os.path.join(cls.keys_dir, "principals.json")
         cls.write_principals(cls.principals_doc())
+        cls.events_token = "token-of-the-s3-pusher"
+        token_path = os.path.join(cls.keys_dir, "s3-events-token")
+        with open(token_path, "w") as f:
+            f.write(cls.events_token + "\n")
         cls.broker = Broker(extra_args=["--principals", cls.principals_path,
-                                        "--secret-key-file", cls.broker_secret]).start()
+                                        "--secret-key-file", cls.broker_secret,
+                                        "--s3-events-token-file", token_path]).start()
         cls.sqs = {name: cls.sqs_client(name) for name in cls.access}
         cls.cli_ok("admin", "create-queue", "--queue-name", QUEUE)
         cls.cli_ok("admin", "create-queue", "--queue-name", OTHER)
@@ -255,6 +262,25 @@ class AuthTest(unittest.TestCase):
                                              AWSAccountIds=["000000000000"],
                                              Actions=["SendMessage"])
         self.assertIn("--principals", e.exception.response["Error"]["Message"])
+
+    def test_s3_event_pushes_act_as_the_s3_events_principal(self):
+        event = {"Records": [{"eventVersion": "2.2", "eventSource": "ceph:s3",
+                              "eventName": "ObjectCreated:Put",
+                              "s3": {"bucket": {"name": "photos"},
+                                     "object": {"key": "pending/a.jpg", "eTag": "abc",
+                                                "sequencer": "1"}}}]}
+        before = self.depth(QUEUE)
+        request = urllib.request.Request(
+            f"{self.broker.endpoint_url}/s3-events/{QUEUE}?token={self.events_token}",
+            data=json.dumps(event).encode(), method="POST",
+            headers={"Content-Type": "application/json"})
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(request, timeout=10)
+        self.assertEqual(e.exception.code, 403)  # no grant for principal s3-events here
+        self.assertIn("AccessDenied", e.exception.read().decode())
+        self.assertEqual(self.depth(QUEUE), before)
+        self.assertIn("principal=s3-events action=SendMessage queue=photos transport=http",
+                      self.broker.logs())
 
     # Reloads, last: they change the principals for the tests after them.
 
