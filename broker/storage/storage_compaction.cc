@@ -97,7 +97,9 @@ Status Storage::MaybeStartCompaction() {
   AppendMeta();
   if (move_tasks_ != nullptr) AppendMoveTasks();
   bool written = true;
-  for (const auto& [incarnation, q] : queues_) {
+  // Not a structured binding: clang before 16 cannot capture one.
+  for (const auto& queue : queues_) {
+    const Queue* q = queue.second;
     AppendQueue(*q);
     q->dedup().ForEach([&, q](const std::string& id, const DedupWindow::Entry& entry) {
       if (!written) return;
