@@ -124,9 +124,18 @@ Result<nlohmann::json> Convert(const Params& params) {
             StatusCode::kMalformedRequest,
             std::string(c->flat) + "." + std::to_string(index) + " has no " + std::string(c->key));
       }
+      // Without its value, a map's entry is an empty string and a struct
+      // map's is null (for the decoder to refuse). Not one conditional
+      // expression: "" and nullptr would meet as a null const char*, which
+      // nlohmann::json takes for a string and std::string throws on.
       auto value = item->find(std::string(c->value));
-      target[key->get<std::string>()] =
-          value == item->end() ? nlohmann::json(c->kind == Kind::kMap ? "" : nullptr) : *value;
+      if (value != item->end()) {
+        target[key->get<std::string>()] = *value;
+      } else if (c->kind == Kind::kMap) {
+        target[key->get<std::string>()] = "";
+      } else {
+        target[key->get<std::string>()] = nullptr;
+      }
     }
   }
   return out;

@@ -1,5 +1,6 @@
 #include "broker/http/response_encoder.h"
 
+#include <cstdint>
 #include <utility>
 
 #include "common/wire_error.h"
@@ -8,6 +9,28 @@ namespace sluice::http {
 namespace {
 
 using json = SqsJson;
+
+// The length of the UTF-8 sequence that `text` starts with when it encodes
+// a character XML 1.0 allows from U+0080 on (to U+D7FF, U+E000 to U+FFFD,
+// U+10000 to U+10FFFF); 0 otherwise.
+size_t XmlCharLength(std::string_view text) {
+  const auto byte = [&](size_t at) { return static_cast<unsigned char>(text[at]); };
+  const unsigned char lead = byte(0);
+  const size_t n = lead >= 0xC2 && lead < 0xE0   ? 2
+                   : lead >= 0xE0 && lead < 0xF0 ? 3
+                   : lead >= 0xF0 && lead < 0xF5 ? 4
+                                                 : 0;
+  if (n == 0 || n > text.size()) return 0;
+  uint32_t cp = lead & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(k) & 0xC0) != 0x80) return 0;
+    cp = cp << 6 | (byte(k) & 0x3F);
+  }
+  const bool shortest = n == 2 || (n == 3 && cp >= 0x800) || (n == 4 && cp >= 0x10000);
+  const bool allowed =
+      cp <= 0xD7FF || (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+  return shortest && allowed ? n : 0;
+}
 
 // JSON text; bytes that are not UTF-8 become U+FFFD instead of throwing (the
 // engine admits only valid characters, so this is a guard, not a path).
@@ -261,7 +284,9 @@ std::string RenderXmlError(const ApiError& error, std::string_view request_id) {
 }
 
 void AppendXmlEscaped(std::string_view text, std::string* out) {
-  for (char c : text) {
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
     switch (c) {
       case '&':
         out->append("&amp;");
@@ -275,9 +300,25 @@ void AppendXmlEscaped(std::string_view text, std::string* out) {
       case '\r':
         out->append("&#xD;");
         break;
-      default:
+      case '\t':
+      case '\n':
         out->push_back(c);
+        break;
+      default:
+        if (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x80) {
+          out->push_back(c);
+        } else if (const size_t n = XmlCharLength(text.substr(i)); n > 0) {
+          out->append(text.substr(i, n));
+          i += n;
+          continue;
+        } else {
+          // A byte XML cannot carry (a control character, or not UTF-8):
+          // only error messages quoting a client's bytes hold one, and a
+          // client's parser must still read the answer.
+          out->append(kReplacement);
+        }
     }
+    ++i;
   }
 }
 

@@ -38,7 +38,10 @@ std::string QueryErrorHeader(const ApiError& error);
 std::string RenderXmlError(const ApiError& error, std::string_view request_id);
 
 // XML text with &, <, > escaped and CR as &#xD;, so that a body with "\r\n"
-// reaches the client unchanged (XML parsers turn a raw CR LF into LF).
+// reaches the client unchanged (XML parsers turn a raw CR LF into LF). A
+// byte that XML 1.0 cannot hold (a control character, or one that is not
+// part of UTF-8 text) becomes U+FFFD, so that an answer quoting a client's
+// bytes still parses.
 void AppendXmlEscaped(std::string_view text, std::string* out);
 
 }  // namespace sluice::http

@@ -83,6 +83,16 @@ TEST(QueryParamsTest, AnIndexThatIsNotAPositiveNumberIsMalformed) {
   }
 }
 
+// Found by the fuzzer (tests/fuzz/regressions/sqs_decode/): an entry named
+// without its value threw from std::string, which dropped the connection.
+TEST(QueryParamsTest, AnEntryWithoutItsValueIsEmptyOrNull) {
+  EXPECT_EQ(Query("MessageAttribute.1.Name=n&Attribute.1.Name=a"),
+            json::parse(R"({"MessageAttributes": {"n": null}, "Attributes": {"a": ""}})"));
+  auto d = Decode("SendMessage", Query("MessageBody=x&MessageAttribute.1.Name=n"), "q");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().http_status, 400);
+}
+
 TEST(DecodeRequestTest, QueryAndJsonCallsDecodeAlike) {
   const json query = Query(
       "Action=SendMessage&QueueUrl=http%3A%2F%2Felsewhere%3A1%2F123%2Fjobs&MessageBody=hi"
@@ -268,6 +278,21 @@ TEST(ApiErrorTest, CodesAreAwsNamesUnderBothProtocols) {
       << xml;
   EXPECT_EQ(ToApiError({StatusCode::kQueueNameExists, "x"}).query_code, "QueueAlreadyExists");
   EXPECT_EQ(ToApiError({StatusCode::kOverLimit, "x"}).http_status, 403);
+}
+
+// Found by the fuzzer (tests/fuzz/regressions/sqs_decode/): an error quoting
+// a client's bytes (an action named "\r2\0") made XML no parser reads.
+TEST(ApiErrorTest, XmlCarriesOnlyXmlCharacters) {
+  std::string out;
+  AppendXmlEscaped(
+      "a\x01"
+      "b\xff\xc3\xa9\xed\xa0\x80\xef\xbf\xbe\r\n\t&<\xf0\x9f\x90\x8d",
+      &out);
+  EXPECT_EQ(out,
+            "a\uFFFDb\uFFFD\u00e9\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD&#xD;\n\t&amp;&lt;\U0001F40D");
+  const std::string xml = RenderXmlError(InvalidAction(std::string("\r2\0", 3)), "r-1");
+  EXPECT_EQ(xml.find('\0'), std::string::npos) << xml;
+  EXPECT_NE(xml.find("&#xD;2\uFFFD"), std::string::npos) << xml;
 }
 
 TEST(ApiErrorTest, NoClientMistakeIsA5xx) {
