@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -35,10 +36,20 @@ MagickCore::MagickBooleanType OnProgress(const char*, const MagickCore::MagickOf
              : MagickCore::MagickTrue;
 }
 
-bool SwapsSides(Magick::OrientationType orientation) {
-  return orientation == Magick::LeftTopOrientation || orientation == Magick::RightTopOrientation ||
-         orientation == Magick::RightBottomOrientation ||
-         orientation == Magick::LeftBottomOrientation;
+// Whether the image's EXIF orientation turns it a quarter. Read as the number
+// ImageMagick stores: it copies the EXIF tag's value whatever it is, and as
+// an OrientationType a value the enum does not name is undefined behaviour
+// (the fuzzer found a JPEG whose tag says 61190).
+bool SwapsSides(const Magick::Image& image) {
+  static_assert(sizeof(MagickCore::OrientationType) == sizeof(int));
+  int orientation;
+  std::memcpy(&orientation, &image.constImage()->orientation, sizeof orientation);
+  for (Magick::OrientationType swapping :
+       {Magick::LeftTopOrientation, Magick::RightTopOrientation, Magick::RightBottomOrientation,
+        Magick::LeftBottomOrientation}) {
+    if (orientation == static_cast<int>(swapping)) return true;
+  }
+  return false;
 }
 
 // Converts what ImageMagick threw into the job's failure reason.
@@ -200,7 +211,7 @@ Result<ResizeResult, JobError> Resize(std::string_view input, const ResizeReques
     }
     // Other warnings (an odd EXIF tag, say) leave a good image behind.
 
-    const bool swaps = SwapsSides(image.orientation());
+    const bool swaps = SwapsSides(image);
     result.input_width = swaps ? height : width;
     result.input_height = swaps ? width : height;
     MagickCore::SetImageProgressMonitor(image.image(), OnProgress, &state);
