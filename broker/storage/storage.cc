@@ -4,7 +4,9 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
+#include <string>
 
 #include "broker/engine/queue.h"
 #include "broker/engine/validation.h"
@@ -66,8 +68,18 @@ Result<std::unique_ptr<Storage>> Storage::Open(const std::string& dir, StorageOp
 Status Storage::Recover(Engine* engine) {
   RecoveredState& r = *recovered_;
   size_t messages = 0;
-  std::map<uint64_t, Queue*> restored;  // by incarnation
+  std::map<uint64_t, Queue*> restored;    // by incarnation
+  std::map<std::string, uint64_t> names;  // the incarnation of each name
   for (const auto& [incarnation, record] : r.queues) {
+    // A log never holds two live queues of one name (a queue is deleted,
+    // and so recorded, before its name is used again); the engine would
+    // keep only the second, and the messages of the first would have no
+    // queue.
+    if (auto [it, added] = names.emplace(record.name(), incarnation); !added) {
+      return Corrupt("queue records of incarnations " + std::to_string(it->second) + " and " +
+                     std::to_string(incarnation) + " both name queue " + record.name() +
+                     ", and neither was deleted");
+    }
     QueueConfig config;
     AttributeMap attributes(record.attributes().begin(), record.attributes().end());
     if (Status s = ApplyAttributes(attributes, /*creating=*/true, &config); !s.ok()) {

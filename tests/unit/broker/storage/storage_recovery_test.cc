@@ -18,7 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "broker/storage/record_codec.h"
+#include "broker/storage/segment_log.h"
 #include "broker/storage/storage.h"
+#include "storage.pb.h"
 #include "tests/unit/broker/storage/storage_test_util.h"
 
 namespace sluice::testing {
@@ -808,6 +811,33 @@ TEST_F(StorageTest, TornLastCommitIsDroppedAndTheRestRecovered) {
   Send("q", "after");
   ASSERT_NO_FATAL_FAILURE(CommitAndReopen());
   EXPECT_EQ(ReceiveAllBodies("q"), (std::multiset<std::string>{"kept", "after"}));
+}
+
+// Found by the fuzzer (tests/fuzz/regressions/log_replay/): a second live
+// queue of one name replaced the first in the engine while its messages
+// were still being handed to it, freed.
+TEST_F(StorageTest, TwoLiveQueuesOfOneNameAreCorruption) {
+  ASSERT_OK(CreateQueue("q"));
+  Send("q", "a");
+  Commit();
+  Close();
+  {
+    auto log = SegmentLog::Open(LogDir().string());
+    ASSERT_TRUE(log.ok()) << log.status().detail();
+    ASSERT_OK((*log)->Replay([](const LogRecord&) { return Status::Ok(); }));
+    storage::QueueRecord twin;
+    twin.set_name("q");
+    twin.set_incarnation(99);
+    (*log)->Append(kQueue, {twin.SerializeAsString()});
+    ASSERT_OK((*log)->Write());
+  }
+  auto opened = Storage::Open(dir_.string(), options_);
+  ASSERT_TRUE(opened.ok()) << opened.status().detail();
+  Engine engine(&clock_, {.receipt_secret = (*opened)->receipt_secret(), .journal = opened->get()});
+  const Status s = (*opened)->Recover(&engine);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.detail().find("incarnations 1 and 99 both name queue q"), std::string::npos)
+      << s.detail();
 }
 
 TEST_F(StorageTest, DamageBeforeTheLastCommitFailsOpenWithCorruption) {
