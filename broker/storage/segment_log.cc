@@ -491,6 +491,11 @@ Status SegmentLog::Read(LogPosition at, uint32_t size, std::string* out) const {
   }
   const Segment& segment = *it->second;
   const uint64_t offset = at & 0xffffffffu;
+  // Checked before the buffer is sized: a damaged record's size could be
+  // anything up to 4 GiB.
+  if (&segment != active_.get() && offset + size > segment.size) {
+    return Status(StatusCode::kCorruption, "a body runs past the end of its log segment");
+  }
   out->resize(size);
   // What is not written yet is still in the pending batch.
   size_t on_disk = size;

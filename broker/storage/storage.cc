@@ -94,6 +94,8 @@ Status Storage::Recover(Engine* engine) {
   }
   // Each message is handed over and its node freed at once, so recovery
   // does not hold every message twice.
+  std::map<uint32_t, uint64_t> segment_bytes;
+  for (const auto& [number, bytes] : log_->SegmentSizes()) segment_bytes[number] = bytes;
   while (!r.messages.empty()) {
     auto node = r.messages.extract(r.messages.begin());
     auto q = restored.find(node.key().first);
@@ -101,9 +103,17 @@ Status Storage::Recover(Engine* engine) {
       return Corrupt("message of unknown queue incarnation " + std::to_string(node.key().first));
     }
     StoredMessage& m = node.mapped();
-    if (!log_->HasSegment(SegmentOf(m.body_ref))) {
+    const auto segment = segment_bytes.find(SegmentOf(m.body_ref));
+    if (segment == segment_bytes.end()) {
       return Corrupt("the body of message " + m.message_id + " is in log segment " +
                      std::to_string(SegmentOf(m.body_ref)) + ", which is missing");
+    }
+    // A moved message's record says where its body is; only a damaged one
+    // says past the end of the segment.
+    if ((m.body_ref & 0xffffffffu) + m.body_size > segment->second) {
+      return Corrupt("the body of message " + m.message_id + " (" + std::to_string(m.body_size) +
+                     " bytes at offset " + std::to_string(m.body_ref & 0xffffffffu) +
+                     ") runs past the end of log segment " + std::to_string(segment->first));
     }
     CountLive(m);
     q->second->Restore(std::move(m));

@@ -840,6 +840,35 @@ TEST_F(StorageTest, TwoLiveQueuesOfOneNameAreCorruption) {
       << s.detail();
 }
 
+// Found by the fuzzer (tests/fuzz/regressions/log_replay/): a moved
+// message's record that put its body 1.5 GB past the end of its segment
+// made the first receive allocate that much before reading failed.
+TEST_F(StorageTest, AMovedBodyPastTheEndOfItsSegmentIsCorruption) {
+  ASSERT_OK(CreateQueue("q"));
+  Commit();
+  Close();
+  {
+    auto log = SegmentLog::Open(LogDir().string());
+    ASSERT_TRUE(log.ok()) << log.status().detail();
+    ASSERT_OK((*log)->Replay([](const LogRecord&) { return Status::Ok(); }));
+    StoredMessage m;
+    m.seq = 1;
+    m.message_id = "far";
+    const EncodedMessage e = EncodeMessage(1, m, (LogPosition{1} << 32) | 20, 1500u << 20);
+    (*log)->Append(kMessageMoved, {View(e.header), e.record});
+    ASSERT_OK((*log)->Write());
+  }
+  auto opened = Storage::Open(dir_.string(), options_);
+  ASSERT_TRUE(opened.ok()) << opened.status().detail();
+  Engine engine(&clock_, {.receipt_secret = (*opened)->receipt_secret(), .journal = opened->get()});
+  const Status s = (*opened)->Recover(&engine);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.detail().find("message far (1572864000 bytes at offset 20) runs past the end of "
+                            "log segment 1"),
+            std::string::npos)
+      << s.detail();
+}
+
 TEST_F(StorageTest, DamageBeforeTheLastCommitFailsOpenWithCorruption) {
   ASSERT_OK(CreateQueue("q"));
   Commit();
