@@ -101,8 +101,10 @@ Result<nlohmann::json> Convert(const Params& params) {
   }
   for (const auto& [c, items] : collections) {
     nlohmann::json& target = out[std::string(c->json)];
+    // The numbered members win over anything else of the collection's JSON
+    // name ("TagKeys=x", or "TagKeys.a=x", which makes an object).
     const bool is_list = c->kind == Kind::kList || c->kind == Kind::kStructList;
-    if (!target.is_array() && !target.is_object()) {
+    if (is_list ? !target.is_array() : !target.is_object()) {
       target = is_list ? nlohmann::json::array() : nlohmann::json::object();
     }
     for (const auto& [index, members] : items) {

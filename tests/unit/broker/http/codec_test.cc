@@ -93,6 +93,15 @@ TEST(QueryParamsTest, AnEntryWithoutItsValueIsEmptyOrNull) {
   EXPECT_EQ(d.error().http_status, 400);
 }
 
+// Found by the fuzzer (tests/fuzz/regressions/sqs_decode/): "TagKeys.x"
+// made TagKeys an object, and TagKey.1 then threw pushing onto it.
+TEST(QueryParamsTest, NumberedMembersWinOverTheirCollectionsName) {
+  EXPECT_EQ(Query("TagKeys.a=x&TagKey.1=k&TagKey.2=l"), json::parse(R"({"TagKeys": ["k", "l"]})"));
+  EXPECT_EQ(Query("Entries.x=1&SendMessageBatchRequestEntry.1.Id=a"),
+            json::parse(R"({"Entries": [{"Id": "a"}]})"));
+  EXPECT_EQ(Query("TagKeys=x&TagKey.1=k"), json::parse(R"({"TagKeys": ["k"]})"));
+}
+
 TEST(DecodeRequestTest, QueryAndJsonCallsDecodeAlike) {
   const json query = Query(
       "Action=SendMessage&QueueUrl=http%3A%2F%2Felsewhere%3A1%2F123%2Fjobs&MessageBody=hi"
