@@ -13,6 +13,8 @@ PACKAGES=(
   libcurl4-openssl-dev libpugixml-dev
   libmagick++-dev imagemagick
   jq clang-format
+  # The fuzzers (scripts/fuzz.sh): clang's libFuzzer and sanitizer runtimes.
+  clang libclang-rt-14-dev ccache
   python3 python3-yaml prometheus
   python3-boto3 awscli wrk
   # The S3 tests' object store: Ceph's RGW on a monitor and a memstore OSD.
