@@ -57,7 +57,16 @@ const Collection* FindByJson(std::string_view name) {
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
-Result<nlohmann::json> Convert(const Params& params) {
+// How deep dotted names may nest. SQS's deepest is 4 levels
+// (SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.StringValue); a
+// name of a million dots must not take a level of the stack each.
+constexpr int kMaxDepth = 16;
+
+Result<nlohmann::json> Convert(const Params& params, int depth) {
+  if (depth > kMaxDepth) {
+    return Status(StatusCode::kMalformedRequest,
+                  "parameter names nest more than " + std::to_string(kMaxDepth) + " levels deep");
+  }
   nlohmann::json out = nlohmann::json::object();
   // Per collection, per index: the members under "Name.N.".
   std::map<const Collection*, std::map<int, Params>> collections;
@@ -95,7 +104,7 @@ Result<nlohmann::json> Convert(const Params& params) {
                                        value);
   }
   for (const auto& [name, members] : nested) {
-    Result<nlohmann::json> object = Convert(members);
+    Result<nlohmann::json> object = Convert(members, depth + 1);
     if (!object.ok()) return object;
     out[name] = std::move(*object);
   }
@@ -114,7 +123,7 @@ Result<nlohmann::json> Convert(const Params& params) {
         }
         continue;
       }
-      Result<nlohmann::json> item = Convert(members);
+      Result<nlohmann::json> item = Convert(members, depth + 1);
       if (!item.ok()) return item;
       if (c->kind == Kind::kStructList) {
         target.push_back(std::move(*item));
@@ -145,6 +154,8 @@ Result<nlohmann::json> Convert(const Params& params) {
 
 }  // namespace
 
-Result<nlohmann::json> QueryParamsToJson(const FormParams& params) { return Convert(params); }
+Result<nlohmann::json> QueryParamsToJson(const FormParams& params) {
+  return Convert(params, /*depth=*/1);
+}
 
 }  // namespace sluice::http

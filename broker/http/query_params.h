@@ -17,7 +17,8 @@
 
 namespace sluice::http {
 
-// Fails with kMalformedRequest when an index is not a positive number.
+// Fails with kMalformedRequest when an index is not a positive number, or
+// when names nest more than 16 levels deep (SQS's nest 4).
 Result<nlohmann::json> QueryParamsToJson(const FormParams& params);
 
 }  // namespace sluice::http

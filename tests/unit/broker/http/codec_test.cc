@@ -102,6 +102,17 @@ TEST(QueryParamsTest, NumberedMembersWinOverTheirCollectionsName) {
   EXPECT_EQ(Query("TagKeys=x&TagKey.1=k"), json::parse(R"({"TagKeys": ["k"]})"));
 }
 
+// Found by the fuzzer (tests/fuzz/regressions/http_request/): each dot of a
+// name nested one call deeper, and one request of a million dots took the
+// broker's stack.
+TEST(QueryParamsTest, NamesNestAtMostSixteenDeep) {
+  Result<json> deep = QueryParamsToJson({{"a" + std::string(1'000'000, '.'), "1"}});
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().code(), StatusCode::kMalformedRequest);
+  EXPECT_TRUE(QueryParamsToJson({{"a" + std::string(15, '.'), "1"}}).ok());
+  EXPECT_FALSE(QueryParamsToJson({{"a" + std::string(16, '.'), "1"}}).ok());
+}
+
 TEST(DecodeRequestTest, QueryAndJsonCallsDecodeAlike) {
   const json query = Query(
       "Action=SendMessage&QueueUrl=http%3A%2F%2Felsewhere%3A1%2F123%2Fjobs&MessageBody=hi"
