@@ -9,6 +9,7 @@
 // Oracle: an image is resized only if its declared size is within the
 // limits, and its outputs fit their boxes.
 #include <chrono>
+#include <iterator>
 #include <string_view>
 
 #include "tests/fuzz/oracle.h"

@@ -1,8 +1,8 @@
 // The seed corpora's makers (sluice-fuzz-seeds, make_seeds.cc): each writes
 // the seeds of one or two targets into `dir`/<target>/ from what the tests
-// use, real sessions with the broker included. Seeds are small (a few KiB)
-// and made deterministically, so that running the maker again gives the
-// same files.
+// use, real sessions with the broker included. Seeds are small (a few KiB).
+// Running the maker again gives the same files but for the log segments,
+// which hold a new receipt-handle key each time.
 #ifndef SLUICE_TESTS_FUZZ_SEEDS_H_
 #define SLUICE_TESTS_FUZZ_SEEDS_H_
 

@@ -5,6 +5,9 @@
 // operation's validation is reached at once, and a few sessions that go
 // deeper: receive and delete, a FIFO batch round trip, redrive to the
 // dead-letter queue and back.
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <string>
 #include <vector>
 
@@ -17,6 +20,19 @@ namespace {
 
 constexpr char kTarget[] = "dispatch";
 
+// With map entries in key order, so that making the seeds again gives the
+// same bytes.
+std::string Serialized(const pb::Request& req) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    req.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
 // Frames and their answers, made by running them.
 class Session {
  public:
@@ -24,7 +40,7 @@ class Session {
     req.set_request_id(++next_id_);
     if (!frames_.empty()) frames_ += kFrameSeparator;
     frames_ += static_cast<char>(advance_s);
-    frames_ += req.SerializeAsString();
+    frames_ += Serialized(req);
     broker_.Advance(Millis{advance_s} * 1000);
     return broker_.Call(req);
   }
@@ -275,9 +291,9 @@ void MakeDispatchSeeds(const std::filesystem::path& dir) {
   get.set_request_id(1);
   get.mutable_get_queue_url()->set_queue_name("dlq");
   WriteSeed(dir, kTarget, "malformed_frame",
-            std::string(1, '\0') + get.SerializeAsString() + std::string(kFrameSeparator) +
+            std::string(1, '\0') + Serialized(get) + std::string(kFrameSeparator) +
                 std::string(1, '\0') + "\xff\xff\xff" + std::string(kFrameSeparator) +
-                std::string(1, '\0') + get.SerializeAsString());
+                std::string(1, '\0') + Serialized(get));
 }
 
 }  // namespace sluice::fuzz
